@@ -1,0 +1,1 @@
+"""Shared runtime of Stigmer services: generated-contract runtime, config, errors."""
