@@ -1,0 +1,249 @@
+"""Typed contracts for Temporal workflows and activities declared in apis/."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+from google.protobuf.message import Message
+from temporalio import activity, workflow
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import RetryPolicy
+from temporalio.worker import Worker
+
+InputT = TypeVar("InputT", bound=Message)
+OutputT = TypeVar("OutputT", bound=Message)
+F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
+
+_ID_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+class ContractViolation(Exception):
+    """An implementation or call does not match the contract declared in apis/."""
+
+
+@dataclass(frozen=True)
+class TaskQueue:
+    """A task queue's default name and the environment variable overriding it."""
+
+    default: str
+    env: str = ""
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> str:
+        """The deployed queue name. Call at start-up, never in workflow code."""
+        source = os.environ if environ is None else environ
+        if self.env and source.get(self.env):
+            return source[self.env]
+        return self.default
+
+
+@dataclass(frozen=True)
+class RetryPolicySpec:
+    initial_interval: timedelta | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval: timedelta | None = None
+    maximum_attempts: int | None = None
+    non_retryable_error_types: tuple[str, ...] = ()
+
+    def to_temporal(self) -> RetryPolicy:
+        policy = RetryPolicy()
+        if self.initial_interval is not None:
+            policy.initial_interval = self.initial_interval
+        if self.backoff_coefficient is not None:
+            policy.backoff_coefficient = self.backoff_coefficient
+        if self.maximum_interval is not None:
+            policy.maximum_interval = self.maximum_interval
+        if self.maximum_attempts is not None:
+            policy.maximum_attempts = self.maximum_attempts
+        if self.non_retryable_error_types:
+            policy.non_retryable_error_types = list(self.non_retryable_error_types)
+        return policy
+
+
+def _registered_name(impl: Any, kind: str) -> str | None:
+    if kind == "activity":
+        defn = activity._Definition.from_callable(impl)
+    else:
+        defn = workflow._Definition.from_class(impl)
+    return defn.name if defn else None
+
+
+@dataclass(frozen=True)
+class ActivityContract(Generic[InputT, OutputT]):
+    """One activity: its registered name, message types, queue and default options."""
+
+    name: str
+    input_type: type[InputT]
+    output_type: type[OutputT]
+    task_queue: TaskQueue
+    local: bool = False
+    start_to_close_timeout: timedelta | None = None
+    schedule_to_close_timeout: timedelta | None = None
+    heartbeat_timeout: timedelta | None = None
+    retry_policy: RetryPolicySpec | None = None
+
+    def defn(self, fn: F) -> F:
+        """Register ``fn`` under the contract's name (use instead of ``activity.defn``)."""
+        return activity.defn(name=self.name)(fn)
+
+    async def execute(
+        self,
+        arg: InputT,
+        *,
+        task_queue: str | None = None,
+        start_to_close_timeout: timedelta | None = None,
+        schedule_to_close_timeout: timedelta | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> OutputT:
+        """Call the activity from workflow code; contract defaults fill what is unset.
+
+        ``task_queue`` is the deployed queue (workflows receive it through their
+        memo or input, never from the environment); it defaults to the contract's
+        default name. Local activities always run on the caller's worker.
+        """
+        if not isinstance(arg, self.input_type):
+            raise ContractViolation(
+                f"{self.name} takes {self.input_type.DESCRIPTOR.full_name}, "
+                f"got {type(arg).__name__}"
+            )
+        start_to_close = start_to_close_timeout or self.start_to_close_timeout
+        schedule_to_close = schedule_to_close_timeout or self.schedule_to_close_timeout
+        retry = retry_policy or (self.retry_policy.to_temporal() if self.retry_policy else None)
+        if self.local:
+            return await workflow.execute_local_activity(
+                self.name,
+                arg,
+                result_type=self.output_type,
+                start_to_close_timeout=start_to_close,
+                schedule_to_close_timeout=schedule_to_close,
+                retry_policy=retry,
+            )
+        return await workflow.execute_activity(
+            self.name,
+            arg,
+            result_type=self.output_type,
+            task_queue=task_queue or self.task_queue.default,
+            start_to_close_timeout=start_to_close,
+            schedule_to_close_timeout=schedule_to_close,
+            heartbeat_timeout=heartbeat_timeout or self.heartbeat_timeout,
+            retry_policy=retry,
+        )
+
+
+@dataclass(frozen=True)
+class WorkflowContract(Generic[InputT, OutputT]):
+    """One workflow type: name, message types, queue, id template and timeouts."""
+
+    name: str
+    input_type: type[InputT]
+    output_type: type[OutputT]
+    task_queue: TaskQueue
+    id_template: str = ""
+    execution_timeout: timedelta | None = None
+    run_timeout: timedelta | None = None
+
+    def defn(self, cls: C) -> C:
+        """Register ``cls`` under the contract's name (use instead of ``workflow.defn``)."""
+        return workflow.defn(name=self.name)(cls)
+
+    def workflow_id(self, arg: InputT) -> str:
+        """Render the id template from the input's fields (``{execution.metadata.id}``)."""
+        if not self.id_template:
+            raise ContractViolation(f"workflow {self.name} declares no id template")
+
+        def field_value(match: re.Match[str]) -> str:
+            value: Any = arg
+            for part in match.group(1).split("."):
+                value = getattr(value, part)
+            if value in ("", None):
+                raise ContractViolation(
+                    f"workflow {self.name}: id field {match.group(1)} is empty"
+                )
+            return str(value)
+
+        return _ID_FIELD.sub(field_value, self.id_template)
+
+    async def start(
+        self,
+        client: Client,
+        arg: InputT,
+        *,
+        id: str | None = None,
+        task_queue: str | None = None,
+        memo: Mapping[str, Any] | None = None,
+        execution_timeout: timedelta | None = None,
+    ) -> WorkflowHandle[Any, OutputT]:
+        """Start the workflow with the contract's id, queue and timeouts."""
+        return await client.start_workflow(
+            self.name,
+            arg,
+            id=id or self.workflow_id(arg),
+            task_queue=task_queue or self.task_queue.resolve(),
+            result_type=self.output_type,
+            execution_timeout=execution_timeout or self.execution_timeout,
+            run_timeout=self.run_timeout,
+            memo=dict(memo) if memo else None,
+        )
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    """The workflows and activities one worker serves on one task queue."""
+
+    name: str
+    task_queue: TaskQueue
+    workflows: Sequence[WorkflowContract[Any, Any]] = field(default_factory=tuple)
+    activities: Sequence[ActivityContract[Any, Any]] = field(default_factory=tuple)
+
+    def check_implementations(
+        self, *, workflows: Sequence[type] = (), activities: Sequence[Callable[..., Any]] = ()
+    ) -> None:
+        """Fail unless the implementations are exactly this service's contracts.
+
+        A stale name (the proto was renamed, the code was not), a missing
+        implementation or a foreign one (another service's activity, which would
+        make Temporal load-balance tasks to a worker that cannot run them) all
+        raise ``ContractViolation`` before the worker polls anything.
+        """
+        self._check("workflow", [c.name for c in self.workflows], workflows)
+        self._check("activity", [c.name for c in self.activities], activities)
+
+    def _check(self, kind: str, expected: list[str], impls: Sequence[Any]) -> None:
+        registered: list[str] = []
+        for impl in impls:
+            name = _registered_name(impl, kind)
+            if name is None:
+                raise ContractViolation(f"{impl!r} is not a Temporal {kind} definition")
+            registered.append(name)
+        unknown = sorted(set(registered) - set(expected))
+        missing = sorted(set(expected) - set(registered))
+        if unknown or missing:
+            raise ContractViolation(
+                f"{self.name}: {kind} implementations do not match the contract "
+                f"(not in contract: {unknown or 'none'}; not implemented: {missing or 'none'})"
+            )
+
+    def worker(
+        self,
+        client: Client,
+        *,
+        workflows: Sequence[type] = (),
+        activities: Sequence[Callable[..., Any]] = (),
+        task_queue: str | None = None,
+        **worker_options: Any,
+    ) -> Worker:
+        """A worker on this service's queue registering exactly its contracts."""
+        self.check_implementations(workflows=workflows, activities=activities)
+        return Worker(
+            client,
+            task_queue=task_queue or self.task_queue.resolve(),
+            workflows=list(workflows),
+            activities=list(activities),
+            **worker_options,
+        )
