@@ -1,0 +1,23 @@
+"""The secret provider interface the engine reads `$secrets` through.
+
+The `dsl` command uses a file (:mod:`file_provider`); the platform will implement
+the same interface over its ExecutionContext resources. Providers run in
+activities (they do I/O), never in workflow code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+
+class SecretProvider(Protocol):
+    """Looks secrets up by name."""
+
+    async def resolve(self, names: Sequence[str]) -> Mapping[str, Any]:
+        """The value of each named secret.
+
+        Raises:
+            SecretAccessError: one of ``names`` is unknown to this provider.
+        """
+        ...
