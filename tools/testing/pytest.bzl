@@ -23,5 +23,9 @@ def pytest_test(name, srcs, deps = [], data = [], args = [], env = {}, **kwargs)
         args = args + test_files,
         env = env,
         python_version = "PY3",
+        # No implicit __init__.py in runfiles: test folders stay rootless, so
+        # pytest imports conftest and sibling modules exactly as it does from
+        # the virtualenv, and nothing shadows the generated `stigmer` package.
+        legacy_create_init = 0,
         **kwargs
     )
