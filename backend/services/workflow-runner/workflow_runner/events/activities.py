@@ -1,0 +1,58 @@
+"""Activities through which workflow code reaches the registry.
+
+Workflow code cannot signal-with-start, and an external signal to a registry
+that is not running (first use, or terminated by an operator) would fail; an
+activity using :class:`EventPublisher` covers both. The engine calls them as
+*local* activities: one marker event in the caller's history per call, no task
+queue round trip. A local activity may run again after a crash; publishing is
+deduplicated by event id in the registry and (un)subscribing is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflow_runner.events.cloudevent import CloudEventError
+from workflow_runner.events.names import PUBLISH_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
+from workflow_runner.events.publisher import EventPublisher
+from workflow_runner.events.registry import Subscription
+
+
+@dataclass
+class PublishInput:
+    event: dict[str, Any] = field(default_factory=dict)
+
+
+class EventBusActivities:
+    """Registry access for one worker; the publisher is built in ``main``."""
+
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    @activity.defn(name=PUBLISH_ACTIVITY)
+    async def publish(self, request: PublishInput) -> None:
+        try:
+            await self._publisher.publish(request.event)
+        except CloudEventError as exc:
+            raise ApplicationError(
+                str(exc),
+                {"type": "validation", "status": 400, "title": "Invalid CloudEvent"},
+                type="validation",
+                non_retryable=True,
+            ) from None
+
+    @activity.defn(name=SUBSCRIBE_ACTIVITY)
+    async def subscribe(self, subscription: Subscription) -> None:
+        await self._publisher.subscribe(subscription)
+
+    @activity.defn(name=UNSUBSCRIBE_ACTIVITY)
+    async def unsubscribe(self, subscription_id: str) -> None:
+        await self._publisher.unsubscribe(subscription_id)
+
+    def all(self) -> list[Any]:
+        """Every activity of this class, for ``Worker(activities=...)``."""
+        return [self.publish, self.subscribe, self.unsubscribe]
