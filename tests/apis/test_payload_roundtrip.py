@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf.message import Message
+from message_samples import generated_message_types, populate
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
-
-from message_samples import generated_message_types, populate
 
 MESSAGE_TYPES = list(generated_message_types())
 

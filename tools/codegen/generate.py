@@ -12,9 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grpc_tools import protoc
-
 import validate_descriptor_set  # type: ignore[import-not-found]
+from grpc_tools import protoc
 
 VALIDATE_PROTO = "buf/validate/validate.proto"
 
@@ -79,7 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--proto-root", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--plugin-dir", required=True, type=Path, help="folder of our protoc plugin")
+    parser.add_argument(
+        "--plugin-dir", required=True, type=Path, help="folder of our protoc plugin"
+    )
     parser.add_argument("protos", nargs="*", help="paths relative to --proto-root")
     args = parser.parse_args()
     generate(args.proto_root, args.protos, args.out, args.plugin_dir.resolve())

@@ -48,7 +48,7 @@ class _OptionReader:
             self.pool.FindMessageTypeByName(f"google.protobuf.{options_type}")
         )
         holder = holder_cls.FromString(options.SerializeToString())
-        ext = self.pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.{extension}")
+        ext: Any = self.pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.{extension}")
         if not holder.HasExtension(ext):
             return None
         return holder.Extensions[ext]
@@ -71,12 +71,17 @@ def _retry(policy: Any, present: bool) -> str | None:
         return None
     parts = [
         ("initial_interval", _duration(policy.initial_interval)),
-        ("backoff_coefficient", repr(policy.backoff_coefficient) if policy.backoff_coefficient else None),
+        (
+            "backoff_coefficient",
+            repr(policy.backoff_coefficient) if policy.backoff_coefficient else None,
+        ),
         ("maximum_interval", _duration(policy.maximum_interval)),
         ("maximum_attempts", str(policy.maximum_attempts) if policy.maximum_attempts else None),
         (
             "non_retryable_error_types",
-            repr(tuple(policy.non_retryable_error_types)) if policy.non_retryable_error_types else None,
+            repr(tuple(policy.non_retryable_error_types))
+            if policy.non_retryable_error_types
+            else None,
         ),
     ]
     inner = ", ".join(f"{k}={v}" for k, v in parts if v is not None)
@@ -90,13 +95,17 @@ def generate_file(
 ) -> str | None:
     services = []
     for service in proto.service:
-        svc_opts = reader.read(service.options if service.HasField("options") else None, "ServiceOptions", "service")
+        svc_opts = reader.read(
+            service.options if service.HasField("options") else None, "ServiceOptions", "service"
+        )
         if svc_opts is not None:
             services.append((service, svc_opts))
     if not services:
         return None
     if not proto.name.endswith("/" + CONTRACT_FILE):
-        raise PluginError(f"{proto.name}: Temporal contracts must live in a file named {CONTRACT_FILE}")
+        raise PluginError(
+            f"{proto.name}: Temporal contracts must live in a file named {CONTRACT_FILE}"
+        )
 
     imports: dict[str, str] = {}
 
@@ -145,6 +154,7 @@ def generate_file(
                     + ")\n"
                 )
             else:
+                assert act is not None
                 act_names.append(const)
                 body.append(
                     f"\n{const}: ActivityContract[{in_t}, {out_t}] = ActivityContract(\n"
@@ -158,7 +168,10 @@ def generate_file(
                             ("start_to_close_timeout", _duration(act.start_to_close_timeout)),
                             ("schedule_to_close_timeout", _duration(act.schedule_to_close_timeout)),
                             ("heartbeat_timeout", _duration(act.heartbeat_timeout)),
-                            ("retry_policy", _retry(act.retry_policy, act.HasField("retry_policy"))),
+                            (
+                                "retry_policy",
+                                _retry(act.retry_policy, act.HasField("retry_policy")),
+                            ),
                         ]
                     )
                     + ")\n"

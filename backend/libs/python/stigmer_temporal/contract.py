@@ -67,10 +67,10 @@ class RetryPolicySpec:
 
 def _registered_name(impl: Any, kind: str) -> str | None:
     if kind == "activity":
-        defn = activity._Definition.from_callable(impl)
-    else:
-        defn = workflow._Definition.from_class(impl)
-    return defn.name if defn else None
+        activity_defn = activity._Definition.from_callable(impl)
+        return activity_defn.name if activity_defn else None
+    workflow_defn = workflow._Definition.from_class(impl)
+    return workflow_defn.name if workflow_defn else None
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ class ActivityContract(Generic[InputT, OutputT]):
         start_to_close = start_to_close_timeout or self.start_to_close_timeout
         schedule_to_close = schedule_to_close_timeout or self.schedule_to_close_timeout
         retry = retry_policy or (self.retry_policy.to_temporal() if self.retry_policy else None)
+        result: OutputT
         if self.local:
-            return await workflow.execute_local_activity(
+            result = await workflow.execute_local_activity(
                 self.name,
                 arg,
                 result_type=self.output_type,
@@ -124,7 +125,8 @@ class ActivityContract(Generic[InputT, OutputT]):
                 schedule_to_close_timeout=schedule_to_close,
                 retry_policy=retry,
             )
-        return await workflow.execute_activity(
+            return result
+        result = await workflow.execute_activity(
             self.name,
             arg,
             result_type=self.output_type,
@@ -134,6 +136,7 @@ class ActivityContract(Generic[InputT, OutputT]):
             heartbeat_timeout=heartbeat_timeout or self.heartbeat_timeout,
             retry_policy=retry,
         )
+        return result
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,7 @@ class WorkflowContract(Generic[InputT, OutputT]):
             for part in match.group(1).split("."):
                 value = getattr(value, part)
             if value in ("", None):
-                raise ContractViolation(
-                    f"workflow {self.name}: id field {match.group(1)} is empty"
-                )
+                raise ContractViolation(f"workflow {self.name}: id field {match.group(1)} is empty")
             return str(value)
 
         return _ID_FIELD.sub(field_value, self.id_template)

@@ -37,8 +37,7 @@ def conformance_dir() -> Path:
     path = shared_dir() / "conformance"
     if not path.is_dir():
         message = (
-            f"reference data not found at {path} "
-            f"(set {ENV_VAR} to the folder holding conformance/)"
+            f"reference data not found at {path} (set {ENV_VAR} to the folder holding conformance/)"
         )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)

@@ -79,7 +79,9 @@ def load_contract(tmp_path: Path) -> Iterator[Callable[[str], ModuleType]]:
         import stigmer
 
         stigmer.__path__ = [str(out / "py/stigmer"), *list(stigmer.__path__)]
-        for name in [m for m in sys.modules if m == "stigmer.demo" or m.startswith("stigmer.demo.")]:
+        for name in [
+            m for m in sys.modules if m == "stigmer.demo" or m.startswith("stigmer.demo.")
+        ]:
             del sys.modules[name]
         return importlib.import_module(module_name)
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from temporalio import activity, workflow
-from temporalio.client import Client
-
 from stigmer_temporal import ContractViolation, TaskQueue
 from stigmer_testing.temporal_dev_server import start_dev_server
+from temporalio import activity, workflow
+from temporalio.client import Client
 
 
 def test_constants_carry_the_proto_options(
@@ -68,7 +68,9 @@ def test_renamed_activity_breaks_old_call_sites_and_workers(
     assert renamed.PING_V2.name == "PingV2"
     # Registration time: both stale implementations are refused before polling.
     for impl in (ping, stale_ping):
-        with pytest.raises(ContractViolation, match=r"not in contract: \['Ping'\].*not implemented: \['PingV2'\]"):
+        with pytest.raises(
+            ContractViolation, match=r"not in contract: \['Ping'\].*not implemented: \['PingV2'\]"
+        ):
             renamed.DEMO_RUNNER.check_implementations(activities=[impl])
 
 
@@ -112,7 +114,9 @@ async def test_worker_from_generated_registration_runs_the_contract(
         runner_queue, orchestration_queue = f"runner-{suffix}", f"orch-{suffix}"
         runner = demo.DEMO_RUNNER.worker(client, activities=[ping], task_queue=runner_queue)
         orchestration = demo.DEMO_ORCHESTRATION.worker(
-            client, workflows=[run_demo], task_queue=orchestration_queue,
+            client,
+            workflows=[run_demo],
+            task_queue=orchestration_queue,
             workflow_runner=_unsandboxed(),
         )
         # What the workers registered is exactly the contract's names.
