@@ -1,0 +1,80 @@
+"""``InvokeAgentExecutionWorkflow``: run one AgentExecution through the agent-runner.
+
+Like the workflow-execution orchestration, it leaves IN_PROGRESS to the runner
+(which reports it as the agent loop starts). Steps: ``EnsureThread`` (session →
+conversation thread) then ``ExecuteGraphton`` (the agent loop) on the runner
+queue named in the memo; on return, persist the returned final status; on a
+system error in either activity, persist FAILED naming the activity, then fail.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.agentexecution.v1 import api_pb2, contract_pb2, io_pb2
+    from stigmer.agentexecution.v1.contract_temporal import (
+        ENSURE_THREAD,
+        EXECUTE_GRAPHTON,
+        INVOKE_AGENT_EXECUTION,
+        UPDATE_EXECUTION_STATUS,
+    )
+    from stigmer.commons.v1 import phase_pb2
+
+    from stigmer_server.orchestration import outcome
+    from stigmer_server.orchestration.memo import runner_queue_from_memo
+
+
+@INVOKE_AGENT_EXECUTION.defn
+class InvokeAgentExecutionWorkflow:
+    """Orchestrates one AgentExecution; see the module docstring for the steps."""
+
+    @workflow.run
+    async def run(
+        self, arg: contract_pb2.InvokeAgentExecutionInput
+    ) -> contract_pb2.InvokeAgentExecutionOutput:
+        """Run the agent on the runner and persist how it ended."""
+        execution = arg.execution
+        runner_queue = runner_queue_from_memo()
+        step = ENSURE_THREAD.name
+        try:
+            thread = await ENSURE_THREAD.execute(
+                contract_pb2.EnsureThreadInput(execution=execution), task_queue=runner_queue
+            )
+            step = EXECUTE_GRAPHTON.name
+            result = await EXECUTE_GRAPHTON.execute(
+                contract_pb2.ExecuteGraphtonInput(execution=execution, thread_id=thread.thread_id),
+                task_queue=runner_queue,
+            )
+        except ActivityError as error:
+            failure = outcome.activity_error(error, activity_name=step)
+            await self._persist(
+                execution.metadata.id,
+                outcome.ended_status(
+                    api_pb2.AgentExecutionStatus, phase_pb2.FAILED, failure, now=workflow.now()
+                ),
+            )
+            raise ApplicationError(
+                failure.message, type=failure.code, non_retryable=True
+            ) from error
+        final = outcome.final_status(
+            result.status, activity_name=EXECUTE_GRAPHTON.name, now=workflow.now()
+        )
+        await self._persist(execution.metadata.id, final)
+        return contract_pb2.InvokeAgentExecutionOutput(status=final)
+
+    async def _persist(self, execution_id: str, status: api_pb2.AgentExecutionStatus) -> None:
+        try:
+            await UPDATE_EXECUTION_STATUS.execute(
+                io_pb2.AgentExecutionUpdateStatusInput(execution_id=execution_id, status=status)
+            )
+        except ActivityError as error:
+            # Refused for good: already terminal (the runner's report won) or deleted.
+            cause = error.cause
+            if not (
+                isinstance(cause, ApplicationError)
+                and cause.type == outcome.STATUS_REJECTED_ERROR_TYPE
+            ):
+                raise
+            workflow.logger.info("status of %s not persisted: %s", execution_id, cause)

@@ -1,0 +1,122 @@
+"""The Temporal side of stigmer-server: client, the two orchestration workers, the starter.
+
+Built once in the server's lifecycle. The workers register ONLY the
+orchestration workflows and their local status activities (the contracts'
+``worker()`` refuses anything else), each on its own ``*_stigmer`` queue.
+Shutdown order, called by the server after it stopped accepting RPCs: stop the
+workers (in-flight workflow tasks finish), then drop the client. The Python SDK
+has no explicit client close; its connection is released with the last
+reference, which is why :meth:`shutdown` forgets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_ORCHESTRATION
+from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_ORCHESTRATION
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.worker import Worker
+
+from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
+from stigmer_server.orchestration.connection import connect_at_boot
+from stigmer_server.orchestration.settings import OrchestrationQueues, TemporalSettings
+from stigmer_server.orchestration.starter import TemporalExecutionStarter
+from stigmer_server.orchestration.status_activities import StatusActivities
+from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
+from stigmer_server.orchestration.workflow_execution import InvokeWorkflowExecutionWorkflow
+
+_log = logging.getLogger(__name__)
+
+# Workers get this long to finish in-flight tasks before they are cancelled.
+_GRACEFUL_SHUTDOWN = timedelta(seconds=5)
+
+
+class Orchestration:
+    """A connected client, the running orchestration workers and the starter.
+
+    Args:
+        client: A connected Temporal client (see ``connect_at_boot``).
+        queues: The queues resolved at boot.
+        writer: The in-process status merge the local activities persist through.
+    """
+
+    def __init__(
+        self, client: Client, queues: OrchestrationQueues, writer: ExecutionStatusWriter
+    ) -> None:
+        self._client: Client | None = client
+        self.starter = TemporalExecutionStarter(client, queues)
+        activities = StatusActivities(writer)
+        self._workers: list[Worker] = [
+            WORKFLOW_EXECUTION_ORCHESTRATION.worker(
+                client,
+                workflows=[InvokeWorkflowExecutionWorkflow],
+                activities=[activities.update_workflow_execution_status],
+                task_queue=queues.workflow_stigmer,
+                graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
+            ),
+            AGENT_EXECUTION_ORCHESTRATION.worker(
+                client,
+                workflows=[InvokeAgentExecutionWorkflow],
+                activities=[activities.update_agent_execution_status],
+                task_queue=queues.agent_stigmer,
+                graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
+            ),
+        ]
+        self._runs: list[asyncio.Task[None]] = []
+
+    @property
+    def client(self) -> Client:
+        """The Temporal client (only until :meth:`shutdown`)."""
+        if self._client is None:
+            raise RuntimeError("orchestration is shut down")
+        return self._client
+
+    def start(self) -> None:
+        """Start polling both orchestration queues in background tasks."""
+        for worker in self._workers:
+            task = asyncio.create_task(worker.run(), name=f"temporal-worker:{worker.task_queue}")
+            task.add_done_callback(_report_worker_exit)
+            self._runs.append(task)
+        _log.info(
+            "orchestration workers polling %s",
+            ", ".join(worker.task_queue for worker in self._workers),
+        )
+
+    async def shutdown(self) -> None:
+        """Stop the workers (in-flight tasks finish or are cancelled), then drop the client."""
+        running = [w for w, run in zip(self._workers, self._runs, strict=False) if not run.done()]
+        await asyncio.gather(*(worker.shutdown() for worker in running), return_exceptions=True)
+        await asyncio.gather(*self._runs, return_exceptions=True)
+        self._runs.clear()
+        self._client = None
+        _log.info("orchestration stopped")
+
+
+def _report_worker_exit(task: asyncio.Task[None]) -> None:
+    # A worker that dies while the server runs leaves executions unorchestrated;
+    # say so loudly instead of failing silently in a background task.
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        _log.error("orchestration worker %s stopped: %s", task.get_name(), error)
+
+
+async def start_orchestration(
+    settings: TemporalSettings, writer: ExecutionStatusWriter, *, data_converter: DataConverter
+) -> Orchestration | None:
+    """Connect and start the workers, or return None when Temporal is unreachable.
+
+    None means the caller keeps its no-op starter: queries are served and new
+    executions stay PENDING (``connect_at_boot`` already logged the one warning).
+    """
+    client = await connect_at_boot(settings, data_converter=data_converter)
+    if client is None:
+        return None
+    orchestration = Orchestration(client, settings.queues, writer)
+    orchestration.start()
+    return orchestration
