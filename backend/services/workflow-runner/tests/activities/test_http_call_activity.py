@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import httpx
-from problem_assertions import expect_problem
 from temporalio.testing import ActivityEnvironment
 from tests.support.fake_http_services import OAUTH2_CLIENTS, FakeHttpServices
+from tests.support.problem_assertions import expect_problem
 from workflow_runner.activities.http_call import HttpActivities
 from workflow_runner.activities.http_exchange import HttpExchange
 from workflow_runner.activities.http_models import (

@@ -14,7 +14,8 @@ thread, no extra dependency):
   ``/basic-auth/{user}/{password}``, ``/digest-auth/auth/{user}/{password}``,
   ``/bearer``, ``/headers``, ``/redirect-to``, ``/json``, ``/html``,
   ``/bytes/{n}``, ``/delay/{seconds}``, plus an OAuth2 authority
-  (``/oauth2/token`` for client credentials, ``/oauth2/protected``).
+  (``/oauth2/token`` for client credentials, ``/oauth2/protected``) and an
+  OpenID Connect discovery document at ``/oidc/.well-known/openid-configuration``.
 
 For the CTK harness (E1's bindings) call :func:`rewrite_urls` on a definition's
 text to point its petstore/httpbin URLs at the local server, e.g.::
@@ -288,6 +289,15 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/digest-auth/auth/([^/]+)/([^/]+)", path)
         if match:
             return self._digest(match.group(1), match.group(2))
+        if path == "/oidc/.well-known/openid-configuration":
+            issuer = f"http://{self.server.host_port}/httpbin/oidc"
+            return _json(
+                200,
+                {
+                    "issuer": issuer,
+                    "token_endpoint": f"http://{self.server.host_port}/httpbin/oauth2/token",
+                },
+            )
         if path == "/oauth2/token" and self.command == "POST":
             return self._token(body)
         if path == "/oauth2/protected":

@@ -127,6 +127,7 @@ class HttpAuthenticator:
     async def _access_token(self, settings: OAuth2Settings) -> str:
         key = (
             settings.token_url,
+            settings.discovery_url,
             settings.grant,
             settings.client_id,
             settings.username,
@@ -142,7 +143,35 @@ class HttpAuthenticator:
         )
         return token
 
+    async def _token_url(self, settings: OAuth2Settings) -> str:
+        if settings.token_url:
+            return settings.token_url
+        if not settings.discovery_url:
+            raise problem(
+                "configuration",
+                "Incomplete authentication policy",
+                "oauth2 authentication needs an 'authority'",
+            )
+        try:
+            response = await self._client.get(settings.discovery_url, follow_redirects=True)
+            token_url = response.json()["token_endpoint"] if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise problem(
+                "authentication",
+                "OpenID Connect discovery failed",
+                f"cannot read {settings.discovery_url}: {exc!r}",
+            ) from exc
+        if not isinstance(token_url, str) or not token_url:
+            raise problem(
+                "authentication",
+                "OpenID Connect discovery failed",
+                f"{settings.discovery_url} answered {response.status_code} "
+                "without a 'token_endpoint'",
+            )
+        return token_url
+
     async def _request_token(self, settings: OAuth2Settings) -> tuple[str, float]:
+        token_url = await self._token_url(settings)
         if settings.grant not in ("client_credentials", "password"):
             raise problem(
                 "configuration",
@@ -188,21 +217,20 @@ class HttpAuthenticator:
             )
         try:
             if settings.encoding == "application/json":
-                response = await self._client.post(settings.token_url, json=form, **auth_kwargs)
+                response = await self._client.post(token_url, json=form, **auth_kwargs)
             else:
-                response = await self._client.post(settings.token_url, data=form, **auth_kwargs)
+                response = await self._client.post(token_url, data=form, **auth_kwargs)
         except httpx.HTTPError as exc:
             raise problem(
                 "authentication",
                 "OAuth2 token request failed",
-                f"token request to {settings.token_url} failed: {exc!r}",
+                f"token request to {token_url} failed: {exc!r}",
             ) from exc
         if response.status_code != 200:
             raise problem(
                 "authentication",
                 "OAuth2 token request rejected",
-                f"token endpoint {settings.token_url} answered {response.status_code}: "
-                f"{response.text}",
+                f"token endpoint {token_url} answered {response.status_code}: {response.text}",
             )
         try:
             payload = response.json()
@@ -211,13 +239,13 @@ class HttpAuthenticator:
             raise problem(
                 "authentication",
                 "Invalid OAuth2 token response",
-                f"token endpoint {settings.token_url} returned no 'access_token'",
+                f"token endpoint {token_url} returned no 'access_token'",
             ) from exc
         if not isinstance(token, str) or not token:
             raise problem(
                 "authentication",
                 "Invalid OAuth2 token response",
-                f"token endpoint {settings.token_url} returned an empty 'access_token'",
+                f"token endpoint {token_url} returned an empty 'access_token'",
             )
         expires_in = payload.get("expires_in")
         lifetime = (

@@ -19,7 +19,10 @@ class OAuth2Settings:
     """A resolved OAuth2 policy: enough to request a token from the authority.
 
     Attributes:
-        token_url: Absolute token endpoint (authority + ``endpoints.token``).
+        token_url: Absolute token endpoint (authority + ``endpoints.token``);
+            empty when ``discovery_url`` is set.
+        discovery_url: OpenID Connect discovery document
+            (``.well-known/openid-configuration``) naming the token endpoint.
         grant: ``client_credentials`` or ``password``.
         client_id: The client id, if the client authenticates.
         client_secret: The client secret, if any.
@@ -33,7 +36,8 @@ class OAuth2Settings:
         password: Resource owner password for the ``password`` grant.
     """
 
-    token_url: str
+    token_url: str = ""
+    discovery_url: str = ""
     grant: str = "client_credentials"
     client_id: str | None = None
     client_secret: str | None = None

@@ -1,0 +1,249 @@
+"""The event registry on a real dev server, with a minimal listening workflow.
+
+These pin the bus's own guarantees (routing, lifecycle isolation, dedupe,
+correlation, HTTP ingestion) independently of the DSL engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from events_listener_workflow import EventListenerWorkflow, ListenInput
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from workflow_runner.events.cloudevent import new_event
+from workflow_runner.events.http_endpoint import CloudEventsEndpoint
+from workflow_runner.events.publisher import BusConfig, EventPublisher
+from workflow_runner.events.registration import bus_activities, bus_workflows
+from workflow_runner.events.registry import EventRegistryWorkflow, RegistryStatus
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def bus_worker(client: Client, config: BusConfig) -> AsyncIterator[None]:
+    async with Worker(
+        client,
+        task_queue=config.task_queue,
+        workflows=[*bus_workflows(), EventListenerWorkflow],
+        activities=bus_activities(client, config),
+    ):
+        yield
+
+
+async def start_listener(
+    client: Client, config: BusConfig, filters: list[dict[str, Any]], count: int = 1
+) -> WorkflowHandle[Any, Any]:
+    handle = await client.start_workflow(
+        EventListenerWorkflow.run,
+        ListenInput(filters=filters, count=count),
+        id=f"listener-{uuid.uuid4()}",
+        task_queue=config.task_queue,
+    )
+    for _ in range(200):
+        if await handle.query(EventListenerWorkflow.subscribed):
+            return handle
+        await asyncio.sleep(0.05)
+    raise AssertionError("listener never subscribed")
+
+
+async def received(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
+    return list(await handle.query(EventListenerWorkflow.received))
+
+
+async def registry_status(client: Client, config: BusConfig) -> RegistryStatus:
+    handle = client.get_workflow_handle_for(EventRegistryWorkflow.run, config.registry_id)
+    return await handle.query(EventRegistryWorkflow.status)
+
+
+async def settle(client: Client, config: BusConfig) -> None:
+    """Wait until the registry has forwarded everything it queued."""
+    for _ in range(200):
+        if (await registry_status(client, config)).pending == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("registry did not drain")
+
+
+async def test_routes_by_type_and_skips_non_matching(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    async with bus_worker(client, bus_config):
+        temp = await start_listener(client, bus_config, [{"with": {"type": "vitals.temp"}}])
+        bpm = await start_listener(client, bus_config, [{"with": {"type": "vitals.bpm"}}])
+        await publisher.publish(new_event(type="vitals.temp", source="test", data={"t": 39}))
+        assert [e["data"] for e in await temp.result()] == [{"t": 39}]
+        await settle(client, bus_config)
+        assert await received(bpm) == []
+        await publisher.publish(new_event(type="vitals.bpm", source="test", data={"b": 50}))
+        assert [e["data"] for e in await bpm.result()] == [{"b": 50}]
+
+
+async def test_regex_type_and_listen_to_all_events(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    async with bus_worker(client, bus_config):
+        regex = await start_listener(client, bus_config, [{"with": {"type": r"com\.acme\..*"}}])
+        everything = await start_listener(client, bus_config, [], count=2)
+        await publisher.publish(new_event(type="org.other", source="s"))
+        await publisher.publish(new_event(type="com.acme.order", source="s"))
+        assert [e["type"] for e in await regex.result()] == ["com.acme.order"]
+        assert [e["type"] for e in await everything.result()] == ["org.other", "com.acme.order"]
+
+
+async def test_republished_event_is_delivered_once(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    async with bus_worker(client, bus_config):
+        listener = await start_listener(client, bus_config, [], count=2)
+        event = new_event(type="t", source="s", data=1)
+        await publisher.publish(event)
+        await publisher.publish(event)  # a retried publish: same source + id
+        await publisher.publish(new_event(type="t", source="s", data=2))
+        events = await listener.result()
+        assert [e["data"] for e in events] == [1, 2]
+
+
+async def test_lifecycle_events_reach_only_listeners_asking_for_them(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    started = "io.serverlessworkflow.workflow.started.v1"
+    async with bus_worker(client, bus_config):
+        anything = await start_listener(client, bus_config, [])
+        asking = await start_listener(client, bus_config, [{"with": {"type": started}}])
+        await publisher.publish(new_event(type=started, source="stigmer://workflow-runner"))
+        assert [e["type"] for e in await asking.result()] == [started]
+        await settle(client, bus_config)
+        assert await received(anything) == []
+
+
+async def test_correlation_routes_each_event_to_its_own_listener(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+
+    def by_patient(patient: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "with": {"type": "vitals"},
+                "correlate": {"patient": {"from": "${ .data.patient }", "expect": patient}},
+            }
+        ]
+
+    async with bus_worker(client, bus_config):
+        alice = await start_listener(client, bus_config, by_patient("alice"))
+        bob = await start_listener(client, bus_config, by_patient("bob"))
+        await publisher.publish(new_event(type="vitals", source="s", data={"patient": "bob"}))
+        await publisher.publish(new_event(type="vitals", source="s", data={"patient": "alice"}))
+        assert [e["data"]["patient"] for e in await alice.result()] == ["alice"]
+        assert [e["data"]["patient"] for e in await bob.result()] == ["bob"]
+
+
+async def test_correlation_without_expect_learns_the_first_value(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    filters = [{"with": {"type": "v"}, "correlate": {"p": {"from": ".data.p"}}}]
+    async with bus_worker(client, bus_config):
+        listener = await start_listener(client, bus_config, filters, count=2)
+        for p in ("x", "y", "x"):
+            await publisher.publish(new_event(type="v", source="s", data={"p": p}))
+        assert [e["data"]["p"] for e in await listener.result()] == ["x", "x"]
+
+
+async def test_unsubscribed_listener_gets_nothing(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    async with bus_worker(client, bus_config):
+        listener = await start_listener(client, bus_config, [])
+        await publisher.publish(new_event(type="first", source="s"))
+        await listener.result()  # it unsubscribes before completing
+        assert (await registry_status(client, bus_config)).subscriptions == []
+
+
+async def test_http_endpoint_structured_and_binary(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    endpoint = CloudEventsEndpoint(publisher.publish, asyncio.get_running_loop()).start()
+    try:
+        async with bus_worker(client, bus_config), httpx.AsyncClient() as http:
+            listener = await start_listener(client, bus_config, [{"with": {"type": "ext"}}], 2)
+            structured = new_event(type="ext", source="curl", data={"mode": "structured"})
+            reply = await http.post(
+                endpoint.url,
+                content=json.dumps(structured),
+                headers={"Content-Type": "application/cloudevents+json"},
+            )
+            assert reply.status_code == 202, reply.text
+            reply = await http.post(
+                endpoint.url,
+                content=json.dumps({"mode": "binary"}),
+                headers={
+                    "Content-Type": "application/json",
+                    "ce-specversion": "1.0",
+                    "ce-id": "b-1",
+                    "ce-source": "curl",
+                    "ce-type": "ext",
+                },
+            )
+            assert reply.status_code == 202, reply.text
+            events = await listener.result()
+            assert [e["data"]["mode"] for e in events] == ["structured", "binary"]
+            assert events[1]["id"] == "b-1"
+            bad = await http.post(endpoint.url, content=b"{}", headers={"ce-id": "x"})
+            assert bad.status_code == 400
+            assert "ce-source" in bad.json()["error"]
+    finally:
+        endpoint.stop()
+
+
+async def test_registry_continues_as_new_and_keeps_subscriptions(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    from workflow_runner.events.names import SUBSCRIBE_SIGNAL
+    from workflow_runner.events.registry import RegistryState, Subscription
+
+    client = env.client
+    publisher = EventPublisher(client, bus_config)
+    async with bus_worker(client, bus_config):
+        # A registry with a tiny history budget, started before anyone uses it.
+        await client.start_workflow(
+            EventRegistryWorkflow.run,
+            RegistryState(max_history_events=60),
+            id=bus_config.registry_id,
+            task_queue=bus_config.task_queue,
+            start_signal=SUBSCRIBE_SIGNAL,
+            start_signal_args=[Subscription("noop", "nobody-here", [{"with": {"type": "z"}}])],
+        )
+        listener = await start_listener(client, bus_config, [], count=40)
+        for i in range(40):
+            await publisher.publish(new_event(type="n", source="s", data=i))
+        events = await listener.result()
+        assert [e["data"] for e in events] == list(range(40))
+        desc = await client.get_workflow_handle(bus_config.registry_id).describe()
+        assert desc.raw_description.workflow_execution_info.first_run_id != desc.run_id
+        status = await registry_status(client, bus_config)
+        assert status.history_length < 120
+        assert status.delivered_total == 40

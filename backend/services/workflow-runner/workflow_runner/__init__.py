@@ -1,0 +1,1 @@
+"""The workflow runner: the Serverless Workflow DSL engine and its task activities."""

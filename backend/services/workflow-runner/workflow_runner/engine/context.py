@@ -1,0 +1,279 @@
+"""What a task runner sees: :class:`TaskContext` (one per task execution).
+
+The task-runner interface, for everyone adding a task type::
+
+    async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any
+
+* ``task`` is the task's definition (``task.body`` is the mapping under its
+  name, ``task.reference`` its JSON pointer such as ``/do/0/getPet``).
+* ``task_input`` is the *transformed* task input (after ``if``,
+  ``input.schema`` and ``input.from``); it is also ``$input``.
+* Return the task's *raw* output. The engine then applies ``output.as``,
+  ``output.schema``, ``export.as`` and ``export.schema``, calls the observer,
+  and follows ``then``. A runner that chooses the next task (``switch``)
+  returns :class:`Directed`.
+* Fail by raising :class:`~workflow_runner.engine.errors.WorkflowError`. The
+  engine stamps ``instance`` with ``task.reference`` when it is unset.
+* Never do I/O, read the clock/env or use randomness in a runner: this is
+  Temporal workflow code. Do I/O in an activity through
+  :meth:`TaskContext.execute_activity`, which sets timeouts/retries and turns
+  the activity's ``ApplicationError`` (see :mod:`.errors` for the contract)
+  back into a ``WorkflowError`` pointing at this task.
+* Evaluate the task's own fields with :meth:`TaskContext.evaluate` (values with
+  ``${ }`` inside, e.g. ``with:``) or :meth:`TaskContext.evaluate_expression`
+  (fields that are always expressions); both bind ``$context``, ``$input``,
+  ``$secrets``, ``$task``, ``$workflow``, ``$runtime``, ``$authorization`` and
+  the scope's variables (``$item``, ``$index``, ``$error``...).
+* Register the runner in :mod:`.tasks.registry` under its kind
+  (``call:http``, ``run:shell``...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from workflow_runner.engine.checkpoint import Frame
+from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.expressions import ExpressionEvaluator
+from workflow_runner.engine.hooks import EngineHooks
+from workflow_runner.engine.model import TaskDefinition, WorkflowDefinition
+
+#: Activity timeout used when a runner does not give one.
+DEFAULT_ACTIVITY_TIMEOUT = timedelta(minutes=5)
+
+#: Temporal-level retries only cover infrastructure hiccups (a worker dying
+#: mid-activity); errors a workflow author can see are non-retryable
+#: ApplicationErrors and are retried, if at all, by the DSL's try/catch/retry.
+DEFAULT_ACTIVITY_RETRY = RetryPolicy(maximum_attempts=3)
+
+
+@dataclass(frozen=True)
+class Directed:
+    """A raw task output plus the flow directive the task chose (``switch``)."""
+
+    output: Any
+    then: str
+
+
+def datetime_descriptor(moment: datetime) -> dict[str, Any]:
+    """The DSL's dateTimeDescriptor for a timezone-aware datetime."""
+    millis = int(moment.timestamp() * 1000)
+    return {
+        "iso8601": moment.isoformat().replace("+00:00", "Z"),
+        "epoch": {"seconds": millis // 1000, "milliseconds": millis},
+    }
+
+
+@dataclass
+class RunState:
+    """State shared by every task of one workflow run.
+
+    Attributes:
+        definition: the loaded workflow.
+        evaluator: expression evaluator (mode + deterministic clock).
+        hooks: observer, event bus, completion hook.
+        secrets: ``$secrets``.
+        context: ``$context``; replaced by ``export.as``.
+        workflow_descriptor: ``$workflow``.
+        runtime_descriptor: ``$runtime``.
+        inbox: CloudEvents received by signal and not yet consumed by a ``listen``.
+    """
+
+    definition: WorkflowDefinition
+    evaluator: ExpressionEvaluator
+    hooks: EngineHooks
+    secrets: Mapping[str, Any]
+    context: Any
+    workflow_descriptor: Mapping[str, Any]
+    runtime_descriptor: Mapping[str, Any]
+    inbox: list[Mapping[str, Any]] = field(default_factory=list)
+    #: >0 while a construct whose state cannot be resumed runs (see checkpoint.py).
+    no_checkpoint: int = 0
+
+    @contextlib.contextmanager
+    def not_resumable(self) -> Iterator[None]:
+        """Mark a stretch where continue-as-new must not happen (state not captured)."""
+        self.no_checkpoint += 1
+        try:
+            yield
+        finally:
+            self.no_checkpoint -= 1
+
+
+@dataclass
+class TaskContext:
+    """Everything a task runner may use; see the module docstring for the contract.
+
+    Attributes:
+        state: the run's shared state.
+        task: the task being run.
+        variables: scope variables (``for`` item/index, ``catch.as``...), without ``$``.
+        raw_input: the task's raw input (``$task.input``).
+        task_input: the transformed input (``$input``).
+        authorization: ``$authorization`` once a call task resolved its authentication.
+        started_at: when the task started (workflow clock).
+    """
+
+    state: RunState
+    task: TaskDefinition
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    raw_input: Any = None
+    task_input: Any = None
+    raw_output: Any = None
+    authorization: Mapping[str, Any] | None = None
+    started_at: datetime | None = None
+    #: Frames to resume inside this task after a continue-as-new (see checkpoint.py).
+    resume: list[Frame] = field(default_factory=list)
+
+    # -- descriptors ---------------------------------------------------------------------------
+    @property
+    def reference(self) -> str:
+        """JSON pointer of this task (the ``instance`` of its errors)."""
+        return self.task.reference
+
+    @property
+    def definition(self) -> WorkflowDefinition:
+        """The workflow being run (``definition.use`` holds reusable components)."""
+        return self.state.definition
+
+    @property
+    def secrets(self) -> Mapping[str, Any]:
+        return self.state.secrets
+
+    def task_descriptor(self) -> dict[str, Any]:
+        """``$task`` as dsl.md defines it."""
+        return {
+            "name": self.task.name,
+            "reference": self.task.reference,
+            "definition": self.task.body,
+            "input": self.raw_input,
+            "output": self.raw_output,
+            "startedAt": datetime_descriptor(self.started_at) if self.started_at else None,
+        }
+
+    def arguments(
+        self, *, with_input: bool = True, output: Any = None, with_output: bool = False
+    ) -> dict[str, Any]:
+        """Expression arguments for this task at a given data-flow stage.
+
+        ``if``/``input.from`` see no ``$input``; ``export.as`` also sees ``$output``
+        (dsl.md, "Runtime expression arguments").
+        """
+        args: dict[str, Any] = dict(self.variables)
+        args.update(
+            context=self.state.context,
+            secrets=self.state.secrets,
+            task=self.task_descriptor(),
+            workflow=self.state.workflow_descriptor,
+            runtime=self.state.runtime_descriptor,
+            input=self.task_input if with_input else None,
+            output=output if with_output else None,
+            authorization=self.authorization if with_input else None,
+        )
+        return args
+
+    # -- expressions ---------------------------------------------------------------------------
+    @property
+    def evaluator(self) -> ExpressionEvaluator:
+        return self.state.evaluator
+
+    def evaluate(self, value: Any, data: Any = None, *, field_name: str = "") -> Any:
+        """Evaluate ``${ }`` expressions inside a value of this task's definition.
+
+        Args:
+            value: e.g. ``task.body["with"]``.
+            data: what ``.`` is; defaults to the transformed task input.
+            field_name: named in error messages.
+        """
+        target = self.task_input if data is None else data
+        return self.evaluator.evaluate_value(
+            value, target, self.arguments(), where=self._where(field_name)
+        )
+
+    def evaluate_expression(self, source: str, data: Any = None, *, field_name: str = "") -> Any:
+        """Evaluate a field that is always an expression (``${ }`` optional)."""
+        target = self.task_input if data is None else data
+        return self.evaluator.evaluate_expression(
+            source, target, self.arguments(), where=self._where(field_name)
+        )
+
+    def evaluate_condition(self, source: str, data: Any = None, *, field_name: str = "") -> bool:
+        """Evaluate a condition field with jq truthiness."""
+        target = self.task_input if data is None else data
+        return self.evaluator.evaluate_condition(
+            source, target, self.arguments(), where=self._where(field_name)
+        )
+
+    def _where(self, field_name: str) -> str:
+        return f"{self.reference}/{field_name}" if field_name else self.reference
+
+    # -- composition ---------------------------------------------------------------------------
+    def with_variables(self, **extra: Any) -> TaskContext:
+        """A copy of this context with more scope variables (visible to subtasks too)."""
+        merged = {**self.variables, **extra}
+        return TaskContext(
+            state=self.state,
+            task=self.task,
+            variables=merged,
+            raw_input=self.raw_input,
+            task_input=self.task_input,
+            raw_output=self.raw_output,
+            authorization=self.authorization,
+            started_at=self.started_at,
+            resume=self.resume,
+        )
+
+    async def run_tasks(
+        self, tasks: Sequence[TaskDefinition], task_input: Any, *, resume: list[Frame] | None = None
+    ) -> Any:
+        """Run a nested task list (a scope) with this context's variables; its output.
+
+        ``resume`` is only for runners that support continue-as-new (``do``, ``for``).
+        """
+        from workflow_runner.engine.flow import run_scope
+
+        return await run_scope(self.state, tasks, task_input, self.variables, resume=resume)
+
+    # -- I/O through activities ----------------------------------------------------------------
+    async def execute_activity(
+        self,
+        activity: str | Callable[..., Any],
+        *args: Any,
+        start_to_close_timeout: timedelta = DEFAULT_ACTIVITY_TIMEOUT,
+        retry_policy: RetryPolicy | None = None,
+        task_queue: str | None = None,
+        heartbeat_timeout: timedelta | None = None,
+        result_type: type | None = None,
+        summary: str | None = None,
+    ) -> Any:
+        """Run an activity for this task and return its result.
+
+        Raises:
+            WorkflowError: the activity failed; problem details from its
+                ``ApplicationError`` are kept and ``instance`` is this task.
+        """
+        try:
+            return await workflow.execute_activity(
+                activity,  # type: ignore[arg-type]
+                args=list(args),
+                start_to_close_timeout=start_to_close_timeout,
+                retry_policy=retry_policy or DEFAULT_ACTIVITY_RETRY,
+                task_queue=task_queue,
+                heartbeat_timeout=heartbeat_timeout,
+                result_type=result_type,
+                summary=summary or self.reference,
+            )
+        except ActivityError as exc:
+            raise WorkflowError.from_failure(exc, instance=self.reference) from None
+
+    def now(self) -> datetime:
+        """The workflow's deterministic clock."""
+        return workflow.now()

@@ -1,0 +1,170 @@
+"""Evaluating runtime expressions inside values, in ``strict`` or ``loose`` mode.
+
+Two kinds of fields hold expressions:
+
+* *expression fields* (``if``, ``when``, ``while``, ``for.in``, ``input.from``,
+  ``output.as``, ``export.as``, ``until``, ``exceptWhen``...) are always
+  expressions; the CTK writes them without ``${ }``, so the wrapper is optional;
+* *value fields* (``set``, ``with``, event attributes...) are data in which a
+  string is an expression only when wrapped in ``${ }`` (``strict``, the
+  default), or any string is tried as one (``loose``: a string that does not
+  evaluate stays as it is).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.expressions.jq_language import (
+    ExpressionRuntimeError,
+    ExpressionSyntaxError,
+    compile_expression,
+)
+
+#: Runtime expression arguments defined by dsl.md, always bound (null when a
+#: stage does not provide them) so a program compiles the same everywhere.
+STANDARD_ARGUMENTS: Final = (
+    "context",
+    "input",
+    "output",
+    "secrets",
+    "task",
+    "workflow",
+    "runtime",
+    "authorization",
+)
+
+
+class EvaluationMode(enum.Enum):
+    """``evaluate.mode`` of a workflow."""
+
+    STRICT = "strict"
+    LOOSE = "loose"
+
+
+def is_strict_expression(value: str) -> bool:
+    """Whether a string is a ``${ ... }`` runtime expression."""
+    text = value.strip()
+    return text.startswith("${") and text.endswith("}")
+
+
+def strip_expression(value: str) -> str:
+    """The jq program inside ``${ }`` (or the string itself when not wrapped)."""
+    text = value.strip()
+    if is_strict_expression(text):
+        return text[2:-1].strip()
+    return text
+
+
+class ExpressionEvaluator:
+    """Evaluates expressions for one workflow run.
+
+    Args:
+        mode: the workflow's ``evaluate.mode``.
+        clock: returns the epoch seconds jq's ``now`` yields; in a workflow this
+            reads ``workflow.now()`` so replays see the same value.
+    """
+
+    def __init__(self, mode: EvaluationMode, clock: Callable[[], float]) -> None:
+        self.mode = mode
+        self._clock = clock
+
+    # -- compile-time checks -----------------------------------------------------------------
+    @staticmethod
+    def check(source: str, scope_variables: Iterable[str] = ()) -> None:
+        """Compile an expression-field program now so errors surface at load.
+
+        Raises:
+            ExpressionSyntaxError: it does not compile.
+        """
+        compile_expression(strip_expression(source), (*STANDARD_ARGUMENTS, *scope_variables))
+
+    def check_value(self, value: Any, scope_variables: Iterable[str] = ()) -> None:
+        """Compile every ``${ }`` expression inside a value (strict mode only).
+
+        Loose mode cannot be checked: any string may turn out to be plain text.
+        """
+        if self.mode is EvaluationMode.LOOSE:
+            return
+        names = tuple(scope_variables)
+        for text in _strings(value):
+            if is_strict_expression(text):
+                self.check(text, names)
+
+    # -- run time ----------------------------------------------------------------------------
+    def evaluate_expression(
+        self, source: str, data: Any, variables: Mapping[str, Any], *, where: str = ""
+    ) -> Any:
+        """Evaluate an expression field (``${ }`` optional) against ``data``.
+
+        Raises:
+            WorkflowError: an ``expression`` error naming the field and program.
+        """
+        program = strip_expression(source)
+        try:
+            compiled = compile_expression(program, variables.keys() | set(STANDARD_ARGUMENTS))
+            return compiled.evaluate(data, variables, now=self._clock())
+        except (ExpressionSyntaxError, ExpressionRuntimeError) as exc:
+            prefix = f"{where}: " if where else ""
+            raise WorkflowError.expression(f"{prefix}{exc}") from exc
+
+    def evaluate_condition(
+        self, source: str, data: Any, variables: Mapping[str, Any], *, where: str = ""
+    ) -> bool:
+        """Evaluate a condition with jq truthiness (only ``false`` and ``null`` are false)."""
+        result = self.evaluate_expression(source, data, variables, where=where)
+        return result is not None and result is not False
+
+    def evaluate_value(
+        self, value: Any, data: Any, variables: Mapping[str, Any], *, where: str = ""
+    ) -> Any:
+        """Return ``value`` with every expression inside it replaced by its result.
+
+        Strings, lists and mappings are walked; keys are never evaluated.
+        """
+        if isinstance(value, str):
+            if is_strict_expression(value):
+                return self.evaluate_expression(value, data, variables, where=where)
+            if self.mode is EvaluationMode.LOOSE:
+                try:
+                    return self.evaluate_expression(value, data, variables, where=where)
+                except WorkflowError:
+                    return value
+            return value
+        if isinstance(value, Mapping):
+            return {
+                k: self.evaluate_value(v, data, variables, where=f"{where}/{k}")
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [
+                self.evaluate_value(v, data, variables, where=f"{where}/{i}")
+                for i, v in enumerate(value)
+            ]
+        return value
+
+    def evaluate_field(
+        self, value: Any, data: Any, variables: Mapping[str, Any], *, where: str = ""
+    ) -> Any:
+        """Evaluate a field that is an expression when a string and a value otherwise.
+
+        ``input.from``/``output.as``/``export.as`` accept a string (always an
+        expression) or an object (a value with embedded ``${ }`` expressions).
+        """
+        if isinstance(value, str):
+            return self.evaluate_expression(value, data, variables, where=where)
+        return self.evaluate_value(value, data, variables, where=where)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)

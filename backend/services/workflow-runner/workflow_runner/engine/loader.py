@@ -1,0 +1,486 @@
+"""YAML/JSON text -> a validated :class:`~.model.WorkflowDefinition`.
+
+Two layers of validation, so every error surfaces before a run:
+
+1. **The specification's JSON Schema** (``schema/workflow.yaml``), when a copy
+   is available. Reference data is read in place, never vendored, so the
+   schema is looked up at ``$STIGMER_DSL_SCHEMA`` or
+   ``$STIGMER_SHARED_DIR/conformance/spec-v1.0.3/schema/workflow.yaml``
+   (``STIGMER_SHARED_DIR`` defaults to ``../shared`` beside the repository).
+   Reading it is I/O, so this layer runs where definitions enter the system
+   (CLI, API, tests), never inside the Temporal workflow.
+2. **Our own structural checks**, always (including inside the workflow):
+   duplicate YAML keys, ``dsl`` 1.0.x, exactly one task per list item, a
+   known task kind, no unknown task properties, flow-directive targets in the
+   same scope, at most one default switch case, reusable names that exist,
+   ``until`` not nested, inline schemas only, and every jq expression
+   compiled (with the variables in scope at that point).
+
+Errors are :class:`DefinitionError` with one readable line naming the field.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from temporalio import workflow
+
+from workflow_runner.engine.durations import is_iso8601_duration
+from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
+from workflow_runner.engine.expressions.evaluation import STANDARD_ARGUMENTS
+from workflow_runner.engine.expressions.jq_language import ExpressionSyntaxError
+from workflow_runner.engine.model import WorkflowDefinition, task_kind, task_list
+
+with workflow.unsafe.imports_passed_through():
+    import jsonschema
+    import yaml
+
+_DSL_VERSION: Final = re.compile(r"^1\.0\.\d+$")
+_BASE_KEYS: Final = frozenset({"if", "input", "output", "export", "timeout", "then", "metadata"})
+_KIND_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "call": frozenset({"call", "with"}),
+    "do": frozenset({"do"}),
+    "emit": frozenset({"emit"}),
+    "for": frozenset({"for", "while", "do"}),
+    "fork": frozenset({"fork"}),
+    "listen": frozenset({"listen", "foreach"}),
+    "raise": frozenset({"raise"}),
+    "run": frozenset({"run"}),
+    "set": frozenset({"set"}),
+    "switch": frozenset({"switch"}),
+    "try": frozenset({"try", "catch"}),
+    "wait": frozenset({"wait"}),
+}
+_DIRECTIVES: Final = frozenset({"continue", "exit", "end"})
+_SCHEMA_ENV: Final = "STIGMER_DSL_SCHEMA"
+_SHARED_ENV: Final = "STIGMER_SHARED_DIR"
+
+
+class DefinitionError(ValueError):
+    """The workflow definition is invalid; the message is one readable line."""
+
+
+# -- parsing ------------------------------------------------------------------------------------
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate mapping keys (YAML forbids them)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise DefinitionError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def parse_document(text: str) -> Mapping[str, Any]:
+    """Parse YAML or JSON text (JSON is YAML) into a mapping, rejecting duplicate keys."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"not valid YAML/JSON: {_one_line(str(exc))}") from exc
+    if not isinstance(data, Mapping):
+        raise DefinitionError("a workflow definition must be a YAML/JSON object")
+    # Round-trip through JSON: YAML dates and the like become plain JSON values,
+    # which is what expressions and Temporal payloads see.
+    return json.loads(json.dumps(data, default=str))  # type: ignore[no-any-return]
+
+
+# -- the specification's schema -------------------------------------------------------------------
+def default_schema_path() -> Path:
+    """Where the DSL JSON Schema is looked up (see module docstring)."""
+    explicit = os.environ.get(_SCHEMA_ENV)
+    if explicit:
+        return Path(explicit)
+    shared = os.environ.get(_SHARED_ENV)
+    root = Path(shared) if shared else Path(__file__).resolve().parents[5] / "shared"
+    return root / "conformance" / "spec-v1.0.3" / "schema" / "workflow.yaml"
+
+
+@functools.cache
+def load_schema_validator(path: Path | None = None) -> jsonschema.protocols.Validator | None:
+    """A validator for the DSL schema, or None when the schema file is not available."""
+    schema_path = path or default_schema_path()
+    if not schema_path.is_file():
+        return None
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)  # type: ignore[no-any-return]
+
+
+def validate_against_schema(document: Mapping[str, Any], validator: Any) -> None:
+    """Raise :class:`DefinitionError` for the most relevant schema violation."""
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        path = "/" + "/".join(str(p) for p in error.absolute_path)
+        raise DefinitionError(f"schema violation at {path}: {_one_line(error.message)}")
+
+
+# -- entry points ---------------------------------------------------------------------------------
+def load_workflow(
+    text: str, *, use_schema: bool = False, schema_path: Path | None = None
+) -> WorkflowDefinition:
+    """Parse and validate a workflow definition.
+
+    Args:
+        text: YAML or JSON.
+        use_schema: also validate against the spec's JSON Schema when the file
+            is available (never inside workflow code: it reads a file).
+        schema_path: override the schema location.
+
+    Raises:
+        DefinitionError: one readable line naming the offending field.
+    """
+    document = parse_document(text)
+    return build_definition(document, use_schema=use_schema, schema_path=schema_path)
+
+
+def build_definition(
+    document: Mapping[str, Any], *, use_schema: bool = False, schema_path: Path | None = None
+) -> WorkflowDefinition:
+    """Validate an already parsed document (see :func:`load_workflow`)."""
+    _check_header(document)
+    # Structural checks first: their messages are more precise than a oneOf
+    # failure deep in the JSON Schema.
+    mode = _evaluation_mode(document)
+    checker = _Checker(document, ExpressionEvaluator(mode, clock=lambda: 0.0))
+    checker.check_workflow()
+    if use_schema:
+        validator = load_schema_validator(schema_path)
+        if validator is not None:
+            validate_against_schema(document, validator)
+    return WorkflowDefinition(raw=document, tasks=task_list(document["do"], "/do"), mode=mode)
+
+
+def _check_header(document: Mapping[str, Any]) -> None:
+    header = document.get("document")
+    if not isinstance(header, Mapping):
+        raise DefinitionError("document: required object is missing")
+    for key in ("dsl", "namespace", "name", "version"):
+        if not isinstance(header.get(key), str) or not header.get(key):
+            raise DefinitionError(f"document.{key}: required string is missing")
+    if not _DSL_VERSION.match(header["dsl"]):
+        raise DefinitionError(f"document.dsl: {header['dsl']!r} is not supported (expected 1.0.x)")
+    if not isinstance(document.get("do"), list) or not document["do"]:
+        raise DefinitionError("do: required non-empty task list is missing")
+
+
+def _evaluation_mode(document: Mapping[str, Any]) -> EvaluationMode:
+    evaluate = document.get("evaluate") or {}
+    language = evaluate.get("language", "jq")
+    if language != "jq":
+        raise DefinitionError(f"evaluate.language: {language!r} is not supported (only jq)")
+    try:
+        return EvaluationMode(evaluate.get("mode", "strict"))
+    except ValueError:
+        raise DefinitionError(
+            f"evaluate.mode: {evaluate.get('mode')!r} must be strict or loose"
+        ) from None
+
+
+class _Checker:
+    """Walks the document once, checking structure and compiling expressions."""
+
+    def __init__(self, document: Mapping[str, Any], evaluator: ExpressionEvaluator) -> None:
+        self.document = document
+        self.use: Mapping[str, Any] = document.get("use") or {}
+        self.evaluator = evaluator
+
+    def check_workflow(self) -> None:
+        d = self.document
+        self._data_spec(d.get("input"), "input", (), "from")
+        self._data_spec(d.get("output"), "output", (), "as")
+        if "timeout" in d:
+            self._timeout(d["timeout"], "timeout")
+        for name, error in (self.use.get("errors") or {}).items():
+            self._value(error, f"use.errors.{name}", ())
+        for name, fn in (self.use.get("functions") or {}).items():
+            self._task(name, fn, f"/use/functions/{name}", ())
+        self._task_list(d["do"], "/do", ())
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _expr(self, source: Any, where: str, scope: Sequence[str]) -> None:
+        if not isinstance(source, str):
+            raise DefinitionError(f"{where}: expected a runtime expression string")
+        try:
+            self.evaluator.check(source, scope)
+        except ExpressionSyntaxError as exc:
+            raise DefinitionError(f"{where}: invalid expression {exc}") from exc
+
+    def _value(self, value: Any, where: str, scope: Sequence[str]) -> None:
+        try:
+            self.evaluator.check_value(value, scope)
+        except ExpressionSyntaxError as exc:
+            raise DefinitionError(f"{where}: invalid expression {exc}") from exc
+
+    def _field(self, value: Any, where: str, scope: Sequence[str]) -> None:
+        if isinstance(value, str):
+            self._expr(value, where, scope)
+        else:
+            self._value(value, where, scope)
+
+    def _data_spec(self, spec: Any, where: str, scope: Sequence[str], key: str) -> None:
+        if spec is None:
+            return
+        if not isinstance(spec, Mapping):
+            raise DefinitionError(f"{where}: expected an object")
+        if key in spec:
+            self._field(spec[key], f"{where}.{key}", scope)
+        schema = spec.get("schema")
+        if schema is not None:
+            if not isinstance(schema, Mapping) or "document" not in schema:
+                raise DefinitionError(
+                    f"{where}.schema: only inline schemas (schema.document) are supported"
+                )
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema["document"])
+            except jsonschema.exceptions.SchemaError as exc:
+                raise DefinitionError(f"{where}.schema: {_one_line(exc.message)}") from exc
+
+    def _timeout(self, spec: Any, where: str) -> None:
+        if isinstance(spec, str):
+            if spec not in (self.use.get("timeouts") or {}):
+                raise DefinitionError(f"{where}: no timeout named {spec!r} in use.timeouts")
+        elif not isinstance(spec, Mapping) or "after" not in spec:
+            raise DefinitionError(f"{where}: expected {{after: <duration>}} or a timeout name")
+
+    def _task_list(self, items: Any, pointer: str, scope: Sequence[str]) -> None:
+        if not isinstance(items, list):
+            raise DefinitionError(f"{pointer}: expected a list of tasks")
+        names: list[str] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping) or len(item) != 1:
+                keys = sorted(item) if isinstance(item, Mapping) else type(item).__name__
+                raise DefinitionError(
+                    f"{pointer}/{index}: each list item must hold exactly one named task, got {keys}"
+                )
+            ((name, body),) = item.items()
+            if name in names:
+                raise DefinitionError(f"{pointer}/{index}: duplicate task name {name!r}")
+            names.append(name)
+            self._task(name, body, f"{pointer}/{index}/{name}", scope)
+        for index, item in enumerate(items):
+            ((name, body),) = item.items()
+            self._directive(body.get("then"), names, f"{pointer}/{index}/{name}/then")
+            if "switch" in body:
+                for case_index, case_item in enumerate(body["switch"]):
+                    ((case_name, case),) = case_item.items()
+                    self._directive(
+                        case.get("then"),
+                        names,
+                        f"{pointer}/{index}/{name}/switch/{case_index}/{case_name}/then",
+                    )
+
+    def _directive(self, then: Any, names: Sequence[str], where: str) -> None:
+        if then is None or then in _DIRECTIVES:
+            return
+        if not isinstance(then, str) or then not in names:
+            raise DefinitionError(
+                f"{where}: {then!r} is neither continue/exit/end nor a task of the same list"
+            )
+
+    def _task(self, name: str, body: Any, ref: str, scope: Sequence[str]) -> None:
+        if not isinstance(body, Mapping):
+            raise DefinitionError(f"{ref}: a task must be an object")
+        kind = task_kind(body).split(":", 1)[0]
+        if kind == "unknown":
+            raise DefinitionError(f"{ref}: unknown task type (keys: {sorted(body)})")
+        if kind == "run" and task_kind(body) == "run:unknown":
+            raise DefinitionError(f"{ref}/run: expected one of container, script, shell, workflow")
+        extra = set(body) - _BASE_KEYS - _KIND_KEYS[kind]
+        if extra:
+            raise DefinitionError(
+                f"{ref}: unexpected properties for a {kind} task: {sorted(extra)}"
+            )
+        if "if" in body:
+            self._expr(body["if"], f"{ref}/if", scope)
+        self._data_spec(body.get("input"), f"{ref}/input", scope, "from")
+        self._data_spec(body.get("output"), f"{ref}/output", scope, "as")
+        self._data_spec(body.get("export"), f"{ref}/export", scope, "as")
+        if "timeout" in body:
+            self._timeout(body["timeout"], f"{ref}/timeout")
+        getattr(self, f"_kind_{kind}")(body, ref, scope)
+
+    # -- per kind -------------------------------------------------------------------------------
+    def _kind_call(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        if not isinstance(body["call"], str):
+            raise DefinitionError(f"{ref}/call: expected a string")
+        # Some call arguments embed iterators (asyncapi `subscription.foreach`)
+        # whose variables are in scope for the rest of the arguments.
+        self._value(
+            body.get("with"), f"{ref}/with", (*scope, *_iterator_variables(body.get("with")))
+        )
+
+    def _kind_do(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        self._task_list(body["do"], f"{ref}/do", scope)
+
+    def _kind_emit(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        event = body["emit"].get("event") if isinstance(body["emit"], Mapping) else None
+        if not isinstance(event, Mapping):
+            raise DefinitionError(f"{ref}/emit/event: required object is missing")
+        self._value(event.get("with"), f"{ref}/emit/event/with", scope)
+
+    def _kind_for(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        spec = body["for"]
+        if not isinstance(spec, Mapping) or "in" not in spec:
+            raise DefinitionError(f"{ref}/for/in: required expression is missing")
+        if "do" not in body:
+            raise DefinitionError(f"{ref}/do: required task list is missing")
+        self._expr(spec["in"], f"{ref}/for/in", scope)
+        inner = (*scope, spec.get("each") or "item", spec.get("at") or "index")
+        if "while" in body:
+            self._expr(body["while"], f"{ref}/while", inner)
+        self._task_list(body["do"], f"{ref}/do", inner)
+
+    def _kind_fork(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        spec = body["fork"]
+        if not isinstance(spec, Mapping) or "branches" not in spec:
+            raise DefinitionError(f"{ref}/fork/branches: required task list is missing")
+        self._task_list(spec["branches"], f"{ref}/fork/branches", scope)
+
+    def _kind_listen(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        spec = body["listen"]
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("to"), Mapping):
+            raise DefinitionError(f"{ref}/listen/to: required object is missing")
+        self._strategy(spec["to"], f"{ref}/listen/to", scope, nested=False)
+        read = spec.get("read", "data")
+        if read not in ("data", "envelope", "raw"):
+            raise DefinitionError(f"{ref}/listen/read: {read!r} must be data, envelope or raw")
+        foreach = body.get("foreach")
+        if foreach is not None:
+            inner = (*scope, foreach.get("item") or "item", foreach.get("at") or "index")
+            if "do" in foreach:
+                self._task_list(foreach["do"], f"{ref}/foreach/do", inner)
+            self._data_spec(foreach.get("output"), f"{ref}/foreach/output", inner, "as")
+
+    def _strategy(
+        self, strategy: Mapping[str, Any], where: str, scope: Sequence[str], *, nested: bool
+    ) -> None:
+        present = [k for k in ("one", "any", "all") if k in strategy]
+        if len(present) != 1:
+            raise DefinitionError(f"{where}: expected exactly one of one, any, all")
+        filters = strategy[present[0]]
+        for index, event_filter in enumerate(filters if isinstance(filters, list) else [filters]):
+            self._value(event_filter.get("with"), f"{where}/{present[0]}/{index}/with", scope)
+        if "until" in strategy:
+            if nested:
+                raise DefinitionError(f"{where}/until: an until strategy cannot have its own until")
+            if present[0] != "any":
+                raise DefinitionError(f"{where}/until: only allowed with 'any'")
+            until = strategy["until"]
+            if isinstance(until, str):
+                self._expr(until, f"{where}/until", scope)
+            elif isinstance(until, Mapping):
+                self._strategy(until, f"{where}/until", scope, nested=True)
+            else:
+                raise DefinitionError(f"{where}/until: expected an expression or a strategy")
+
+    def _kind_raise(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        error = body["raise"].get("error") if isinstance(body["raise"], Mapping) else None
+        if isinstance(error, str):
+            if error not in (self.use.get("errors") or {}):
+                raise DefinitionError(f"{ref}/raise/error: no error named {error!r} in use.errors")
+        elif isinstance(error, Mapping):
+            for key in ("type", "status"):
+                if key not in error:
+                    raise DefinitionError(f"{ref}/raise/error/{key}: required property is missing")
+            self._value(error, f"{ref}/raise/error", scope)
+        else:
+            raise DefinitionError(f"{ref}/raise/error: expected an error object or name")
+
+    def _kind_run(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        self._value(body["run"], f"{ref}/run", scope)
+
+    def _kind_set(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        value = body["set"]
+        if isinstance(value, str):
+            self._expr(value, f"{ref}/set", scope)
+        elif isinstance(value, Mapping):
+            self._value(value, f"{ref}/set", scope)
+        else:
+            raise DefinitionError(f"{ref}/set: expected an object or an expression")
+
+    def _kind_switch(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        cases = body["switch"]
+        if not isinstance(cases, list) or not cases:
+            raise DefinitionError(f"{ref}/switch: expected a non-empty list of cases")
+        defaults = 0
+        for index, item in enumerate(cases):
+            if not isinstance(item, Mapping) or len(item) != 1:
+                raise DefinitionError(f"{ref}/switch/{index}: each case must be one named case")
+            ((case_name, case),) = item.items()
+            if "when" in case:
+                self._expr(case["when"], f"{ref}/switch/{index}/{case_name}/when", scope)
+            else:
+                defaults += 1
+        if defaults > 1:
+            raise DefinitionError(f"{ref}/switch: at most one case may omit 'when' (the default)")
+
+    def _kind_try(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        self._task_list(body["try"], f"{ref}/try", scope)
+        catch = body.get("catch")
+        if not isinstance(catch, Mapping):
+            raise DefinitionError(f"{ref}/catch: required object is missing")
+        inner = (*scope, catch.get("as") or "error")
+        for key in ("when", "exceptWhen"):
+            if key in catch:
+                self._expr(catch[key], f"{ref}/catch/{key}", inner)
+        retry = catch.get("retry")
+        if isinstance(retry, str):
+            if retry not in (self.use.get("retries") or {}):
+                raise DefinitionError(f"{ref}/catch/retry: no retry policy named {retry!r}")
+        elif isinstance(retry, Mapping):
+            for key in ("when", "exceptWhen"):
+                if key in retry:
+                    self._expr(retry[key], f"{ref}/catch/retry/{key}", inner)
+        if "do" in catch:
+            self._task_list(catch["do"], f"{ref}/catch/do", inner)
+
+    def _kind_wait(self, body: Mapping[str, Any], ref: str, scope: Sequence[str]) -> None:
+        value = body["wait"]
+        if isinstance(value, str) and not is_iso8601_duration(value):
+            self._expr(value, f"{ref}/wait", scope)
+        elif not isinstance(value, str | Mapping):
+            raise DefinitionError(f"{ref}/wait: expected an ISO 8601 duration or an object")
+
+
+def _iterator_variables(value: Any) -> list[str]:
+    names: list[str] = []
+    if isinstance(value, Mapping):
+        foreach = value.get("foreach")
+        if isinstance(foreach, Mapping):
+            names += [foreach.get("item") or "item", foreach.get("at") or "index"]
+        for inner in value.values():
+            names += _iterator_variables(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            names += _iterator_variables(inner)
+    return names
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+__all__ = [
+    "STANDARD_ARGUMENTS",
+    "DefinitionError",
+    "build_definition",
+    "default_schema_path",
+    "load_schema_validator",
+    "load_workflow",
+    "parse_document",
+]

@@ -1,0 +1,1 @@
+"""One module per task type; :mod:`.registry` maps task kinds to their runners."""

@@ -1,0 +1,16 @@
+"""``set``: the output is the evaluated map or expression (it replaces, never merges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow_runner.engine.context import TaskContext
+from workflow_runner.engine.model import TaskDefinition
+
+
+async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
+    value = task.body["set"]
+    if isinstance(value, str):
+        # `set: ${ expr }` (schema: string form must be a runtime expression).
+        return ctx.evaluate_expression(value, field_name="set")
+    return ctx.evaluate(value, field_name="set")

@@ -1,0 +1,243 @@
+"""The Temporal workflow type ``ExecuteServerlessWorkflow``: one DSL run.
+
+Input is :class:`EngineInput` (definition text + JSON input); the result is
+the workflow's output JSON. A fault fails the workflow with an
+``ApplicationError`` whose first detail is the problem-details dict and whose
+type is the standard kind (``timeout``, ``communication``...) or the custom
+type URI.
+
+Extension: subclass and override :meth:`ExecuteServerlessWorkflow.hooks` to
+plug an observer, an event bus or a completion hook (see :mod:`.hooks`).
+Temporal requires the subclass to repeat the decorators::
+
+    @workflow.defn(name=WORKFLOW_TYPE)
+    class ReportingWorkflow(ExecuteServerlessWorkflow):
+        def hooks(self, params: EngineInput) -> EngineHooks: ...
+
+        @workflow.run
+        async def run(self, params: EngineInput) -> Any:
+            return await super().run(params)
+
+Data flow at the workflow level follows dsl.md: ``input.schema`` and
+``input.from`` on the raw input; the transformed input is both the first
+task's raw input and the initial ``$context`` (dsl.md's data-flow diagram:
+"Transformed Workflow Input — Set as — $context"); ``output.as`` and
+``output.schema`` on the last task's output. ``timeout`` faults with a
+``timeout`` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
+from workflow_runner.engine.context import RunState, datetime_descriptor
+from workflow_runner.engine.dataflow import resolve_timeout
+from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.expressions import ExpressionEvaluator
+from workflow_runner.engine.flow import EndWorkflow, run_scope
+from workflow_runner.engine.hooks import EngineHooks
+from workflow_runner.engine.loader import DefinitionError, build_definition, parse_document
+from workflow_runner.engine.names import CLOUDEVENT_SIGNAL, WORKFLOW_TYPE
+from workflow_runner.engine.schemas import validate
+
+RUNTIME_NAME = "stigmer"
+RUNTIME_VERSION = "0.1.0"
+
+
+@dataclass
+class Resume:
+    """Where a continued-as-new run picks up (see :mod:`.checkpoint`)."""
+
+    frames: list[Frame]
+    context: Any
+    started_at: datetime
+    transformed_input: Any
+    generation: int = 1
+
+
+@dataclass
+class EngineInput:
+    """Input of ``ExecuteServerlessWorkflow``.
+
+    Attributes:
+        definition: the workflow definition, YAML or JSON text.
+        input: the workflow's raw input (JSON value).
+        secrets: ``$secrets`` (resolved by the caller; the engine does no lookups).
+        completion_token: async-activity token of the caller, handed to the
+            completion hook when the run ends (the ExecuteWorkflow bridge).
+        execution_id: id exposed as ``$workflow.id`` (default: the Temporal workflow id).
+        resume: set by the engine itself when it continues as new.
+    """
+
+    definition: str
+    input: Any = None
+    secrets: dict[str, Any] | None = None
+    completion_token: bytes | None = None
+    execution_id: str | None = None
+    resume: Resume | None = None
+    runtime_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class ExecuteServerlessWorkflow:
+    """Interprets one Serverless Workflow DSL definition."""
+
+    def __init__(self) -> None:
+        self._inbox: list[Mapping[str, Any]] = []
+
+    def hooks(self, params: EngineInput) -> EngineHooks:
+        """The observer/event bus/completion hook for this run; override to plug real ones."""
+        return EngineHooks(runtime_metadata=params.runtime_metadata)
+
+    @workflow.signal(name=CLOUDEVENT_SIGNAL)
+    def cloudevent(self, event: dict[str, Any]) -> None:
+        """Receive one CloudEvent (a JSON object); ``listen`` tasks consume it."""
+        if isinstance(event, Mapping) and event.get("type"):
+            self._inbox.append(event)
+        else:
+            workflow.logger.warning("ignored a cloudevent signal without a type")
+
+    @workflow.run
+    async def run(self, params: EngineInput) -> Any:
+        """Run the definition; return its output or fail with problem details."""
+        hooks = self.hooks(params)
+        try:
+            output = await self._execute(params, hooks)
+        except WorkflowError as error:
+            await _quietly(hooks.observer.workflow_faulted(error))
+            if hooks.completion is not None and params.completion_token is not None:
+                await hooks.completion.faulted(params.completion_token, error)
+            raise error.to_application_error() from None
+        await _quietly(hooks.observer.workflow_completed(output))
+        if hooks.completion is not None and params.completion_token is not None:
+            await hooks.completion.completed(params.completion_token, output)
+        return output
+
+    async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+        try:
+            document = parse_document(params.definition)
+            definition = build_definition(document)
+        except DefinitionError as exc:
+            raise WorkflowError.configuration(
+                str(exc), title="Invalid Workflow Definition", instance="/"
+            ) from None
+        resume = params.resume
+        started_at = resume.started_at if resume else workflow.now()
+        state = RunState(
+            definition=definition,
+            evaluator=ExpressionEvaluator(
+                definition.mode, clock=lambda: workflow.now().timestamp()
+            ),
+            hooks=hooks,
+            secrets=params.secrets or {},
+            context={},
+            workflow_descriptor={
+                "id": params.execution_id or workflow.info().workflow_id,
+                "definition": document,
+                "input": params.input,
+                "startedAt": datetime_descriptor(started_at),
+            },
+            runtime_descriptor={
+                "name": RUNTIME_NAME,
+                "version": RUNTIME_VERSION,
+                "metadata": dict(hooks.runtime_metadata),
+            },
+            inbox=self._inbox,
+        )
+        raw = document
+        try:
+            if resume is None:
+                await _quietly(hooks.observer.workflow_started(params.input))
+                transformed = self._transform_input(state, raw, params.input)
+                state.context = transformed
+            else:
+                transformed = resume.transformed_input
+                state.context = resume.context
+            output = await self._run_body(state, raw, transformed, started_at, resume)
+        except ContinueAsNewRequested as request:
+            frames = list(reversed(request.frames))
+            next_resume = Resume(
+                frames=frames,
+                context=state.context,
+                started_at=started_at,
+                transformed_input=resume.transformed_input if resume else transformed,
+                generation=(resume.generation + 1) if resume else 1,
+            )
+            workflow.continue_as_new(replace(params, resume=next_resume))
+        except WorkflowError:
+            raise
+        except (asyncio.CancelledError, ApplicationError):
+            raise
+        except Exception as exc:
+            workflow.logger.exception("engine failure")
+            raise WorkflowError.runtime(f"engine failure: {exc!r}", instance="/") from exc
+        output_spec = raw.get("output") or {}
+        args = {
+            "context": state.context,
+            "secrets": state.secrets,
+            "workflow": state.workflow_descriptor,
+            "runtime": state.runtime_descriptor,
+        }
+        if "as" in output_spec:
+            output = state.evaluator.evaluate_field(
+                output_spec["as"], output, args, where="/output/as"
+            )
+        validate(output, output_spec.get("schema"), where="/output/schema")
+        return output
+
+    @staticmethod
+    def _transform_input(state: RunState, raw: Mapping[str, Any], raw_input: Any) -> Any:
+        input_spec = raw.get("input") or {}
+        validate(raw_input, input_spec.get("schema"), where="/input/schema")
+        if "from" not in input_spec:
+            return raw_input
+        args = {
+            "secrets": state.secrets,
+            "workflow": state.workflow_descriptor,
+            "runtime": state.runtime_descriptor,
+        }
+        return state.evaluator.evaluate_field(
+            input_spec["from"], raw_input, args, where="/input/from"
+        )
+
+    async def _run_body(
+        self,
+        state: RunState,
+        raw: Mapping[str, Any],
+        transformed: Any,
+        started_at: datetime,
+        resume: Resume | None,
+    ) -> Any:
+        body = run_scope(
+            state, state.definition.tasks, transformed, {}, resume=resume.frames if resume else None
+        )
+        try:
+            if "timeout" not in raw:
+                return await body
+            after: timedelta = resolve_timeout(
+                raw["timeout"], state.definition.use, where="/timeout"
+            )
+            remaining = (started_at + after - workflow.now()).total_seconds()
+            try:
+                return await asyncio.wait_for(body, max(remaining, 0.001))
+            except TimeoutError:
+                raise WorkflowError.timeout(
+                    f"workflow did not finish within {after}", instance="/"
+                ) from None
+        except EndWorkflow as end:
+            return end.output
+
+
+async def _quietly(call: Any) -> None:
+    try:
+        await call
+    except Exception:
+        workflow.logger.exception("execution observer failed")
