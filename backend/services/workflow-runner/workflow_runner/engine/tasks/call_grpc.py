@@ -40,9 +40,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     port = service_args.get("port")
     if port is not None and (not isinstance(port, int) or isinstance(port, bool)):
         raise WorkflowError.configuration("with.service.port must be an integer")
-    args = ctx.evaluate(
-        {k: block.get(k) for k in ("method", "arguments")}, field_name="with"
-    )
+    args = ctx.evaluate({k: block.get(k) for k in ("method", "arguments")}, field_name="with")
     call = GrpcCallInput(
         proto_uri=proto_uri,
         service_name=string_field(service_args.get("name"), "with.service.name"),
