@@ -32,7 +32,10 @@ _KIND_KEYS: Final = (
 )
 
 #: `call:` values with a built-in protocol; any other string names a function.
-CALL_PROTOCOLS: Final = frozenset({"http", "grpc", "openapi", "asyncapi", "a2a", "mcp"})
+CALL_PROTOCOLS: Final = frozenset(
+    # `activity` is a Stigmer extension (tasks/call_activity.py).
+    {"http", "grpc", "openapi", "asyncapi", "a2a", "mcp", "activity"}
+)
 
 #: `run:` process kinds.
 RUN_PROCESSES: Final = ("container", "script", "shell", "workflow")

@@ -16,12 +16,19 @@ from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks import (
+    call_activity,
+    call_grpc,
+    call_http,
+    call_openapi,
     do,
     emit,
     fork,
     listen,
     not_available,
     raise_,
+    run_container,
+    run_script,
+    run_shell,
     set_,
     switch,
     try_,
@@ -42,18 +49,20 @@ RUNNERS: Final[Mapping[str, TaskRunner]] = {
     "wait": wait.run,
     "emit": emit.run,
     "listen": listen.run,
+    # I/O tasks: thin runners calling the activities of workflow_runner.activities.
+    "call:http": call_http.run,
+    "call:grpc": call_grpc.run,
+    "call:openapi": call_openapi.run,
+    "call:activity": call_activity.run,
+    "run:shell": run_shell.run,
+    "run:script": run_script.run,
+    "run:container": run_container.run,
     # Owned by other modules still being written (I/O tasks, events, sub-workflows):
     # each fails with a clear `configuration` error until its runner lands.
-    "call:http": not_available.run,
-    "call:grpc": not_available.run,
-    "call:openapi": not_available.run,
     "call:asyncapi": not_available.run,
     "call:a2a": not_available.run,
     "call:mcp": not_available.run,
     "call:function": not_available.run,
-    "run:shell": not_available.run,
-    "run:script": not_available.run,
-    "run:container": not_available.run,
     "run:workflow": not_available.run,
 }
 
