@@ -3,10 +3,11 @@
 Built once in the server's lifecycle. The workers register ONLY the
 orchestration workflows and their local status activities (the contracts'
 ``worker()`` refuses anything else), each on its own ``*_stigmer`` queue.
-Shutdown order, called by the server after it stopped accepting RPCs: stop the
-workers (in-flight workflow tasks finish), then drop the client. The Python SDK
-has no explicit client close; its connection is released with the last
-reference, which is why :meth:`shutdown` forgets it.
+It implements the server's ``Orchestration`` port: shutdown, called after the
+server stopped accepting RPCs, is ``stop_worker`` (in-flight workflow tasks
+finish) then ``close_client``. The Python SDK has no explicit client close; its
+connection is released with the last reference, which is why ``close_client``
+forgets it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Orchestration:
         self, client: Client, queues: OrchestrationQueues, writer: ExecutionStatusWriter
     ) -> None:
         self._client: Client | None = client
-        self.starter = TemporalExecutionStarter(client, queues)
+        self._starter = TemporalExecutionStarter(client, queues)
         activities = StatusActivities(writer)
         self._workers: list[Worker] = [
             WORKFLOW_EXECUTION_ORCHESTRATION.worker(
@@ -69,8 +70,13 @@ class Orchestration:
         self._runs: list[asyncio.Task[None]] = []
 
     @property
+    def starter(self) -> TemporalExecutionStarter:
+        """The starter the create pipelines call (the server's ``ExecutionStarter``)."""
+        return self._starter
+
+    @property
     def client(self) -> Client:
-        """The Temporal client (only until :meth:`shutdown`)."""
+        """The Temporal client (only until :meth:`close_client`)."""
         if self._client is None:
             raise RuntimeError("orchestration is shut down")
         return self._client
@@ -86,14 +92,17 @@ class Orchestration:
             ", ".join(worker.task_queue for worker in self._workers),
         )
 
-    async def shutdown(self) -> None:
-        """Stop the workers (in-flight tasks finish or are cancelled), then drop the client."""
-        running = [w for w, run in zip(self._workers, self._runs, strict=False) if not run.done()]
+    async def stop_worker(self) -> None:
+        """Stop both workers: in-flight tasks get a grace period, then are cancelled."""
+        running = [w for w, run in zip(self._workers, self._runs, strict=True) if not run.done()]
         await asyncio.gather(*(worker.shutdown() for worker in running), return_exceptions=True)
         await asyncio.gather(*self._runs, return_exceptions=True)
         self._runs.clear()
+        _log.info("orchestration workers stopped")
+
+    async def close_client(self) -> None:
+        """Release the client (the SDK has no close; dropping the last reference does it)."""
         self._client = None
-        _log.info("orchestration stopped")
 
 
 def _report_worker_exit(task: asyncio.Task[None]) -> None:

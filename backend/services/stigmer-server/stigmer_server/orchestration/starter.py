@@ -33,22 +33,24 @@ class TemporalExecutionStarter:
         self._client = client
         self._queues = queues
 
-    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> str:
-        """Start the orchestration of ``execution``; returns the Temporal workflow id."""
-        handle = await INVOKE_WORKFLOW_EXECUTION.start(
+    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> None:
+        """Start the orchestration of ``execution``; raises if Temporal refuses.
+
+        The workflow id is the contract's template over the execution id, so a
+        second start of the same execution fails instead of running it twice.
+        """
+        await INVOKE_WORKFLOW_EXECUTION.start(
             self._client,
             workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
             task_queue=self._queues.workflow_stigmer,
             memo=runner_queue_memo(self._queues.workflow_runner),
         )
-        return handle.id
 
-    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> str:
-        """Start the orchestration of ``execution``; returns the Temporal workflow id."""
-        handle = await INVOKE_AGENT_EXECUTION.start(
+    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> None:
+        """Start the orchestration of ``execution``; raises if Temporal refuses."""
+        await INVOKE_AGENT_EXECUTION.start(
             self._client,
             agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
             task_queue=self._queues.agent_stigmer,
             memo=runner_queue_memo(self._queues.agent_runner),
         )
-        return handle.id

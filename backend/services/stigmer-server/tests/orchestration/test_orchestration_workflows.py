@@ -1,0 +1,249 @@
+"""The orchestration workflows on a real dev server, with test runner activities.
+
+The runner side is replaced by registering other implementations under the
+contract's names (``@EXECUTE_WORKFLOW.defn`` ...) on the queue the memo names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from conftest import RecordingStatusWriter
+from google.protobuf import struct_pb2
+from stigmer.agentexecution.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import contract_pb2 as agent_contract
+from stigmer.agentexecution.v1.contract_temporal import (
+    AGENT_EXECUTION_RUNNER,
+    ENSURE_THREAD,
+    EXECUTE_GRAPHTON,
+    INVOKE_AGENT_EXECUTION,
+)
+from stigmer.commons.v1 import phase_pb2
+from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
+from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract
+from stigmer.workflowexecution.v1.contract_temporal import (
+    EXECUTE_WORKFLOW,
+    INVOKE_WORKFLOW_EXECUTION,
+    WORKFLOW_EXECUTION_RUNNER,
+)
+from stigmer_server.orchestration import RUNNER_QUEUE_MEMO_KEY, Orchestration
+from stigmer_server.orchestration.settings import OrchestrationQueues
+from temporalio import activity
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+
+pytestmark = pytest.mark.integration
+
+
+def _workflow_execution(writer: RecordingStatusWriter) -> workflow_api.WorkflowExecution:
+    execution = workflow_api.WorkflowExecution(kind="WorkflowExecution")
+    execution.metadata.id = f"wex-{uuid.uuid4().hex}"
+    execution.spec.workflow_id = "wfl-test"
+    execution.status.phase = phase_pb2.PENDING
+    stored = workflow_api.WorkflowExecution()
+    stored.CopyFrom(execution)
+    writer.workflow_executions[execution.metadata.id] = stored
+    return execution
+
+
+def _agent_execution(writer: RecordingStatusWriter) -> agent_api.AgentExecution:
+    execution = agent_api.AgentExecution(kind="AgentExecution")
+    execution.metadata.id = f"aex-{uuid.uuid4().hex}"
+    execution.spec.agent_id = "agt-test"
+    execution.spec.message = "hello"
+    execution.status.phase = phase_pb2.PENDING
+    stored = agent_api.AgentExecution()
+    stored.CopyFrom(execution)
+    writer.agent_executions[execution.metadata.id] = stored
+    return execution
+
+
+async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    seen: list[str] = []
+
+    @EXECUTE_WORKFLOW.defn
+    async def execute_workflow(
+        arg: workflow_contract.ExecuteWorkflowInput,
+    ) -> workflow_contract.ExecuteWorkflowOutput:
+        seen.append(activity.info().task_queue)
+        output = struct_pb2.Value()
+        output.struct_value.update({"greeting": f"hi {arg.execution.metadata.id}"})
+        return workflow_contract.ExecuteWorkflowOutput(
+            status=workflow_api.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED, output=output)
+        )
+
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client, activities=[execute_workflow], task_queue=queues.workflow_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_workflow_execution(execution)
+            handle = client.get_workflow_handle(
+                INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+                ),
+            )
+            result = await handle.result()
+            description = await handle.describe()
+    finally:
+        await orchestration.stop_worker()
+        await orchestration.close_client()
+
+    assert handle.id == f"stigmer/workflow-execution/invoke/{execution.metadata.id}"
+    assert description.workflow_type == INVOKE_WORKFLOW_EXECUTION.name
+    assert description.task_queue == queues.workflow_stigmer
+    assert await description.memo_value(RUNNER_QUEUE_MEMO_KEY) == queues.workflow_runner
+    assert seen == [queues.workflow_runner]
+    stored = writer.workflow_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.COMPLETED
+    assert stored.status.output.struct_value["greeting"] == f"hi {execution.metadata.id}"
+    assert stored.status.HasField("completed_at")
+    assert result.status.phase == phase_pb2.COMPLETED
+
+
+async def test_runner_failure_persists_failed_with_the_runner_error(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    @EXECUTE_WORKFLOW.defn
+    async def execute_workflow(
+        arg: workflow_contract.ExecuteWorkflowInput,
+    ) -> workflow_contract.ExecuteWorkflowOutput:
+        raise ApplicationError("engine exploded: disk full", type="EngineError", non_retryable=True)
+
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client, activities=[execute_workflow], task_queue=queues.workflow_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_workflow_execution(execution)
+            handle = client.get_workflow_handle(
+                INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+                )
+            )
+            with pytest.raises(WorkflowFailureError) as failure:
+                await handle.result()
+    finally:
+        await orchestration.stop_worker()
+
+    assert "engine exploded: disk full" in str(failure.value.cause)
+    stored = writer.workflow_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.FAILED
+    assert stored.status.error.code == "ACTIVITY_FAILED"
+    assert stored.status.error.message == "ExecuteWorkflow failed: engine exploded: disk full"
+    assert stored.status.error.details["error_type"] == "EngineError"
+    assert stored.status.error.details["activity"] == "ExecuteWorkflow"
+
+
+async def test_agent_run_ensures_the_thread_then_runs_graphton(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    calls: list[tuple[str, str]] = []
+
+    @ENSURE_THREAD.defn
+    async def ensure_thread(
+        arg: agent_contract.EnsureThreadInput,
+    ) -> agent_contract.EnsureThreadOutput:
+        calls.append(("EnsureThread", activity.info().task_queue))
+        return agent_contract.EnsureThreadOutput(thread_id=f"thread-{arg.execution.metadata.id}")
+
+    @EXECUTE_GRAPHTON.defn
+    async def execute_graphton(
+        arg: agent_contract.ExecuteGraphtonInput,
+    ) -> agent_contract.ExecuteGraphtonOutput:
+        calls.append(("ExecuteGraphton", arg.thread_id))
+        status = agent_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
+        status.output.string_value = "the answer is 42"
+        return agent_contract.ExecuteGraphtonOutput(status=status)
+
+    execution = _agent_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = AGENT_EXECUTION_RUNNER.worker(
+        client, activities=[ensure_thread, execute_graphton], task_queue=queues.agent_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_agent_execution(execution)
+            handle = client.get_workflow_handle(
+                INVOKE_AGENT_EXECUTION.workflow_id(
+                    agent_contract.InvokeAgentExecutionInput(execution=execution)
+                )
+            )
+            await handle.result()
+            description = await handle.describe()
+    finally:
+        await orchestration.stop_worker()
+
+    assert description.task_queue == queues.agent_stigmer
+    assert calls == [
+        ("EnsureThread", queues.agent_runner),
+        ("ExecuteGraphton", f"thread-{execution.metadata.id}"),
+    ]
+    stored = writer.agent_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.COMPLETED
+    assert stored.status.output.string_value == "the answer is 42"
+
+
+async def test_agent_thread_failure_persists_failed_naming_the_step(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    @ENSURE_THREAD.defn
+    async def ensure_thread(
+        arg: agent_contract.EnsureThreadInput,
+    ) -> agent_contract.EnsureThreadOutput:
+        raise ApplicationError("session ses-1 not found", non_retryable=True)
+
+    @EXECUTE_GRAPHTON.defn
+    async def execute_graphton(arg: Any) -> agent_contract.ExecuteGraphtonOutput:
+        raise AssertionError("must not run without a thread")
+
+    execution = _agent_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = AGENT_EXECUTION_RUNNER.worker(
+        client, activities=[ensure_thread, execute_graphton], task_queue=queues.agent_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_agent_execution(execution)
+            handle = client.get_workflow_handle(
+                INVOKE_AGENT_EXECUTION.workflow_id(
+                    agent_contract.InvokeAgentExecutionInput(execution=execution)
+                )
+            )
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+    finally:
+        await orchestration.stop_worker()
+
+    stored = writer.agent_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.FAILED
+    assert stored.status.error.message == "EnsureThread failed: session ses-1 not found"
+    assert stored.status.error.details["activity"] == "EnsureThread"
+
+
+async def test_starting_the_same_execution_twice_is_refused(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)  # workers not started: stays queued
+    await orchestration.starter.start_workflow_execution(execution)
+    with pytest.raises(Exception, match="already started"):
+        await orchestration.starter.start_workflow_execution(execution)
+    handle = client.get_workflow_handle(
+        INVOKE_WORKFLOW_EXECUTION.workflow_id(
+            workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+        )
+    )
+    await handle.terminate("test over")

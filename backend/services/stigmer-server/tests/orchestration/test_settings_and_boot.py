@@ -1,0 +1,79 @@
+"""Settings from the environment, and boot without a reachable Temporal."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+from stigmer_server.orchestration import memo
+from stigmer_server.orchestration.connection import connect_at_boot
+from stigmer_server.orchestration.settings import TemporalSettings
+from temporalio.converter import default as default_converter
+
+
+def test_defaults_come_from_the_contracts() -> None:
+    settings = TemporalSettings.from_environ({})
+    assert settings.host_port == "127.0.0.1:7233"
+    assert settings.namespace == "default"
+    assert settings.queues.workflow_stigmer == "workflow_execution_stigmer"
+    assert settings.queues.workflow_runner == "workflow_execution_runner"
+    assert settings.queues.agent_stigmer == "agent_execution_stigmer"
+    assert settings.queues.agent_runner == "agent_execution_runner"
+
+
+def test_env_overrides_every_queue_and_the_address() -> None:
+    settings = TemporalSettings.from_environ(
+        {
+            "TEMPORAL_HOST_PORT": "temporal:7233",
+            "TEMPORAL_NAMESPACE": "prod",
+            "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": "a",
+            "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": "b",
+            "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE": "c",
+            "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": "d",
+            "STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": "0.5",
+        }
+    )
+    assert (settings.host_port, settings.namespace) == ("temporal:7233", "prod")
+    assert settings.connect_timeout == timedelta(seconds=0.5)
+    queues = settings.queues
+    assert (queues.workflow_stigmer, queues.workflow_runner) == ("a", "b")
+    assert (queues.agent_stigmer, queues.agent_runner) == ("c", "d")
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1"])
+def test_bad_connect_timeout_names_the_variable(value: str) -> None:
+    with pytest.raises(ValueError, match="STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS"):
+        TemporalSettings.from_environ({"STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": value})
+
+
+def test_memo_carries_the_runner_queue_under_the_wire_key() -> None:
+    assert memo.runner_queue_memo("q1") == {"activityTaskQueue": "q1"}
+    with pytest.raises(ValueError, match="runner_queue"):
+        memo.runner_queue_memo("")
+
+
+async def test_unreachable_temporal_returns_none_quickly_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = TemporalSettings.from_environ(
+        {
+            "TEMPORAL_HOST_PORT": f"127.0.0.1:{port}",
+            "STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": "1",
+        }
+    )
+    caplog.set_level(logging.WARNING, logger="stigmer_server.orchestration")
+    started = time.monotonic()
+    client = await connect_at_boot(settings, data_converter=default_converter())
+    elapsed = time.monotonic() - started
+    assert client is None
+    assert elapsed < 5
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert f"127.0.0.1:{port}" in warnings[0].getMessage()
+    assert "PENDING" in warnings[0].getMessage()
