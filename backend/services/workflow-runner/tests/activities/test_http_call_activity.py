@@ -377,3 +377,23 @@ async def test_bad_inputs_are_configuration_errors_naming_the_field(
 async def test_client_is_shared_not_closed(http_client: httpx.AsyncClient) -> None:
     # The activity class must not own the client's lifetime.
     assert not http_client.is_closed
+
+
+async def test_oidc_discovers_the_token_endpoint(
+    exchange: HttpExchange, fake_http_services: FakeHttpServices
+) -> None:
+    auth = HttpAuthentication(
+        scheme="oauth2",
+        oauth2=OAuth2Settings(
+            discovery_url=f"{fake_http_services.httpbin_url}/oidc/.well-known/openid-configuration",
+            client_id="workflow-runtime-id",
+            client_secret=OAUTH2_CLIENTS["workflow-runtime-id"],
+        ),
+    )
+    call = HttpCallInput(
+        method="get",
+        uri=f"{fake_http_services.httpbin_url}/oauth2/protected",
+        authentication=auth,
+    )
+    assert await _call(exchange, call) == {"authenticated": True}
+    assert len(fake_http_services.state.issued_tokens) == 1

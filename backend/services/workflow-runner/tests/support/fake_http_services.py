@@ -13,7 +13,7 @@ thread, no extra dependency):
 * ``{base}/httpbin/...``: ``/anything``, ``/get``, ``/post``, ``/status/{code}``,
   ``/basic-auth/{user}/{password}``, ``/digest-auth/auth/{user}/{password}``,
   ``/bearer``, ``/headers``, ``/redirect-to``, ``/json``, ``/html``,
-  ``/bytes/{n}``, ``/delay/{seconds}``, plus an OAuth2 authority
+  ``/bytes/{n}``, ``/base64/{value}``, ``/delay/{seconds}``, plus an OAuth2 authority
   (``/oauth2/token`` for client credentials, ``/oauth2/protected``) and an
   OpenID Connect discovery document at ``/oidc/.well-known/openid-configuration``.
 
@@ -263,6 +263,10 @@ class _Handler(BaseHTTPRequestHandler):
             if 300 <= status < 400:
                 headers = (("Location", "/httpbin/get"),)
             return _Reply(status, b"", None, headers)
+        match = re.fullmatch(r"/base64/([A-Za-z0-9_=-]+)", path)
+        if match:
+            decoded = base64.urlsafe_b64decode(match.group(1))
+            return _Reply(200, decoded, "text/html; charset=utf-8")
         match = re.fullmatch(r"/bytes/(\d+)", path)
         if match:
             data = bytes(i % 256 for i in range(int(match.group(1))))
