@@ -10,7 +10,7 @@ from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWor
 from stigmer_server.orchestration.connection import connect_at_boot
 from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_server.orchestration.runtime import Orchestration, start_orchestration
-from stigmer_server.orchestration.settings import OrchestrationQueues, TemporalSettings
+from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
 from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
@@ -23,9 +23,9 @@ __all__ = [
     "InvokeWorkflowExecutionWorkflow",
     "Orchestration",
     "OrchestrationQueues",
+    "OrchestrationSettings",
     "StatusActivities",
     "TemporalExecutionStarter",
-    "TemporalSettings",
     "connect_at_boot",
     "start_orchestration",
 ]

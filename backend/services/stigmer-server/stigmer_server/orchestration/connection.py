@@ -14,13 +14,13 @@ import logging
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from stigmer_server.orchestration.settings import TemporalSettings
+from stigmer_server.orchestration.settings import OrchestrationSettings
 
 _log = logging.getLogger(__name__)
 
 
 async def connect_at_boot(
-    settings: TemporalSettings, *, data_converter: DataConverter
+    settings: OrchestrationSettings, *, data_converter: DataConverter
 ) -> Client | None:
     """A connected client, or None (after one warning) if Temporal cannot be reached.
 

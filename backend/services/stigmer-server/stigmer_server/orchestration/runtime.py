@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
 from stigmer_server.orchestration.connection import connect_at_boot
-from stigmer_server.orchestration.settings import OrchestrationQueues, TemporalSettings
+from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
 from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
@@ -116,7 +116,7 @@ def _report_worker_exit(task: asyncio.Task[None]) -> None:
 
 
 async def start_orchestration(
-    settings: TemporalSettings, writer: ExecutionStatusWriter, *, data_converter: DataConverter
+    settings: OrchestrationSettings, writer: ExecutionStatusWriter, *, data_converter: DataConverter
 ) -> Orchestration | None:
     """Connect and start the workers, or return None when Temporal is unreachable.
 

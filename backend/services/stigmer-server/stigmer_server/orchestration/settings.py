@@ -1,14 +1,14 @@
-"""Temporal settings of stigmer-server, read once at start-up.
+"""What the orchestration needs to reach Temporal, derived once from the server config.
 
 Queue names are not defined here: they come from the generated contracts
 (``contract_temporal.py``), whose ``TaskQueue.resolve`` applies the documented
-environment overrides. This module only resolves them once, at boot, so no code
-path reads the environment later (and workflow code never does).
+environment overrides. The server config records which overrides were set; this
+module resolves the four queues from them once, at boot, so nothing reads the
+environment later (and workflow code never does).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,12 +16,8 @@ from datetime import timedelta
 from stigmer.agentexecution.v1 import contract_temporal as agent_contract
 from stigmer.workflowexecution.v1 import contract_temporal as workflow_contract
 
-HOST_PORT_ENV = "TEMPORAL_HOST_PORT"
-NAMESPACE_ENV = "TEMPORAL_NAMESPACE"
-CONNECT_TIMEOUT_ENV = "STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS"
+from stigmer_server import config
 
-DEFAULT_HOST_PORT = "127.0.0.1:7233"
-DEFAULT_NAMESPACE = "default"
 # Short on purpose: boot must not hang when Temporal is down; the server then
 # serves queries and leaves new executions PENDING.
 DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=3)
@@ -29,7 +25,7 @@ DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=3)
 
 @dataclass(frozen=True)
 class OrchestrationQueues:
-    """The deployed task queue names (contract defaults unless overridden by env).
+    """The deployed task queue names (contract defaults unless overridden).
 
     Attributes:
         workflow_stigmer: Where this server's workflow-execution worker polls.
@@ -46,27 +42,26 @@ class OrchestrationQueues:
     agent_runner: str
 
     @classmethod
-    def resolve(cls, environ: Mapping[str, str] | None = None) -> OrchestrationQueues:
-        """Resolve every queue from the contracts' defaults and env overrides."""
+    def resolve(cls, overrides: Mapping[str, str]) -> OrchestrationQueues:
+        """Each queue is its contract's default unless ``overrides`` sets its variable."""
         return cls(
             workflow_stigmer=workflow_contract.WORKFLOW_EXECUTION_ORCHESTRATION_QUEUE.resolve(
-                environ
+                overrides
             ),
-            workflow_runner=workflow_contract.WORKFLOW_EXECUTION_RUNNER_QUEUE.resolve(environ),
-            agent_stigmer=agent_contract.AGENT_EXECUTION_ORCHESTRATION_QUEUE.resolve(environ),
-            agent_runner=agent_contract.AGENT_EXECUTION_RUNNER_QUEUE.resolve(environ),
+            workflow_runner=workflow_contract.WORKFLOW_EXECUTION_RUNNER_QUEUE.resolve(overrides),
+            agent_stigmer=agent_contract.AGENT_EXECUTION_ORCHESTRATION_QUEUE.resolve(overrides),
+            agent_runner=agent_contract.AGENT_EXECUTION_RUNNER_QUEUE.resolve(overrides),
         )
 
 
 @dataclass(frozen=True)
-class TemporalSettings:
+class OrchestrationSettings:
     """How stigmer-server reaches Temporal.
 
     Attributes:
         host_port: ``TEMPORAL_HOST_PORT`` (default ``127.0.0.1:7233``).
         namespace: ``TEMPORAL_NAMESPACE`` (default ``default``).
-        connect_timeout: How long boot waits for Temporal before giving up and
-            serving without it (``STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS``, default 3).
+        connect_timeout: How long boot waits for Temporal before serving without it.
         queues: The resolved task queues.
     """
 
@@ -76,24 +71,18 @@ class TemporalSettings:
     queues: OrchestrationQueues
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> TemporalSettings:
-        """Read the settings; a malformed timeout names its variable."""
-        env = os.environ if environ is None else environ
-        raw_timeout = env.get(CONNECT_TIMEOUT_ENV, "").strip()
-        timeout = DEFAULT_CONNECT_TIMEOUT
-        if raw_timeout:
-            try:
-                seconds = float(raw_timeout)
-            except ValueError:
-                raise ValueError(
-                    f"{CONNECT_TIMEOUT_ENV}: expected a number of seconds, got {raw_timeout!r}"
-                ) from None
-            if seconds <= 0:
-                raise ValueError(f"{CONNECT_TIMEOUT_ENV}: must be positive, got {raw_timeout!r}")
-            timeout = timedelta(seconds=seconds)
+    def from_config(
+        cls,
+        temporal: config.TemporalSettings,
+        *,
+        connect_timeout: timedelta = DEFAULT_CONNECT_TIMEOUT,
+    ) -> OrchestrationSettings:
+        """Derive the settings from the server's Temporal config section."""
+        if connect_timeout <= timedelta(0):
+            raise ValueError(f"connect_timeout: must be positive, got {connect_timeout}")
         return cls(
-            host_port=env.get(HOST_PORT_ENV, "").strip() or DEFAULT_HOST_PORT,
-            namespace=env.get(NAMESPACE_ENV, "").strip() or DEFAULT_NAMESPACE,
-            connect_timeout=timeout,
-            queues=OrchestrationQueues.resolve(env),
+            host_port=temporal.host_port,
+            namespace=temporal.namespace,
+            connect_timeout=connect_timeout,
+            queues=OrchestrationQueues.resolve(dict(temporal.queue_overrides)),
         )

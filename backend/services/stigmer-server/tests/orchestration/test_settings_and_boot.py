@@ -8,16 +8,22 @@ import time
 from datetime import timedelta
 
 import pytest
+from stigmer_server.config import ServerConfig
 from stigmer_server.orchestration import memo
 from stigmer_server.orchestration.connection import connect_at_boot
-from stigmer_server.orchestration.settings import TemporalSettings
+from stigmer_server.orchestration.settings import OrchestrationSettings
 from temporalio.converter import default as default_converter
 
 
+def _settings(env: dict[str, str], **kwargs: timedelta) -> OrchestrationSettings:
+    return OrchestrationSettings.from_config(ServerConfig.from_env(env).temporal, **kwargs)
+
+
 def test_defaults_come_from_the_contracts() -> None:
-    settings = TemporalSettings.from_environ({})
+    settings = _settings({})
     assert settings.host_port == "127.0.0.1:7233"
     assert settings.namespace == "default"
+    assert settings.connect_timeout == timedelta(seconds=3)
     assert settings.queues.workflow_stigmer == "workflow_execution_stigmer"
     assert settings.queues.workflow_runner == "workflow_execution_runner"
     assert settings.queues.agent_stigmer == "agent_execution_stigmer"
@@ -25,7 +31,7 @@ def test_defaults_come_from_the_contracts() -> None:
 
 
 def test_env_overrides_every_queue_and_the_address() -> None:
-    settings = TemporalSettings.from_environ(
+    settings = _settings(
         {
             "TEMPORAL_HOST_PORT": "temporal:7233",
             "TEMPORAL_NAMESPACE": "prod",
@@ -33,20 +39,17 @@ def test_env_overrides_every_queue_and_the_address() -> None:
             "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": "b",
             "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE": "c",
             "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": "d",
-            "STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": "0.5",
         }
     )
     assert (settings.host_port, settings.namespace) == ("temporal:7233", "prod")
-    assert settings.connect_timeout == timedelta(seconds=0.5)
     queues = settings.queues
     assert (queues.workflow_stigmer, queues.workflow_runner) == ("a", "b")
     assert (queues.agent_stigmer, queues.agent_runner) == ("c", "d")
 
 
-@pytest.mark.parametrize("value", ["soon", "0", "-1"])
-def test_bad_connect_timeout_names_the_variable(value: str) -> None:
-    with pytest.raises(ValueError, match="STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS"):
-        TemporalSettings.from_environ({"STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": value})
+def test_non_positive_connect_timeout_is_refused() -> None:
+    with pytest.raises(ValueError, match="connect_timeout"):
+        _settings({}, connect_timeout=timedelta(0))
 
 
 def test_memo_carries_the_runner_queue_under_the_wire_key() -> None:
@@ -61,11 +64,8 @@ async def test_unreachable_temporal_returns_none_quickly_with_one_warning(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = TemporalSettings.from_environ(
-        {
-            "TEMPORAL_HOST_PORT": f"127.0.0.1:{port}",
-            "STIGMER_TEMPORAL_CONNECT_TIMEOUT_SECONDS": "1",
-        }
+    settings = _settings(
+        {"TEMPORAL_HOST_PORT": f"127.0.0.1:{port}"}, connect_timeout=timedelta(seconds=1)
     )
     caplog.set_level(logging.WARNING, logger="stigmer_server.orchestration")
     started = time.monotonic()
