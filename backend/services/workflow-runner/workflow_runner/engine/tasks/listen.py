@@ -82,19 +82,21 @@ class _Consumer:
         return found[0]
 
     async def all_of(self, filters: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """One event per filter, consumed in arrival order."""
         pending = list(filters)
         consumed: list[Mapping[str, Any]] = []
+        inbox = self.ctx.state.inbox
 
         def ready() -> bool:
-            progressed = True
-            while pending and progressed:
-                progressed = False
-                for f in list(pending):
-                    event = self.take([f])
-                    if event is not None:
-                        consumed.append(event)
-                        pending.remove(f)
-                        progressed = True
+            position = 0
+            while pending and position < len(inbox):
+                event = inbox[position]
+                match = next((f for f in pending if filter_matches(self.ctx, f, event)), None)
+                if match is None:
+                    position += 1
+                    continue
+                consumed.append(inbox.pop(position))
+                pending.remove(match)
             return not pending
 
         await workflow.wait_condition(ready)

@@ -1,0 +1,1 @@
+"""Command line of the workflow runner: ``dsl run FILE`` runs a DSL file on Temporal."""
