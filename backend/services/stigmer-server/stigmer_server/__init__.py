@@ -1,0 +1,1 @@
+"""stigmer-server: the gRPC API of Stigmer resources, stored in RocksDB."""

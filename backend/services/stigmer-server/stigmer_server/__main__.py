@@ -1,0 +1,89 @@
+"""``python -m stigmer_server``: run the Stigmer API server until SIGTERM/SIGINT.
+
+Configuration comes from the environment (see ``stigmer_server.config``);
+flags only control process-level behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from stigmer_server.config import ConfigError, ServerConfig
+from stigmer_server.server import StigmerServer, installed_orchestration
+from stigmer_server.store import DataDirectoryInUse
+from stigmer_server.structured_logging import configure_logging
+
+_log = logging.getLogger("stigmer_server")
+
+ENVIRONMENT_HELP = """environment:
+  STIGMER_DATA_DIR            RocksDB directory (default: the user data dir)
+  STIGMER_GRPC_ADDRESS        listen address (default 127.0.0.1:7234; port 0 = any free)
+  STIGMER_MAX_MESSAGE_BYTES   largest request/response (default 4194304)
+  STIGMER_API_KEYS            comma-separated API keys (auth off when unset)
+  STIGMER_API_KEYS_FILE       file with one API key per line
+  STIGMER_LOG_LEVEL           DEBUG, INFO (default), WARNING, ERROR
+  STIGMER_LOG_FORMAT          json (default) or text
+  TEMPORAL_HOST_PORT          Temporal frontend (default 127.0.0.1:7233)
+  TEMPORAL_NAMESPACE          Temporal namespace (default "default")
+  TEMPORAL_{WORKFLOW,AGENT}_EXECUTION_{STIGMER,RUNNER}_TASK_QUEUE  queue overrides
+"""
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="stigmer-server",
+        description="The Stigmer gRPC API server (resources in RocksDB, executions on Temporal).",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        help="write the listening address to this file once serving (for supervisors and tests)",
+    )
+    return parser.parse_args(argv)
+
+
+async def _serve(config: ServerConfig, ready_file: Path | None) -> None:
+    server = StigmerServer(config, orchestration_factory=installed_orchestration())
+    await server.start()
+    if ready_file is not None:
+        tmp = ready_file.with_suffix(".tmp")
+        tmp.write_text(server.address, encoding="utf-8")
+        tmp.replace(ready_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = ServerConfig.from_env()
+    except ConfigError as error:
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_level, config.log_format)
+    try:
+        asyncio.run(_serve(config, args.ready_file))
+    except DataDirectoryInUse as error:
+        _log.error(str(error), extra={"event": "data_dir_in_use"})
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    # The Temporal SDK may abort at interpreter finalization (see DEVELOPERS notes).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

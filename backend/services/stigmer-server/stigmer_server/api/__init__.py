@@ -1,0 +1,1 @@
+"""gRPC servicers of every kind: ``api/<kind>/`` wires the kind's pipelines."""

@@ -1,0 +1,46 @@
+"""ExecutionContext API: runtime values of one existing (workflow or agent) execution."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import grpc
+from stigmer.executioncontext.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
+
+from stigmer_server import kinds
+from stigmer_server.api.references import require
+from stigmer_server.api.registration import add_servicers
+from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
+from stigmer_server.api.standard_pipelines import standard_pipelines
+from stigmer_server.dependencies import Dependencies
+from stigmer_server.pipeline.context import RequestContext
+
+KIND = kinds.EXECUTION_CONTEXT
+
+
+class ResolveExecution:
+    """``spec.execution_id`` names an existing workflow or agent execution."""
+
+    name = "resolve-execution"
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def run(self, ctx: RequestContext) -> None:
+        execution_id = cast(api_pb2.ExecutionContext, ctx.require_resource()).spec.execution_id
+        prefix = kinds.AGENT_EXECUTION.id_prefix + "-"
+        kind = (
+            kinds.AGENT_EXECUTION if execution_id.startswith(prefix) else kinds.WORKFLOW_EXECUTION
+        )
+        require(self._deps, kind, execution_id, "spec.execution_id")
+
+
+def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+    pipelines = standard_pipelines(KIND, deps, resolve=[ResolveExecution(deps)])
+    add_servicers(
+        server,
+        command_pb2_grpc.add_ExecutionContextCommandControllerServicer_to_server,
+        ResourceCommandServicer(KIND, deps, pipelines),
+        query_pb2_grpc.add_ExecutionContextQueryControllerServicer_to_server,
+        ResourceQueryServicer(KIND, deps),
+    )

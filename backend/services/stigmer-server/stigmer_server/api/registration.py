@@ -1,0 +1,21 @@
+"""Registering one kind's command and query servicers on a gRPC server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+AddServicer = Callable[[Any, grpc.aio.Server], None]
+
+
+def add_servicers(
+    server: grpc.aio.Server,
+    add_command: AddServicer,
+    command: object,
+    add_query: AddServicer,
+    query: object,
+) -> None:
+    add_command(command, server)
+    add_query(query, server)

@@ -1,0 +1,24 @@
+"""Skill API: plain create/update/delete with the standard steps."""
+
+from __future__ import annotations
+
+import grpc
+from stigmer.skill.v1 import command_pb2_grpc, query_pb2_grpc
+
+from stigmer_server import kinds
+from stigmer_server.api.registration import add_servicers
+from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
+from stigmer_server.api.standard_pipelines import standard_pipelines
+from stigmer_server.dependencies import Dependencies
+
+KIND = kinds.SKILL
+
+
+def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+    add_servicers(
+        server,
+        command_pb2_grpc.add_SkillCommandControllerServicer_to_server,
+        ResourceCommandServicer(KIND, deps, standard_pipelines(KIND, deps)),
+        query_pb2_grpc.add_SkillQueryControllerServicer_to_server,
+        ResourceQueryServicer(KIND, deps),
+    )

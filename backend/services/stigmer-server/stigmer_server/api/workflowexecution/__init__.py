@@ -1,0 +1,49 @@
+"""WorkflowExecution API: resolve the instance, persist PENDING, start the run."""
+
+from __future__ import annotations
+
+import grpc
+from stigmer.workflowexecution.v1 import api_pb2, command_pb2_grpc, io_pb2, query_pb2_grpc
+
+from stigmer_server import kinds
+from stigmer_server.api.execution_spec import KeepStoredSpec
+from stigmer_server.api.execution_start import StartExecution
+from stigmer_server.api.registration import add_servicers
+from stigmer_server.api.resource_servicers import ExecutionCommandServicer, ExecutionQueryServicer
+from stigmer_server.api.standard_pipelines import standard_pipelines
+from stigmer_server.api.workflowexecution.resolve import ResolveWorkflowInstance
+from stigmer_server.dependencies import Dependencies
+from stigmer_server.execution.status_merge import merge_workflow_execution_status
+from stigmer_server.execution.status_updater import ExecutionStatusUpdater
+
+KIND = kinds.WORKFLOW_EXECUTION
+
+
+def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
+    return ExecutionStatusUpdater(
+        KIND,
+        deps,
+        merge_workflow_execution_status,  # type: ignore[arg-type]
+        io_pb2.WorkflowExecutionUpdateStatusInput,
+    )
+
+
+def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
+    async def start(execution: object) -> None:
+        assert isinstance(execution, api_pb2.WorkflowExecution)
+        await deps.starter.start_workflow_execution(execution)
+
+    pipelines = standard_pipelines(
+        KIND,
+        deps,
+        resolve=[ResolveWorkflowInstance(deps)],
+        update_resolve=[KeepStoredSpec()],
+        side_effects=[StartExecution(start, updater, api_pb2.WorkflowExecutionStatus)],
+    )
+    add_servicers(
+        server,
+        command_pb2_grpc.add_WorkflowExecutionCommandControllerServicer_to_server,
+        ExecutionCommandServicer(KIND, deps, pipelines, updater),
+        query_pb2_grpc.add_WorkflowExecutionQueryControllerServicer_to_server,
+        ExecutionQueryServicer(KIND, deps),
+    )

@@ -1,0 +1,132 @@
+"""Server configuration, read once from the environment at start-up.
+
+Everything else receives a :class:`ServerConfig`; no other module reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_GRPC_ADDRESS = "127.0.0.1:7234"
+DEFAULT_TEMPORAL_HOST_PORT = "127.0.0.1:7233"
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+# Queue overrides from the architecture brief; the generated contract runtime
+# applies them, the server only records what was set (for logs and S2's worker).
+QUEUE_OVERRIDE_VARIABLES = (
+    "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE",
+    "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE",
+    "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE",
+    "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE",
+)
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the server cannot use."""
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    host_port: str = DEFAULT_TEMPORAL_HOST_PORT
+    namespace: str = "default"
+    queue_overrides: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """All settings of one server process.
+
+    Attributes:
+        data_dir: RocksDB directory owner (``STIGMER_DATA_DIR``; default: the
+            user data dir, e.g. ``~/.local/share/stigmer``).
+        grpc_address: host:port to listen on (``STIGMER_GRPC_ADDRESS``); loopback
+            by default so nothing is exposed unless asked. Port 0 picks a free port.
+        max_message_bytes: Largest request/response (``STIGMER_MAX_MESSAGE_BYTES``).
+        api_keys: Accepted API keys (``STIGMER_API_KEYS`` comma-separated and/or
+            ``STIGMER_API_KEYS_FILE``, one per line). Empty disables auth.
+            Excluded from repr so a logged config never shows them.
+        temporal: Temporal client settings (``TEMPORAL_HOST_PORT``, ``TEMPORAL_NAMESPACE``).
+        log_level: ``STIGMER_LOG_LEVEL`` (INFO).
+        log_format: ``STIGMER_LOG_FORMAT``: "json" (default) or "text".
+        shutdown_grace_seconds: In-flight RPCs get this long on shutdown.
+    """
+
+    data_dir: Path
+    grpc_address: str = DEFAULT_GRPC_ADDRESS
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    log_level: str = "INFO"
+    log_format: str = "json"
+    shutdown_grace_seconds: float = 5.0
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None) -> ServerConfig:
+        """Reads the configuration from ``env`` (default: the process environment).
+
+        Raises:
+            ConfigError: A variable is malformed (names the variable).
+        """
+        env = os.environ if env is None else env
+        data_dir = env.get("STIGMER_DATA_DIR") or platformdirs.user_data_dir("stigmer")
+        return ServerConfig(
+            data_dir=Path(data_dir).expanduser(),
+            grpc_address=env.get("STIGMER_GRPC_ADDRESS") or DEFAULT_GRPC_ADDRESS,
+            max_message_bytes=_positive_int(
+                env, "STIGMER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
+            ),
+            api_keys=_api_keys(env),
+            temporal=TemporalSettings(
+                host_port=env.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
+                namespace=env.get("TEMPORAL_NAMESPACE") or "default",
+                queue_overrides=tuple(
+                    (name, env[name]) for name in QUEUE_OVERRIDE_VARIABLES if env.get(name)
+                ),
+            ),
+            log_level=(env.get("STIGMER_LOG_LEVEL") or "INFO").upper(),
+            log_format=_choice(env, "STIGMER_LOG_FORMAT", ("json", "text"), "json"),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = [k.strip() for k in (env.get("STIGMER_API_KEYS") or "").split(",")]
+    key_file = env.get("STIGMER_API_KEYS_FILE")
+    if key_file:
+        try:
+            lines = Path(key_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ConfigError(
+                f"STIGMER_API_KEYS_FILE {key_file!r} cannot be read: {error.strerror}"
+            ) from None
+        keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
+    return tuple(k for k in dict.fromkeys(keys) if k)

@@ -1,0 +1,37 @@
+"""What request handling depends on, built once in ``server.py`` and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from stigmer_server.execution.change_feed import ChangeFeed
+from stigmer_server.execution.keyed_locks import KeyedLocks
+from stigmer_server.execution.starter import ExecutionStarter
+from stigmer_server.ids import IdGenerator
+from stigmer_server.repository import Repository
+
+
+def timestamp_now() -> Timestamp:
+    now = Timestamp()
+    now.GetCurrentTime()
+    return now
+
+
+@dataclass
+class Dependencies:
+    """Shared collaborators of the API layer.
+
+    ``starter`` is mutable on purpose: the orchestration integration may be
+    connected after the gRPC server is already serving queries.
+    """
+
+    repository: Repository
+    starter: ExecutionStarter
+    ids: IdGenerator = field(default_factory=IdGenerator)
+    clock: Callable[[], Timestamp] = timestamp_now
+    change_feed: ChangeFeed = field(default_factory=ChangeFeed)
+    execution_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    default_org: str = "local"

@@ -1,0 +1,1 @@
+"""Executions: phase rules, status merging, change events and the starter port."""

@@ -1,0 +1,50 @@
+"""In-process pub/sub of execution changes, one topic per execution id.
+
+Subscribe registers its queue BEFORE reading the current state, so no change
+can fall between the two; the subscriber drops duplicates by metadata.version.
+Queues are unbounded: a change is one small message and a subscription ends at
+the terminal phase, so a slow client cannot grow one without bound for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from google.protobuf.message import Message
+
+
+class ChangeFeed:
+    def __init__(self) -> None:
+        self._topics: dict[str, set[asyncio.Queue[Message | None]]] = {}
+
+    @contextmanager
+    def subscribe(self, execution_id: str) -> Iterator[asyncio.Queue[Message | None]]:
+        """A queue receiving a copy of every change published for ``execution_id``;
+        ``None`` means the feed is closing (server shutdown)."""
+        queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._topics.setdefault(execution_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._topics.get(execution_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._topics[execution_id]
+
+    def publish(self, execution_id: str, resource: Message) -> None:
+        for queue in self._topics.get(execution_id, ()):
+            copy = type(resource)()
+            copy.CopyFrom(resource)
+            queue.put_nowait(copy)
+
+    def close(self) -> None:
+        """Ends every open subscription (graceful shutdown)."""
+        for subscribers in self._topics.values():
+            for queue in subscribers:
+                queue.put_nowait(None)
+
+    def subscriber_count(self, execution_id: str) -> int:
+        return len(self._topics.get(execution_id, ()))

@@ -1,0 +1,1 @@
+"""Steps shared by every kind's pipelines, one idea per module."""

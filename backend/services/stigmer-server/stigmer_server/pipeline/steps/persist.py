@@ -1,0 +1,57 @@
+"""Persist the built state (and any extra records) in one atomic batch."""
+
+from __future__ import annotations
+
+from stigmer_server.dependencies import Dependencies
+from stigmer_server.errors import FailedPrecondition
+from stigmer_server.kinds import CHILD_KINDS
+from stigmer_server.pipeline.context import RequestContext
+from stigmer_server.repository import ResourceWrite
+from stigmer_server.resource_fields import metadata_of
+
+
+class Persist:
+    name = "persist"
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def run(self, ctx: RequestContext) -> None:
+        if not ctx.changed:
+            return
+        resource = ctx.require_resource()
+        writes = [ResourceWrite(ctx.kind, metadata_of(resource).id, resource)]
+        writes.extend(ResourceWrite(w.kind, w.resource_id, w.resource) for w in ctx.extra_writes)
+        await self._deps.repository.write(writes)
+
+
+class CheckNoChildren:
+    """Delete: refuse while other resources still hang under this one."""
+
+    name = "check-no-children"
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def run(self, ctx: RequestContext) -> None:
+        resource_id = metadata_of(ctx.require_resource()).id
+        for child in CHILD_KINDS.get(ctx.kind.kind, ()):
+            if self._deps.repository.has_children(child, resource_id):
+                raise FailedPrecondition(
+                    f"{ctx.kind.kind_name} {resource_id} still has {child.kind_name} "
+                    "resources; delete them first",
+                    field="value",
+                )
+
+
+class PersistDelete:
+    name = "persist-delete"
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def run(self, ctx: RequestContext) -> None:
+        resource_id = metadata_of(ctx.require_resource()).id
+        writes = [ResourceWrite(ctx.kind, resource_id, None)]
+        writes.extend(ResourceWrite(w.kind, w.resource_id, w.resource) for w in ctx.extra_writes)
+        await self._deps.repository.write(writes)

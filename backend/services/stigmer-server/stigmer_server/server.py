@@ -1,0 +1,225 @@
+"""Assembling and running the server: store, API, health, reflection, orchestration.
+
+Shutdown order (issue #3): stop accepting RPCs (in-flight ones get a grace
+period, open subscriptions are ended) -> stop the orchestration worker -> close
+the Temporal client -> close RocksDB (which also releases the directory lock).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from stigmer_server import kinds
+from stigmer_server.api import (
+    agent,
+    agentexecution,
+    agentinstance,
+    environment,
+    executioncontext,
+    mcpserver,
+    session,
+    skill,
+    workflow,
+    workflowexecution,
+    workflowinstance,
+)
+from stigmer_server.auth import ApiKeyInterceptor
+from stigmer_server.config import ServerConfig
+from stigmer_server.dependencies import Dependencies
+from stigmer_server.execution.starter import NoOrchestration, Orchestration
+from stigmer_server.execution.status_updater import ExecutionStatusUpdater
+from stigmer_server.repository import Repository
+from stigmer_server.store import ResourceStore
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerServices:
+    """What an orchestration integration gets to work with (e.g. its local
+    status-update activities call the updaters in-process)."""
+
+    config: ServerConfig
+    deps: Dependencies
+    workflow_status: ExecutionStatusUpdater
+    agent_status: ExecutionStatusUpdater
+
+
+OrchestrationFactory = Callable[[ServerServices], Awaitable[Orchestration]]
+
+# The Temporal integration (client, worker, orchestration workflows) lives in
+# this module when present; it exposes ``async def connect(services) -> Orchestration``.
+ORCHESTRATION_MODULE = "stigmer_server.orchestration"
+
+
+def installed_orchestration() -> OrchestrationFactory | None:
+    """The ``connect`` of the orchestration module, if this build has one."""
+    try:
+        module = importlib.import_module(ORCHESTRATION_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != ORCHESTRATION_MODULE:
+            raise
+        return None
+    connect: OrchestrationFactory | None = getattr(module, "connect", None)
+    if connect is None:
+        _log.warning(
+            "%s has no connect(services); executions will stay PENDING", ORCHESTRATION_MODULE
+        )
+    return connect
+
+
+def service_names() -> list[str]:
+    """Full names of every command and query service (for health and reflection)."""
+    names = []
+    for kind in kinds.ALL_KINDS:
+        package = kind.resource_type.DESCRIPTOR.file.package
+        names += [
+            f"{package}.{kind.kind_name}CommandController",
+            f"{package}.{kind.kind_name}QueryController",
+        ]
+    return names
+
+
+class StigmerServer:
+    """One server process's worth of state, from :meth:`start` to :meth:`stop`."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        orchestration_factory: OrchestrationFactory | None = None,
+    ) -> None:
+        self.config = config
+        self._orchestration_factory = orchestration_factory
+        self._store = ResourceStore(config.data_dir)
+        self._server: grpc.aio.Server | None = None
+        self._orchestration: Orchestration = NoOrchestration("not connected yet")
+        self._health = health.aio.HealthServicer()
+        self.port = 0
+        self.deps: Dependencies | None = None
+        self.services: ServerServices | None = None
+
+    async def start(self) -> None:
+        """Opens the store, starts serving, then connects the orchestrator.
+
+        Raises:
+            DataDirectoryInUse: Another process owns the data directory.
+        """
+        self._store.open()
+        try:
+            await self._start_serving()
+        except BaseException:
+            self._store.close()
+            raise
+        await self._connect_orchestration()
+
+    async def _start_serving(self) -> None:
+        config = self.config
+        deps = Dependencies(
+            repository=Repository(self._store),
+            starter=NoOrchestration("connecting").starter,
+        )
+        workflow_status = workflowexecution.status_updater(deps)
+        agent_status = agentexecution.status_updater(deps)
+        self.deps = deps
+        self.services = ServerServices(config, deps, workflow_status, agent_status)
+        interceptors = [ApiKeyInterceptor(config.api_keys)] if config.auth_enabled else []
+        server = grpc.aio.server(
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", config.max_message_bytes),
+                ("grpc.max_send_message_length", config.max_message_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        for module in (
+            workflow,
+            workflowinstance,
+            agent,
+            agentinstance,
+            session,
+            environment,
+            executioncontext,
+            skill,
+            mcpserver,
+        ):
+            module.register(server, deps)
+        workflowexecution.register(server, deps, workflow_status)
+        agentexecution.register(server, deps, agent_status)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names = service_names()
+        reflection.enable_server_reflection(
+            [
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
+        port = server.add_insecure_port(config.grpc_address)
+        if port == 0:
+            raise OSError(f"cannot listen on {config.grpc_address}")
+        await server.start()
+        self._server = server
+        self.port = port
+        for name in ["", *names]:
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        _log.info(
+            "stigmer-server listening",
+            extra={
+                "event": "listening",
+                "address": self.address,
+                "data_dir": str(config.data_dir),
+                "auth": "api-keys" if config.auth_enabled else "off",
+            },
+        )
+
+    @property
+    def address(self) -> str:
+        host = self.config.grpc_address.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    async def _connect_orchestration(self) -> None:
+        assert self.deps is not None and self.services is not None
+        factory = self._orchestration_factory
+        if factory is None:
+            self._orchestration = NoOrchestration(
+                "this build has no orchestration module; executions are stored but not run"
+            )
+        else:
+            try:
+                self._orchestration = await factory(self.services)
+            except Exception as error:
+                # Queries must keep working without Temporal: one clear line, no crash.
+                self._orchestration = NoOrchestration(
+                    f"cannot reach Temporal at {self.config.temporal.host_port}: {error}"
+                )
+        self.deps.starter = self._orchestration.starter
+
+    async def wait_for_termination(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    async def stop(self) -> None:
+        """Graceful shutdown in the documented order; safe to call twice."""
+        if self._server is not None:
+            _log.info("stopping: RPCs", extra={"event": "stopping"})
+            await self._health.enter_graceful_shutdown()
+            if self.deps is not None:
+                self.deps.change_feed.close()
+            await self._server.stop(self.config.shutdown_grace_seconds)
+            self._server = None
+        _log.info("stopping: orchestration worker", extra={"event": "stopping"})
+        await self._orchestration.stop_worker()
+        _log.info("stopping: orchestration client", extra={"event": "stopping"})
+        await self._orchestration.close_client()
+        _log.info("stopping: store", extra={"event": "stopping"})
+        self._store.close()
+        _log.info("stopped", extra={"event": "stopped"})

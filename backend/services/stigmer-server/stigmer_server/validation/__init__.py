@@ -1,0 +1,1 @@
+"""Request validation: protovalidate rules plus the typed task configs of workflows."""
