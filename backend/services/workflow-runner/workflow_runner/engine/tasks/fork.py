@@ -4,14 +4,17 @@ Without ``compete`` the output is the list of branch outputs in declaration
 order, and the first branch fault cancels the others and faults the task.
 With ``compete: true`` the first branch to finish wins: its output is the
 task's output and the other branches are cancelled. Branches are asyncio
-tasks on Temporal's deterministic event loop, so the winner is the same on
-replay.
+tasks on Temporal's deterministic event loop (awaited with ``workflow.wait``,
+which keeps the done set in a deterministic order), so the winner is the same
+on replay.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+
+from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.model import TaskDefinition
@@ -31,11 +34,11 @@ async def _run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         return [] if not compete else task_input
     try:
         if compete:
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await workflow.wait(running, return_when=asyncio.FIRST_COMPLETED)
             # Several may finish in the same workflow task: pick by declaration order.
             winner = next(f for f in running if f in done)
             return winner.result()
-        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+        done, _ = await workflow.wait(running, return_when=asyncio.FIRST_EXCEPTION)
         for future in running:  # raise the first declared failure, if any
             if future in done and future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
