@@ -1,31 +1,13 @@
 """Temporal orchestration of executions inside stigmer-server.
 
-``start_orchestration`` connects at boot (or returns None after one warning),
-runs the two ``*_stigmer`` workers and exposes a ``TemporalExecutionStarter``
-for the create pipelines. Every Temporal name comes from the generated
-contracts in ``stigmer.{workflow,agent}execution.v1.contract_temporal``.
+The server installs it through ``stigmer_server.orchestration.boot.connect``.
+This package ``__init__`` imports nothing on purpose: Temporal's workflow
+sandbox re-imports a workflow's package on every run, so it must stay free of
+the server's heavy modules (gRPC, RocksDB, cryptography). Import the modules:
+
+- ``boot``: the server hook (connect at boot or run without Temporal);
+- ``runtime``: the client, the two ``*_stigmer`` workers and the starter;
+- ``workflow_execution`` / ``agent_execution``: the orchestration workflows;
+- ``status_activities``: their local status activities;
+- ``starter``, ``settings``, ``memo``, ``outcome``, ``connection``, ``unavailable``.
 """
-
-from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
-from stigmer_server.orchestration.connection import connect_at_boot
-from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
-from stigmer_server.orchestration.runtime import Orchestration, start_orchestration
-from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
-from stigmer_server.orchestration.starter import TemporalExecutionStarter
-from stigmer_server.orchestration.status_activities import StatusActivities
-from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
-from stigmer_server.orchestration.workflow_execution import InvokeWorkflowExecutionWorkflow
-
-__all__ = [
-    "RUNNER_QUEUE_MEMO_KEY",
-    "ExecutionStatusWriter",
-    "InvokeAgentExecutionWorkflow",
-    "InvokeWorkflowExecutionWorkflow",
-    "Orchestration",
-    "OrchestrationQueues",
-    "OrchestrationSettings",
-    "StatusActivities",
-    "TemporalExecutionStarter",
-    "connect_at_boot",
-    "start_orchestration",
-]

@@ -10,8 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import RecordingStatusWriter
 from google.protobuf import struct_pb2
+from recording_status_writer import RecordingStatusWriter
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import contract_pb2 as agent_contract
 from stigmer.agentexecution.v1.contract_temporal import (
@@ -28,7 +28,8 @@ from stigmer.workflowexecution.v1.contract_temporal import (
     INVOKE_WORKFLOW_EXECUTION,
     WORKFLOW_EXECUTION_RUNNER,
 )
-from stigmer_server.orchestration import RUNNER_QUEUE_MEMO_KEY, Orchestration
+from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
+from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
