@@ -11,6 +11,7 @@ index facts (org, slug, parents) of each record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,18 @@ class ResourceStore:
                 has_more = next(self._scan(prefix, resource_id.encode()), None) is not None
                 return ListPage(records, last_id if has_more else "")
         return ListPage(records, "")
+
+    def content_digest(self) -> str:
+        """SHA-256 over every key and value: equal digests mean an unchanged store
+        (used to prove rejected requests wrote nothing, indexes included)."""
+        digest = hashlib.sha256()
+        iterator = self._rdb.iter()
+        iterator.seek_to_first()
+        while iterator.valid():
+            key, value = bytes(iterator.key()), bytes(iterator.value())
+            digest.update(len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value)
+            iterator.next()
+        return digest.hexdigest()
 
     def _scan(self, prefix: bytes, after: bytes) -> Iterator[str]:
         """Ids (the last key segment) of keys under ``prefix``, after ``after``."""
