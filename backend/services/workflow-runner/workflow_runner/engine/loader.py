@@ -68,7 +68,23 @@ class DefinitionError(ValueError):
 
 # -- parsing ------------------------------------------------------------------------------------
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate mapping keys (YAML forbids them)."""
+    """A safe YAML loader with YAML 1.2 booleans that rejects duplicate keys.
+
+    PyYAML implements YAML 1.1, where ``on``/``off``/``yes``/``no`` are
+    booleans: ``schedule.on`` would become ``schedule.True``. Only
+    ``true``/``false`` are booleans here, as in YAML 1.2 and JSON.
+    """
+
+
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -117,7 +133,8 @@ def load_schema_validator(path: Path | None = None) -> jsonschema.protocols.Vali
     schema_path = path or default_schema_path()
     if not schema_path.is_file():
         return None
-    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    # Our loader: the schema itself has a property named `on` (a YAML 1.1 boolean).
+    schema = yaml.load(schema_path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     return jsonschema.Draft202012Validator(schema)  # type: ignore[no-any-return]
 
 
