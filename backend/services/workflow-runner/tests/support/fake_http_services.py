@@ -16,6 +16,8 @@ thread, no extra dependency):
   ``/bytes/{n}``, ``/base64/{value}``, ``/delay/{seconds}``, plus an OAuth2 authority
   (``/oauth2/token`` for client credentials, ``/oauth2/protected``) and an
   OpenID Connect discovery document at ``/oidc/.well-known/openid-configuration``.
+* ``{base}/swapi/api/...``: ``people/`` (``?search=``), ``people/{id}/`` and
+  ``planets/{id}/`` of the Star Wars API used by the spec examples.
 
 For the CTK harness (E1's bindings) call :func:`rewrite_urls` on a definition's
 text to point its petstore/httpbin URLs at the local server, e.g.::
@@ -44,6 +46,7 @@ import pytest
 
 PETSTORE_PUBLIC: Final = ("https://petstore.swagger.io", "http://petstore.swagger.io")
 HTTPBIN_PUBLIC: Final = ("https://httpbin.org", "http://httpbin.org")
+SWAPI_PUBLIC: Final = ("https://swapi.dev", "http://swapi.dev")
 
 OAUTH2_CLIENTS: Final = {"workflow-runtime-id": "workflow-runtime-secret"}
 DIGEST_REALM: Final = "stigmer-fake-httpbin"
@@ -68,14 +71,16 @@ def rewrite_urls(definition_text: str, base_url: str) -> str:
 
     Returns:
         The text with ``https://petstore.swagger.io`` replaced by
-        ``{base_url}/petstore`` and ``https://httpbin.org`` by ``{base_url}/httpbin``
-        (``http://`` variants too).
+        ``{base_url}/petstore``, ``https://httpbin.org`` by ``{base_url}/httpbin``
+        and ``https://swapi.dev`` by ``{base_url}/swapi`` (``http://`` variants too).
     """
     text = definition_text
     for public in PETSTORE_PUBLIC:
         text = text.replace(public, f"{base_url}/petstore")
     for public in HTTPBIN_PUBLIC:
         text = text.replace(public, f"{base_url}/httpbin")
+    for public in SWAPI_PUBLIC:
+        text = text.replace(public, f"{base_url}/swapi")
     return text
 
 
@@ -159,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if parts.path.startswith("/petstore/"):
                 reply = self._petstore(parts.path.removeprefix("/petstore"), parts.query, body)
+            elif parts.path.startswith("/swapi/"):
+                reply = self._swapi(parts.path.removeprefix("/swapi"), parts.query)
             elif parts.path.startswith("/httpbin/"):
                 reply = self._httpbin(parts.path.removeprefix("/httpbin"), parts.query, body)
             else:
@@ -193,7 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 found = [p for p in state.pets.values() if p.get("status") in wanted]
             return _json(200, found)
-        if path == "/v2/pet" and self.command in ("POST", "PUT"):
+        # The real service also answers on `/v2/pet/`, which the spec examples reach
+        # when their `{petId}` template variable is absent.
+        if path in ("/v2/pet", "/v2/pet/") and self.command in ("POST", "PUT"):
             pet = json.loads(body or b"null")
             if not isinstance(pet, dict):
                 return _json(405, {"code": 405, "type": "unknown", "message": "Invalid input"})
@@ -211,6 +220,16 @@ class _Handler(BaseHTTPRequestHandler):
                     counts[pet["status"]] = counts.get(pet["status"], 0) + 1
             return _json(200, counts)
         match = re.fullmatch(r"/v2/pet/(\d+)", path)
+        if match and self.command == "PUT":
+            # Not in the real petstore (it answers 405); the spec examples `buyPet` use it.
+            update = json.loads(body or b"{}")
+            with state.lock:
+                current = state.pets.get(int(match.group(1)))
+                if current is not None and isinstance(update, dict):
+                    current.update({k: v for k, v in update.items() if k != "id"})
+            if current is None:
+                return _json(404, {"code": 1, "type": "error", "message": "Pet not found"})
+            return _json(200, current)
         if match and self.command in ("GET", "DELETE"):
             pet_id = int(match.group(1))
             with state.lock:
@@ -221,6 +240,31 @@ class _Handler(BaseHTTPRequestHandler):
                 return _json(404, {"code": 1, "type": "error", "message": "Pet not found"})
             return _json(200, pet)
         return _json(404, {"code": 404, "type": "unknown", "message": "HTTP 404 Not Found"})
+
+    # -------------------------------------------------------------------- swapi
+
+    def _swapi(self, path: str, query: str) -> _Reply:
+        base = f"http://{self.server.host_port}/swapi/api"
+        people = [
+            {
+                "name": "Luke Skywalker",
+                "homeworld": f"{base}/planets/1/",
+                "url": f"{base}/people/1/",
+            },
+            {"name": "Leia Organa", "homeworld": f"{base}/planets/2/", "url": f"{base}/people/2/"},
+        ]
+        planets = {1: {"name": "Tatooine"}, 2: {"name": "Alderaan"}}
+        if path in ("/api/people", "/api/people/"):
+            search = parse_qs(query).get("search", [""])[0].lower()
+            found = [p for p in people if search in p["name"].lower()]
+            return _json(200, {"count": len(found), "results": found})
+        match = re.fullmatch(r"/api/people/(\d+)/?", path)
+        if match and 1 <= int(match.group(1)) <= len(people):
+            return _json(200, people[int(match.group(1)) - 1])
+        match = re.fullmatch(r"/api/planets/(\d+)/?", path)
+        if match and int(match.group(1)) in planets:
+            return _json(200, planets[int(match.group(1))])
+        return _json(404, {"detail": "Not found"})
 
     # ------------------------------------------------------------------ httpbin
 
@@ -302,7 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "token_endpoint": f"http://{self.server.host_port}/httpbin/oauth2/token",
                 },
             )
-        if path == "/oauth2/token" and self.command == "POST":
+        # `/auth/token` is the token endpoint the spec's oauth2 example declares.
+        if path in ("/oauth2/token", "/auth/token") and self.command == "POST":
             return self._token(body)
         if path == "/oauth2/protected":
             authorization = self.headers.get("Authorization", "")
