@@ -30,6 +30,7 @@ from stigmer_server.api import (
     workflowexecution,
     workflowinstance,
 )
+from stigmer_server.api.request_decoding import RequestDecodingInterceptor
 from stigmer_server.auth import ApiKeyInterceptor
 from stigmer_server.config import ServerConfig
 from stigmer_server.dependencies import Dependencies
@@ -56,7 +57,8 @@ OrchestrationFactory = Callable[[ServerServices], Awaitable[Orchestration]]
 
 # The Temporal integration (client, worker, orchestration workflows) lives in
 # this module when present; it exposes ``async def connect(services) -> Orchestration``.
-ORCHESTRATION_MODULE = "stigmer_server.orchestration"
+# (A submodule: the package __init__ stays empty for Temporal's workflow sandbox.)
+ORCHESTRATION_MODULE = "stigmer_server.orchestration.boot"
 
 
 def installed_orchestration() -> OrchestrationFactory | None:
@@ -130,7 +132,10 @@ class StigmerServer:
         agent_status = agentexecution.status_updater(deps)
         self.deps = deps
         self.services = ServerServices(config, deps, workflow_status, agent_status)
-        interceptors = [ApiKeyInterceptor(config.api_keys)] if config.auth_enabled else []
+        # Auth first: an unauthenticated caller learns nothing, not even decode errors.
+        interceptors: list[grpc.aio.ServerInterceptor] = [RequestDecodingInterceptor()]
+        if config.auth_enabled:
+            interceptors.insert(0, ApiKeyInterceptor(config.api_keys))
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[

@@ -72,7 +72,7 @@ async def test_normalize_fills_header_org_and_slug(deps: Dependencies) -> None:
 
 
 async def test_normalize_rejects_names_without_letters(deps: Dependencies) -> None:
-    with pytest.raises(InvalidArgument, match="metadata.name"):
+    with pytest.raises(InvalidArgument, match=r"metadata\.name"):
         await NormalizeMetadata(deps).run(ctx_for(skill("!!!")))
 
 
@@ -121,7 +121,7 @@ async def test_build_updated_state_keeps_status_and_bumps_version(deps: Dependen
 async def test_check_version_rejects_stale_writes() -> None:
     ctx = ctx_for(skill(version=2), operation="update")
     ctx.existing = skill(version=3)
-    with pytest.raises(Aborted, match="metadata.version"):
+    with pytest.raises(Aborted, match=r"metadata\.version"):
         await CheckVersion().run(ctx)
 
 

@@ -1,0 +1,261 @@
+"""Executions: default instances and sessions on demand, starting, status merge, Subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from api_client import stubs
+from conftest import start
+from google.protobuf.message import Message
+from samples import create, sample
+from stigmer.commons.v1 import io_pb2
+from stigmer.commons.v1 import phase_pb2 as phase
+from stigmer.workflowexecution.v1 import api_pb2 as wex
+from stigmer.workflowexecution.v1 import io_pb2 as wex_io
+from stigmer_server import kinds
+from stigmer_server.execution.starter import ExecutionStarter
+from stigmer_server.server import ServerServices, StigmerServer
+
+
+async def test_execution_with_only_a_workflow_uses_its_default_instance(
+    channel: grpc.aio.Channel,
+) -> None:
+    workflow = await create(channel, kinds.WORKFLOW)
+    executions = stubs(channel, kinds.WORKFLOW_EXECUTION)
+    request = wex.WorkflowExecution(
+        spec=wex.WorkflowExecutionSpec(workflow_id=workflow.metadata.id)
+    )  # type: ignore[attr-defined]
+    first = await executions.command.Create(request)
+    second = await executions.command.Create(request)
+    assert first.status.phase == phase.PENDING
+    assert first.status.workflow_instance_id.startswith("win-")
+    assert second.status.workflow_instance_id == first.status.workflow_instance_id
+    stored = await stubs(channel, kinds.WORKFLOW).query.Get(
+        io_pb2.ApiResourceId(value=workflow.metadata.id)
+    )  # type: ignore[attr-defined]
+    assert stored.status.default_instance_id == first.status.workflow_instance_id
+    instances = await stubs(channel, kinds.WORKFLOW_INSTANCE).query.List(
+        io_pb2.ApiResourceListInput(parent_id=workflow.metadata.id)  # type: ignore[attr-defined]
+    )
+    assert [i.metadata.id for i in instances.items] == [first.status.workflow_instance_id]
+
+
+async def test_agent_execution_opens_a_session_on_the_default_instance(
+    channel: grpc.aio.Channel,
+) -> None:
+    execution = await create(channel, kinds.AGENT_EXECUTION)
+    status: Any = execution.status  # type: ignore[attr-defined]
+    assert status.session_id.startswith("ses-") and status.agent_instance_id.startswith("ain-")
+    follow_up = await sample(channel, kinds.AGENT_EXECUTION)
+    follow_up.spec.agent_id = ""  # type: ignore[attr-defined]
+    follow_up.spec.session_id = status.session_id  # type: ignore[attr-defined]
+    second = await stubs(channel, kinds.AGENT_EXECUTION).command.Create(follow_up)
+    assert (second.status.session_id, second.status.agent_id) == (
+        status.session_id,
+        status.agent_id,
+    )
+
+
+async def _subscribe(channel: grpc.aio.Channel, execution_id: str, into: list[Any]) -> None:
+    call = stubs(channel, kinds.WORKFLOW_EXECUTION).query.Subscribe(
+        io_pb2.ApiResourceId(value=execution_id)
+    )
+    async for change in call:
+        into.append(change)
+
+
+async def _report(
+    channel: grpc.aio.Channel, execution_id: str, status: wex.WorkflowExecutionStatus
+) -> Any:
+    return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.UpdateStatus(
+        wex_io.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=status)
+    )
+
+
+async def _wait_for_subscriber(server: StigmerServer, execution_id: str) -> None:
+    assert server.deps is not None
+    for _ in range(200):
+        if server.deps.change_feed.subscriber_count(execution_id):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("subscriber never registered")
+
+
+async def test_subscribe_streams_current_state_then_changes_until_terminal(
+    server: StigmerServer, channel: grpc.aio.Channel
+) -> None:
+    execution = await create(channel, kinds.WORKFLOW_EXECUTION)
+    eid = execution.metadata.id  # type: ignore[attr-defined]
+    seen: list[Any] = []
+    reader = asyncio.create_task(_subscribe(channel, eid, seen))
+    await _wait_for_subscriber(server, eid)
+    running = wex.WorkflowExecutionStatus(phase=phase.IN_PROGRESS)
+    running.tasks.add(task_id="greet", name="greet", type="SET", status=phase.IN_PROGRESS)
+    await _report(channel, eid, running)
+    done = wex.WorkflowExecutionStatus(phase=phase.COMPLETED)
+    done.tasks.add(task_id="greet", status=phase.COMPLETED).output.string_value = "hi"
+    done.output.struct_value.update({"greeting": "hi"})
+    await _report(channel, eid, done)
+    late = wex.WorkflowExecutionStatus(phase=phase.IN_PROGRESS)  # must not reopen it
+    after = await _report(channel, eid, late)
+    await asyncio.wait_for(reader, 5)  # the stream ended by itself at COMPLETED
+    assert [s.status.phase for s in seen] == [phase.PENDING, phase.IN_PROGRESS, phase.COMPLETED]
+    assert [t.status for t in seen[1].status.tasks] == [phase.IN_PROGRESS]
+    final = seen[-1].status
+    assert (final.tasks[0].name, final.tasks[0].output.string_value) == ("greet", "hi")
+    assert final.output.struct_value["greeting"] == "hi"
+    assert after.status.phase == phase.COMPLETED
+    assert after.metadata.version == seen[-1].metadata.version  # ignored report wrote nothing
+
+
+async def test_subscribe_to_a_finished_execution_sends_one_message(
+    channel: grpc.aio.Channel,
+) -> None:
+    execution = await create(channel, kinds.WORKFLOW_EXECUTION)
+    await _report(channel, execution.metadata.id, wex.WorkflowExecutionStatus(phase=phase.FAILED))  # type: ignore[attr-defined]
+    seen: list[Any] = []
+    await asyncio.wait_for(_subscribe(channel, execution.metadata.id, seen), 5)  # type: ignore[attr-defined]
+    assert [s.status.phase for s in seen] == [phase.FAILED]
+
+
+async def test_client_cancel_ends_the_subscription(
+    server: StigmerServer, channel: grpc.aio.Channel
+) -> None:
+    execution = await create(channel, kinds.WORKFLOW_EXECUTION)
+    eid = execution.metadata.id  # type: ignore[attr-defined]
+    call = stubs(channel, kinds.WORKFLOW_EXECUTION).query.Subscribe(io_pb2.ApiResourceId(value=eid))
+    assert (await call.read()).status.phase == phase.PENDING
+    call.cancel()
+    assert server.deps is not None
+    for _ in range(200):
+        if server.deps.change_feed.subscriber_count(eid) == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert server.deps.change_feed.subscriber_count(eid) == 0
+
+
+async def test_concurrent_reports_all_land(channel: grpc.aio.Channel) -> None:
+    execution = await create(channel, kinds.WORKFLOW_EXECUTION)
+    eid = execution.metadata.id  # type: ignore[attr-defined]
+
+    def one(i: int) -> wex.WorkflowExecutionStatus:
+        s = wex.WorkflowExecutionStatus(phase=phase.IN_PROGRESS)
+        s.tasks.add(task_id=f"t{i}", status=phase.COMPLETED)
+        return s
+
+    await asyncio.gather(*(_report(channel, eid, one(i)) for i in range(20)))
+    stored = await stubs(channel, kinds.WORKFLOW_EXECUTION).query.Get(
+        io_pb2.ApiResourceId(value=eid)
+    )
+    assert sorted(t.task_id for t in stored.status.tasks) == sorted(f"t{i}" for i in range(20))
+
+
+class RecordingStarter:
+    """Checks the execution is already persisted PENDING when the start is requested."""
+
+    def __init__(self, server: list[StigmerServer], fail: bool) -> None:
+        self._server = server
+        self.fail = fail
+        self.started: list[str] = []
+
+    async def start_workflow_execution(self, execution: Message) -> None:
+        await self._start(execution)
+
+    async def start_agent_execution(self, execution: Message) -> None:
+        await self._start(execution)
+
+    async def _start(self, execution: Any) -> None:
+        deps = self._server[0].deps
+        assert deps is not None
+        kind = (
+            kinds.WORKFLOW_EXECUTION
+            if execution.metadata.id.startswith("wex-")
+            else kinds.AGENT_EXECUTION
+        )
+        stored: Any = deps.repository.get(kind, execution.metadata.id)
+        assert stored is not None and stored.status.phase == phase.PENDING
+        self.started.append(execution.metadata.id)
+        if self.fail:
+            raise ConnectionError("temporal frontend refused the start")
+
+
+class FakeOrchestration:
+    def __init__(self, starter: ExecutionStarter) -> None:
+        self._starter = starter
+
+    @property
+    def starter(self) -> ExecutionStarter:
+        return self._starter
+
+    async def stop_worker(self) -> None:
+        return None
+
+    async def close_client(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "kind", [kinds.WORKFLOW_EXECUTION, kinds.AGENT_EXECUTION], ids=lambda k: k.space
+)
+async def test_failed_start_marks_failed_and_answers_unavailable(
+    tmp_path: Path, kind: kinds.KindDescriptor
+) -> None:
+    holder: list[StigmerServer] = []
+    starter = RecordingStarter(holder, fail=True)
+
+    async def factory(services: ServerServices) -> FakeOrchestration:
+        return FakeOrchestration(starter)
+
+    server = await start(tmp_path, factory=factory)
+    holder.append(server)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await create(channel, kind)
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert "FAILED" in (caught.value.details() or "")
+            [eid] = starter.started
+            stored = await stubs(channel, kind).query.Get(io_pb2.ApiResourceId(value=eid))
+            assert stored.status.phase == phase.FAILED
+            assert "temporal frontend refused" in stored.status.error.message
+    finally:
+        await server.stop()
+
+
+async def test_started_executions_reach_the_starter(tmp_path: Path) -> None:
+    holder: list[StigmerServer] = []
+    starter = RecordingStarter(holder, fail=False)
+
+    async def factory(services: ServerServices) -> FakeOrchestration:
+        return FakeOrchestration(starter)
+
+    server = await start(tmp_path, factory=factory)
+    holder.append(server)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            created = await create(channel, kinds.WORKFLOW_EXECUTION)
+            assert starter.started == [created.metadata.id]  # type: ignore[attr-defined]
+    finally:
+        await server.stop()
+
+
+async def test_unreachable_orchestrator_at_boot_keeps_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def factory(services: ServerServices) -> FakeOrchestration:
+        raise ConnectionRefusedError("nobody on 127.0.0.1:1")
+
+    server = await start(tmp_path, factory=factory)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            first = await create(channel, kinds.WORKFLOW_EXECUTION)
+            await create(channel, kinds.WORKFLOW_EXECUTION)
+            assert first.status.phase == phase.PENDING  # type: ignore[attr-defined]
+    finally:
+        await server.stop()
+    warnings = [r for r in caplog.records if "executions stay PENDING" in r.getMessage()]
+    assert len(warnings) == 1
