@@ -53,6 +53,18 @@ function call(client, method, request, apiKey) {
   });
 }
 
+// Loaded from a descriptor set, protobufjs sees proto map fields (like
+// google.protobuf.Struct.fields) as what the descriptor declares them to be:
+// repeated {key, value} entries.
+function struct(values) {
+  return { fields: Object.entries(values).map(([key, value]) => ({ key, value })) };
+}
+
+function structField(message, name) {
+  const entry = (message.fields || []).find((item) => item.key === name);
+  return entry ? entry.value : undefined;
+}
+
 function stringValue(text) {
   return { string_value: text };
 }
@@ -82,11 +94,9 @@ async function main() {
       tasks: [{
         name: 'greet',
         kind: 'SET',
-        task_config: {
-          fields: {
-            variables: { struct_value: { fields: { greeting: stringValue('hello from node') } } },
-          },
-        },
+        task_config: struct({
+          variables: { struct_value: struct({ greeting: stringValue('hello from node') }) },
+        }),
       }],
     },
   }, apiKey);
@@ -98,7 +108,7 @@ async function main() {
     spec: {
       workflow_id: workflow.metadata.id,
       trigger_message: 'started from node',
-      input: { fields: { who: stringValue('node') } },
+      input: struct({ who: stringValue('node') }),
     },
   }, apiKey);
 
@@ -112,7 +122,7 @@ async function main() {
     read_back_instance_id: (readBack.status || {}).workflow_instance_id || '',
     read_back_phase: (readBack.status || {}).phase || '',
     read_back_trigger_message: readBack.spec.trigger_message,
-    read_back_input_who: readBack.spec.input.fields.who.string_value,
+    read_back_input_who: structField(readBack.spec.input, 'who').string_value,
   }) + '\n');
 
   workflows.close();
