@@ -135,6 +135,9 @@ def _parse_digest(header: str) -> dict[str, str]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Small header and body writes would otherwise meet Nagle + delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
+    wbufsize = -1
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging (pytest captures stderr anyway)."""
