@@ -66,7 +66,9 @@ def installed_orchestration() -> OrchestrationFactory | None:
     try:
         module = importlib.import_module(ORCHESTRATION_MODULE)
     except ModuleNotFoundError as error:
-        if error.name != ORCHESTRATION_MODULE:
+        # Only "the integration is not in this build" is fine; a missing
+        # dependency inside it is a real error.
+        if error.name is None or not ORCHESTRATION_MODULE.startswith(error.name):
             raise
         return None
     connect: OrchestrationFactory | None = getattr(module, "connect", None)
