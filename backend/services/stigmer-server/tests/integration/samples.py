@@ -41,34 +41,34 @@ def build(
     return json_format.ParseDict(data, kind.resource_type())
 
 
-async def create(channel: grpc.aio.Channel, kind: KindDescriptor, **overrides: Any) -> Message:
+async def create(channel: grpc.aio.Channel, kind: KindDescriptor, **overrides: Any) -> Any:
     """A stored resource of ``kind`` (with its prerequisites)."""
     resource = await sample(channel, kind, **overrides)
-    created: Message = await stubs(channel, kind).command.Create(resource)
+    created: Any = await stubs(channel, kind).command.Create(resource)
     return created
 
 
-async def sample(channel: grpc.aio.Channel, kind: KindDescriptor, **meta: Any) -> Message:
+async def sample(channel: grpc.aio.Channel, kind: KindDescriptor, **meta: Any) -> Any:
     """An unsaved, valid resource of ``kind``; prerequisites are created."""
     if kind is kinds.WORKFLOW:
         return build(kind, WORKFLOW_SPEC, **meta)
     if kind is kinds.WORKFLOW_INSTANCE:
         workflow = await create(channel, kinds.WORKFLOW)
-        return build(kind, {"workflow_id": workflow.metadata.id, "description": "d"}, **meta)  # type: ignore[attr-defined]
+        return build(kind, {"workflow_id": workflow.metadata.id, "description": "d"}, **meta)
     if kind is kinds.WORKFLOW_EXECUTION:
         workflow = await create(channel, kinds.WORKFLOW)
-        return build(kind, {"workflow_id": workflow.metadata.id, "input": {"n": 1}}, **meta)  # type: ignore[attr-defined]
+        return build(kind, {"workflow_id": workflow.metadata.id, "input": {"n": 1}}, **meta)
     if kind is kinds.AGENT:
         return build(kind, {"instructions": "be helpful", "model": "test"}, **meta)
     if kind is kinds.AGENT_INSTANCE:
         agent = await create(channel, kinds.AGENT)
-        return build(kind, {"agent_id": agent.metadata.id}, **meta)  # type: ignore[attr-defined]
+        return build(kind, {"agent_id": agent.metadata.id}, **meta)
     if kind is kinds.SESSION:
         instance = await create(channel, kinds.AGENT_INSTANCE)
-        return build(kind, {"agent_instance_id": instance.metadata.id, "subject": "s"}, **meta)  # type: ignore[attr-defined]
+        return build(kind, {"agent_instance_id": instance.metadata.id, "subject": "s"}, **meta)
     if kind is kinds.AGENT_EXECUTION:
         agent = await create(channel, kinds.AGENT)
-        return build(kind, {"agent_id": agent.metadata.id, "message": "hello"}, **meta)  # type: ignore[attr-defined]
+        return build(kind, {"agent_id": agent.metadata.id, "message": "hello"}, **meta)
     if kind is kinds.ENVIRONMENT:
         return build(kind, {"data": {"REGION": {"value": "eu"}}}, **meta)
     if kind is kinds.EXECUTION_CONTEXT:
@@ -80,7 +80,7 @@ async def sample(channel: grpc.aio.Channel, kind: KindDescriptor, **meta: Any) -
                 "data": {"TOKEN": {"value": "t", "is_secret": True}},
             },
             **meta,
-        )  # type: ignore[attr-defined]
+        )
     if kind is kinds.SKILL:
         return build(kind, {"markdown_content": "# Skill"}, **meta)
     if kind is kinds.MCP_SERVER:

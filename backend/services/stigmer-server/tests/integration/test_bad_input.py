@@ -11,7 +11,7 @@ import pytest
 from api_client import field_of, stubs
 from google.protobuf import json_format
 from samples import WORKFLOW_SPEC, create, sample
-from stigmer.commons.v1 import io_pb2, metadata_pb2
+from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2
 from stigmer.workflow.v1 import api_pb2 as wf
 from stigmer.workflowexecution.v1 import api_pb2 as wex
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
@@ -30,7 +30,7 @@ def workflow(**changes: Any) -> wf.Workflow:
         ),
     }
     for path, value in changes.items():
-        target = data
+        target: Any = data
         *parents, leaf = path.split("__")
         for p in parents:
             target = target[int(p)] if p.isdigit() else target[p]
@@ -94,9 +94,7 @@ async def execution_of_missing_instance(channel: grpc.aio.Channel, ctx: dict[str
 
 
 async def reference_of_other_kind(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
-    ref = metadata_pb2.ApiResourceReference(
-        slug=ctx["existing"].metadata.slug, kind=metadata_pb2.ApiResourceReference().kind + 4
-    )  # type: ignore[arg-type]
+    ref = metadata_pb2.ApiResourceReference(slug=ctx["existing"].metadata.slug, kind=kind_pb2.AGENT)
     return await stubs(channel, kinds.WORKFLOW).query.GetByReference(ref)
 
 
@@ -267,11 +265,11 @@ async def test_rejected_and_store_unchanged(
     instance = await create(channel, kinds.WORKFLOW_INSTANCE)
     parent = await stubs(channel, kinds.WORKFLOW).query.Get(
         io_pb2.ApiResourceId(value=instance.spec.workflow_id)
-    )  # type: ignore[attr-defined]
+    )
     execution = await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(
         await sample(channel, kinds.WORKFLOW_EXECUTION)
     )
-    existing.status.audit.created_by = instance.metadata.id.replace("win-", "agt-")  # type: ignore[attr-defined]
+    existing.status.audit.created_by = instance.metadata.id.replace("win-", "agt-")
     ctx = {"existing": existing, "parent": parent, "execution": execution}
     before = store_digest()
     with pytest.raises(grpc.aio.AioRpcError) as caught:

@@ -15,7 +15,7 @@ from stigmer_server.kinds import KindDescriptor
 async def test_crud(channel: grpc.aio.Channel, kind: KindDescriptor) -> None:
     api = stubs(channel, kind)
     resource = await sample(channel, kind)
-    resource.status.audit.created_by = "client-forged"  # type: ignore[attr-defined]
+    resource.status.audit.created_by = "client-forged"
 
     created = await api.command.Create(resource)
     rid = created.metadata.id
@@ -86,7 +86,7 @@ async def test_list_by_org_and_parent(channel: grpc.aio.Channel) -> None:
     mine = []
     for _ in range(2):
         execution = await sample(channel, kinds.WORKFLOW_EXECUTION)
-        execution.spec.workflow_id = workflow.metadata.id  # type: ignore[attr-defined]
+        execution.spec.workflow_id = workflow.metadata.id
         mine.append((await executions.command.Create(execution)).metadata.id)
     page = await executions.query.List(io_pb2.ApiResourceListInput(parent_id=workflow.metadata.id))
     assert [i.metadata.id for i in page.items] == mine

@@ -28,7 +28,7 @@ async def test_execution_with_only_a_workflow_uses_its_default_instance(
     executions = stubs(channel, kinds.WORKFLOW_EXECUTION)
     request = wex.WorkflowExecution(
         spec=wex.WorkflowExecutionSpec(workflow_id=workflow.metadata.id)
-    )  # type: ignore[attr-defined]
+    )
     first = await executions.command.Create(request)
     second = await executions.command.Create(request)
     assert first.status.phase == phase.PENDING
@@ -36,10 +36,10 @@ async def test_execution_with_only_a_workflow_uses_its_default_instance(
     assert second.status.workflow_instance_id == first.status.workflow_instance_id
     stored = await stubs(channel, kinds.WORKFLOW).query.Get(
         io_pb2.ApiResourceId(value=workflow.metadata.id)
-    )  # type: ignore[attr-defined]
+    )
     assert stored.status.default_instance_id == first.status.workflow_instance_id
     instances = await stubs(channel, kinds.WORKFLOW_INSTANCE).query.List(
-        io_pb2.ApiResourceListInput(parent_id=workflow.metadata.id)  # type: ignore[attr-defined]
+        io_pb2.ApiResourceListInput(parent_id=workflow.metadata.id)
     )
     assert [i.metadata.id for i in instances.items] == [first.status.workflow_instance_id]
 
@@ -48,11 +48,11 @@ async def test_agent_execution_opens_a_session_on_the_default_instance(
     channel: grpc.aio.Channel,
 ) -> None:
     execution = await create(channel, kinds.AGENT_EXECUTION)
-    status: Any = execution.status  # type: ignore[attr-defined]
+    status: Any = execution.status
     assert status.session_id.startswith("ses-") and status.agent_instance_id.startswith("ain-")
     follow_up = await sample(channel, kinds.AGENT_EXECUTION)
-    follow_up.spec.agent_id = ""  # type: ignore[attr-defined]
-    follow_up.spec.session_id = status.session_id  # type: ignore[attr-defined]
+    follow_up.spec.agent_id = ""
+    follow_up.spec.session_id = status.session_id
     second = await stubs(channel, kinds.AGENT_EXECUTION).command.Create(follow_up)
     assert (second.status.session_id, second.status.agent_id) == (
         status.session_id,
@@ -89,7 +89,7 @@ async def test_subscribe_streams_current_state_then_changes_until_terminal(
     server: StigmerServer, channel: grpc.aio.Channel
 ) -> None:
     execution = await create(channel, kinds.WORKFLOW_EXECUTION)
-    eid = execution.metadata.id  # type: ignore[attr-defined]
+    eid = execution.metadata.id
     seen: list[Any] = []
     reader = asyncio.create_task(_subscribe(channel, eid, seen))
     await _wait_for_subscriber(server, eid)
@@ -116,9 +116,9 @@ async def test_subscribe_to_a_finished_execution_sends_one_message(
     channel: grpc.aio.Channel,
 ) -> None:
     execution = await create(channel, kinds.WORKFLOW_EXECUTION)
-    await _report(channel, execution.metadata.id, wex.WorkflowExecutionStatus(phase=phase.FAILED))  # type: ignore[attr-defined]
+    await _report(channel, execution.metadata.id, wex.WorkflowExecutionStatus(phase=phase.FAILED))
     seen: list[Any] = []
-    await asyncio.wait_for(_subscribe(channel, execution.metadata.id, seen), 5)  # type: ignore[attr-defined]
+    await asyncio.wait_for(_subscribe(channel, execution.metadata.id, seen), 5)
     assert [s.status.phase for s in seen] == [phase.FAILED]
 
 
@@ -126,7 +126,7 @@ async def test_client_cancel_ends_the_subscription(
     server: StigmerServer, channel: grpc.aio.Channel
 ) -> None:
     execution = await create(channel, kinds.WORKFLOW_EXECUTION)
-    eid = execution.metadata.id  # type: ignore[attr-defined]
+    eid = execution.metadata.id
     call = stubs(channel, kinds.WORKFLOW_EXECUTION).query.Subscribe(io_pb2.ApiResourceId(value=eid))
     assert (await call.read()).status.phase == phase.PENDING
     call.cancel()
@@ -140,7 +140,7 @@ async def test_client_cancel_ends_the_subscription(
 
 async def test_concurrent_reports_all_land(channel: grpc.aio.Channel) -> None:
     execution = await create(channel, kinds.WORKFLOW_EXECUTION)
-    eid = execution.metadata.id  # type: ignore[attr-defined]
+    eid = execution.metadata.id
 
     def one(i: int) -> wex.WorkflowExecutionStatus:
         s = wex.WorkflowExecutionStatus(phase=phase.IN_PROGRESS)
@@ -238,7 +238,7 @@ async def test_started_executions_reach_the_starter(tmp_path: Path) -> None:
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
             created = await create(channel, kinds.WORKFLOW_EXECUTION)
-            assert starter.started == [created.metadata.id]  # type: ignore[attr-defined]
+            assert starter.started == [created.metadata.id]
     finally:
         await server.stop()
 
@@ -254,7 +254,7 @@ async def test_unreachable_orchestrator_at_boot_keeps_serving(
         async with grpc.aio.insecure_channel(server.address) as channel:
             first = await create(channel, kinds.WORKFLOW_EXECUTION)
             await create(channel, kinds.WORKFLOW_EXECUTION)
-            assert first.status.phase == phase.PENDING  # type: ignore[attr-defined]
+            assert first.status.phase == phase.PENDING
     finally:
         await server.stop()
     warnings = [r for r in caplog.records if "executions stay PENDING" in r.getMessage()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from stigmer.commons.v1 import io_pb2
+from stigmer.commons.v1 import io_pb2, phase_pb2
 from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer.skill.v1 import command_pb2_grpc as skill_command
 from stigmer.skill.v1 import query_pb2_grpc as skill_query
@@ -81,8 +81,8 @@ def test_acknowledged_status_updates_survive_kill_9(tmp_path: Path) -> None:
         eid = create_execution(channel)
         command = wex_command.WorkflowExecutionCommandControllerStub(channel)
         for i in range(20):
-            status = wex.WorkflowExecutionStatus(phase=2)
-            status.tasks.add(task_id=f"t{i}", status=3)
+            status = wex.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
+            status.tasks.add(task_id=f"t{i}", status=phase_pb2.COMPLETED)
             command.UpdateStatus(
                 wex_io.WorkflowExecutionUpdateStatusInput(execution_id=eid, status=status)
             )
