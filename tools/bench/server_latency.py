@@ -1,0 +1,236 @@
+"""Latency and throughput of stigmer-server's get and create over loopback.
+
+Not a test: a measurement to read. It starts a real server process (its own
+RocksDB directory, no Temporal: resource writes do not need it), then drives
+each operation from ``--concurrency`` concurrent callers on one channel and
+reports p50/p99 latency and throughput. Absolute numbers depend on the
+machine, so each figure is also given as a ratio to baselines measured in the
+same run:
+
+- ``health``: the gRPC health Check RPC on the same server: the floor of one
+  unary call through grpcio (framing, loopback, event loops) with no work;
+- ``rocksdict get``: a raw in-process get of a record of the same size, the
+  floor of the storage step alone.
+
+Run: ``bazel run //tools/bench:server_latency -- --concurrency 16`` or, from the
+virtualenv, ``PYTHONPATH=gen/python:backend/libs/python:backend/services/stigmer-server
+.venv/bin/python tools/bench/server_latency.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rocksdict import Rdict
+from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.workflow.v1 import api_pb2 as workflow_api
+from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
+from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
+from stigmer_testing.server_process import free_port, start_server
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One operation's measurement."""
+
+    operation: str
+    requests: int
+    concurrency: int
+    p50_ms: float
+    p99_ms: float
+    throughput_per_s: float
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+async def measure(
+    operation: str, call: Callable[[int], Awaitable[object]], *, requests: int, concurrency: int
+) -> Figures:
+    """Run ``call(i)`` for i in range(requests) from ``concurrency`` callers."""
+    latencies: list[float] = []
+    next_index = 0
+
+    async def caller() -> None:
+        nonlocal next_index
+        while next_index < requests:
+            index = next_index
+            next_index += 1
+            started = time.perf_counter()
+            await call(index)
+            latencies.append(time.perf_counter() - started)
+
+    wall_start = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    wall = time.perf_counter() - wall_start
+    latencies.sort()
+    return Figures(
+        operation=operation,
+        requests=requests,
+        concurrency=concurrency,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+        throughput_per_s=requests / wall,
+    )
+
+
+def workflow_request(index: int, run: str) -> workflow_api.Workflow:
+    """A valid one-task workflow with a unique name (create refuses duplicate slugs)."""
+    request = workflow_api.Workflow(api_version="stigmer.ai/v1", kind="Workflow")
+    request.metadata.name = f"bench-{run}-{index}"
+    request.spec.document.dsl = "1.0.0"
+    request.spec.document.namespace = "bench"
+    request.spec.document.name = f"bench-{index}"
+    request.spec.document.version = "1.0.0"
+    task = request.spec.tasks.add(name="greet", kind=workflow_api.SET)
+    task.task_config.update({"variables": {"greeting": "hello", "index": index}})
+    return request
+
+
+def rocksdict_get_baseline(record: bytes, *, requests: int) -> Figures:
+    """Raw in-process gets of ``record``-sized values: the storage floor."""
+    with tempfile.TemporaryDirectory(prefix="bench-rocksdict-") as directory:
+        db = Rdict(directory)
+        keys = [f"k{i:08d}".encode() for i in range(min(requests, 10_000))]
+        for key in keys:
+            db[key] = record
+        latencies: list[float] = []
+        wall_start = time.perf_counter()
+        for i in range(requests):
+            started = time.perf_counter()
+            db[keys[i % len(keys)]]
+            latencies.append(time.perf_counter() - started)
+        wall = time.perf_counter() - wall_start
+        db.close()
+    latencies.sort()
+    return Figures(
+        operation="baseline: rocksdict get (in-process)",
+        requests=requests,
+        concurrency=1,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+        throughput_per_s=requests / wall,
+    )
+
+
+async def run_benchmark(address: str, *, requests: int, concurrency: int) -> list[Figures]:
+    """Warm up, then measure health (baseline), create and get on one channel."""
+    run = str(os.getpid())
+    async with grpc.aio.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        commands = workflow_command.WorkflowCommandControllerStub(channel)
+        queries = workflow_query.WorkflowQueryControllerStub(channel)
+        check = health_pb2.HealthCheckRequest()
+
+        warm = [await commands.Create(workflow_request(i, f"warm{run}")) for i in range(50)]
+        for _ in range(100):
+            await health.Check(check)
+            await queries.Get(commons_io.ApiResourceId(value=warm[0].metadata.id))
+
+        results = [
+            await measure(
+                "baseline: health Check RPC",
+                lambda _i: health.Check(check),
+                requests=requests,
+                concurrency=concurrency,
+            )
+        ]
+        ids: list[str] = []
+
+        async def create(index: int) -> None:
+            created = await commands.Create(workflow_request(index, run))
+            ids.append(created.metadata.id)
+
+        results.append(
+            await measure("Workflow Create", create, requests=requests, concurrency=concurrency)
+        )
+
+        async def get(index: int) -> None:
+            await queries.Get(commons_io.ApiResourceId(value=ids[index % len(ids)]))
+
+        results.append(
+            await measure("Workflow Get", get, requests=requests, concurrency=concurrency)
+        )
+        # Again at the end: the spread between the two baseline rows is the
+        # run-to-run noise to read the other ratios against.
+        results.append(
+            await measure(
+                "baseline: health Check RPC (again)",
+                lambda _i: health.Check(check),
+                requests=requests,
+                concurrency=concurrency,
+            )
+        )
+    record = workflow_request(0, run).SerializeToString()
+    results.append(rocksdict_get_baseline(record, requests=requests))
+    return results
+
+
+def render(results: list[Figures]) -> str:
+    """A table with each figure and its ratio to the health-check baseline."""
+    base = results[0]
+    lines = [
+        f"{'operation':40} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}  "
+        f"{'p50 x':>6} {'p99 x':>6} {'thr x':>6}  (x = ratio to health Check)"
+    ]
+    for r in results:
+        lines.append(
+            f"{r.operation:40} {r.p50_ms:8.3f} {r.p99_ms:8.3f} {r.throughput_per_s:9.0f}  "
+            f"{r.p50_ms / base.p50_ms:6.2f} {r.p99_ms / base.p99_ms:6.2f} "
+            f"{r.throughput_per_s / base.throughput_per_s:6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per operation (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="callers (default 16)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.concurrency < 1:
+        parser.error("--requests and --concurrency must be positive")
+    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as directory:
+        root = Path(directory)
+        server = start_server(
+            root / "data",
+            log_path=root / "server.log",
+            env={
+                # No Temporal needed for resource reads/writes; fail fast at boot.
+                "TEMPORAL_HOST_PORT": f"127.0.0.1:{free_port()}",
+                "STIGMER_LOG_LEVEL": "WARNING",
+                "STIGMER_PAYLOAD_KEYS": "bench=" + "A" * 43 + "=",
+            },
+        )
+        try:
+            results = asyncio.run(
+                run_benchmark(server.address, requests=args.requests, concurrency=args.concurrency)
+            )
+        finally:
+            server.stop()
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        print(f"stigmer-server over loopback, {os.cpu_count()} CPUs, client and server on one host")
+        print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
