@@ -80,14 +80,18 @@ def installed_orchestration() -> OrchestrationFactory | None:
 
 
 def service_names() -> list[str]:
-    """Full names of every command and query service (for health and reflection)."""
-    names = []
+    """Full names of every command and query service (for health and reflection).
+
+    Read from the service descriptors; importing ``command_pb2``/``query_pb2`` also
+    registers the services' files in the default descriptor pool, which is where
+    reflection looks (the ``_pb2_grpc`` modules alone do not import them).
+    """
+    names: list[str] = []
     for kind in kinds.ALL_KINDS:
         package = kind.resource_type.DESCRIPTOR.file.package
-        names += [
-            f"{package}.{kind.kind_name}CommandController",
-            f"{package}.{kind.kind_name}QueryController",
-        ]
+        for module_name in ("command_pb2", "query_pb2"):
+            module = importlib.import_module(f"{package}.{module_name}")
+            names += [s.full_name for s in module.DESCRIPTOR.services_by_name.values()]
     return names
 
 

@@ -84,6 +84,12 @@ async def instance_of_wrong_kind_id(channel: grpc.aio.Channel, ctx: dict[str, An
     return await stubs(channel, kinds.WORKFLOW_INSTANCE).command.Create(request)
 
 
+async def agent_with_missing_skill(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
+    agent = await sample(channel, kinds.AGENT)
+    agent.spec.skill_refs.add(slug="no-such-skill", kind=kind_pb2.SKILL)
+    return await stubs(channel, kinds.AGENT).command.Create(agent)
+
+
 async def execution_without_target(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
     return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(wex.WorkflowExecution())
 
@@ -219,6 +225,12 @@ CORPUS: list[tuple[str, Call, grpc.StatusCode, str]] = [
         "spec.workflow_id",
     ),
     ("instance of another kind's id", instance_of_wrong_kind_id, INVALID, "spec.workflow_id"),
+    (
+        "agent with a missing skill",
+        agent_with_missing_skill,
+        grpc.StatusCode.NOT_FOUND,
+        "spec.skill_refs[0].slug",
+    ),
     ("execution without target", execution_without_target, INVALID, "spec"),
     (
         "execution of missing instance",
