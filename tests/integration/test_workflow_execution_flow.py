@@ -22,6 +22,7 @@ from stigmer.workflowexecution.v1.contract_temporal import (
     INVOKE_WORKFLOW_EXECUTION,
     WORKFLOW_EXECUTION_RUNNER,
 )
+from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_testing.server_process import ServerProcess
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
@@ -158,7 +159,7 @@ async def test_subscribe_streams_pending_then_progress_then_completed_output(
     assert last.status.HasField("completed_at")
     # The orchestration ran on this test's queues, the runner queue came from the memo.
     assert description.task_queue == queues.workflow_stigmer
-    assert await description.memo_value("activityTaskQueue") == queues.workflow_runner
+    assert await description.memo_value(RUNNER_QUEUE_MEMO_KEY) == queues.workflow_runner
     assert result.status.phase == phase_pb2.COMPLETED
     stored = await execution_query.WorkflowExecutionQueryControllerStub(channel).Get(
         commons_io.ApiResourceId(value=execution.metadata.id)
@@ -191,7 +192,7 @@ async def test_failed_runner_activity_marks_the_execution_failed_with_the_error(
     assert phase_sequence([item.status.phase for item in seen]) == ["PENDING", "FAILED"]
     error = seen[-1].status.error
     assert error.code == "ACTIVITY_FAILED"
-    assert error.message == "ExecuteWorkflow failed: engine crashed: out of memory"
+    assert error.message == f"{EXECUTE_WORKFLOW.name} failed: engine crashed: out of memory"
     assert error.details["error_type"] == "EngineCrash"
     stored = await execution_query.WorkflowExecutionQueryControllerStub(channel).Get(
         commons_io.ApiResourceId(value=execution.metadata.id)

@@ -4,13 +4,16 @@ Like the workflow-execution orchestration, it leaves IN_PROGRESS to the runner
 (which reports it as the agent loop starts). Steps: ``EnsureThread`` (session →
 conversation thread) then ``ExecuteGraphton`` (the agent loop) on the runner
 queue named in the memo; on return, persist the returned final status; on a
-system error in either activity, persist FAILED naming the activity, then fail.
+system error in either activity, persist FAILED naming the activity, then fail;
+when cancelled, persist CANCELLED.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.agentexecution.v1 import api_pb2, contract_pb2, io_pb2
@@ -48,6 +51,20 @@ class InvokeAgentExecutionWorkflow:
                 task_queue=runner_queue,
             )
         except ActivityError as error:
+            if isinstance(error.cause, CancelledError):
+                # This workflow never cancels its activities itself: a cancelled
+                # activity means the orchestration was cancelled. Record it so the
+                # execution does not stay IN_PROGRESS, then end cancelled.
+                await self._persist(
+                    execution.metadata.id,
+                    outcome.ended_status(
+                        api_pb2.AgentExecutionStatus,
+                        phase_pb2.CANCELLED,
+                        outcome.cancellation(),
+                        now=workflow.now(),
+                    ),
+                )
+                raise asyncio.CancelledError() from error
             failure = outcome.activity_error(error, activity_name=step)
             await self._persist(
                 execution.metadata.id,

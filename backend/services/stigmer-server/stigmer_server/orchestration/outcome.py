@@ -21,6 +21,7 @@ ACTIVITY_TIMEOUT = "ACTIVITY_TIMEOUT"
 ACTIVITY_CANCELLED = "ACTIVITY_CANCELLED"
 ACTIVITY_ERROR = "ACTIVITY_ERROR"
 RUNNER_PROTOCOL_ERROR = "RUNNER_PROTOCOL_ERROR"
+EXECUTION_CANCELLED = "EXECUTION_CANCELLED"
 
 # The Temporal error type a local status activity raises when the store refused
 # a report for good (execution deleted, or already terminal).
@@ -103,6 +104,13 @@ def activity_error(error: ActivityError, *, activity_name: str) -> phase_pb2.Exe
     reason = cause.message if cause is not None and hasattr(cause, "message") else str(error)
     return phase_pb2.ExecutionError(
         code=ACTIVITY_ERROR, message=f"{activity_name} failed: {reason}", details=details
+    )
+
+
+def cancellation() -> phase_pb2.ExecutionError:
+    """The orchestration workflow itself was cancelled (e.g. ``temporal workflow cancel``)."""
+    return phase_pb2.ExecutionError(
+        code=EXECUTION_CANCELLED, message="the execution's orchestration was cancelled"
     )
 
 

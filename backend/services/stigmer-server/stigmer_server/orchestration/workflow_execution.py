@@ -9,13 +9,16 @@ execution whose runner never picks it up honestly stays PENDING. The workflow:
    own last report, and a safety net when that report was lost);
 3. on a system error (activity failure, timeout), persists FAILED with the
    error through the local status activity, then fails itself so Temporal
-   shows the run as failed too.
+   shows the run as failed too;
+4. when the orchestration is cancelled, persists CANCELLED, then ends cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
@@ -46,6 +49,20 @@ class InvokeWorkflowExecutionWorkflow:
                 task_queue=runner_queue_from_memo(),
             )
         except ActivityError as error:
+            if isinstance(error.cause, CancelledError):
+                # This workflow never cancels its activities itself: a cancelled
+                # activity means the orchestration was cancelled. Record it so the
+                # execution does not stay IN_PROGRESS, then end cancelled.
+                await self._persist(
+                    execution_id,
+                    outcome.ended_status(
+                        api_pb2.WorkflowExecutionStatus,
+                        phase_pb2.CANCELLED,
+                        outcome.cancellation(),
+                        now=workflow.now(),
+                    ),
+                )
+                raise asyncio.CancelledError() from error
             failure = outcome.activity_error(error, activity_name=EXECUTE_WORKFLOW.name)
             await self._persist(
                 execution_id,

@@ -6,7 +6,9 @@ contract's names (``@EXECUTE_WORKFLOW.defn`` ...) on the queue the memo names.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,12 +30,15 @@ from stigmer.workflowexecution.v1.contract_temporal import (
     INVOKE_WORKFLOW_EXECUTION,
     WORKFLOW_EXECUTION_RUNNER,
 )
+from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
 from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationQueues
+from stigmer_server.orchestration.workflow_execution import InvokeWorkflowExecutionWorkflow
 from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.worker import Replayer
 
 pytestmark = pytest.mark.integration
 
@@ -93,11 +98,17 @@ async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
             )
             result = await handle.result()
             description = await handle.describe()
+            history = await handle.fetch_history()
     finally:
         await orchestration.stop_worker()
         await orchestration.close_client()
 
-    assert handle.id == f"stigmer/workflow-execution/invoke/{execution.metadata.id}"
+    # Deterministic: the recorded history replays against the workflow code.
+    await Replayer(workflows=[InvokeWorkflowExecutionWorkflow]).replay_workflow(history)
+
+    assert handle.id == INVOKE_WORKFLOW_EXECUTION.id_template.replace(
+        "{execution.metadata.id}", execution.metadata.id
+    )
     assert description.workflow_type == INVOKE_WORKFLOW_EXECUTION.name
     assert description.task_queue == queues.workflow_stigmer
     assert await description.memo_value(RUNNER_QUEUE_MEMO_KEY) == queues.workflow_runner
@@ -141,9 +152,11 @@ async def test_runner_failure_persists_failed_with_the_runner_error(
     stored = writer.workflow_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.FAILED
     assert stored.status.error.code == "ACTIVITY_FAILED"
-    assert stored.status.error.message == "ExecuteWorkflow failed: engine exploded: disk full"
+    assert (
+        stored.status.error.message == f"{EXECUTE_WORKFLOW.name} failed: engine exploded: disk full"
+    )
     assert stored.status.error.details["error_type"] == "EngineError"
-    assert stored.status.error.details["activity"] == "ExecuteWorkflow"
+    assert stored.status.error.details["activity"] == EXECUTE_WORKFLOW.name
 
 
 async def test_agent_run_ensures_the_thread_then_runs_graphton(
@@ -155,14 +168,14 @@ async def test_agent_run_ensures_the_thread_then_runs_graphton(
     async def ensure_thread(
         arg: agent_contract.EnsureThreadInput,
     ) -> agent_contract.EnsureThreadOutput:
-        calls.append(("EnsureThread", activity.info().task_queue))
+        calls.append((activity.info().activity_type, activity.info().task_queue))
         return agent_contract.EnsureThreadOutput(thread_id=f"thread-{arg.execution.metadata.id}")
 
     @EXECUTE_GRAPHTON.defn
     async def execute_graphton(
         arg: agent_contract.ExecuteGraphtonInput,
     ) -> agent_contract.ExecuteGraphtonOutput:
-        calls.append(("ExecuteGraphton", arg.thread_id))
+        calls.append((activity.info().activity_type, arg.thread_id))
         status = agent_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
         status.output.string_value = "the answer is 42"
         return agent_contract.ExecuteGraphtonOutput(status=status)
@@ -183,13 +196,15 @@ async def test_agent_run_ensures_the_thread_then_runs_graphton(
             )
             await handle.result()
             description = await handle.describe()
+            history = await handle.fetch_history()
     finally:
         await orchestration.stop_worker()
 
+    await Replayer(workflows=[InvokeAgentExecutionWorkflow]).replay_workflow(history)
     assert description.task_queue == queues.agent_stigmer
     assert calls == [
-        ("EnsureThread", queues.agent_runner),
-        ("ExecuteGraphton", f"thread-{execution.metadata.id}"),
+        (ENSURE_THREAD.name, queues.agent_runner),
+        (EXECUTE_GRAPHTON.name, f"thread-{execution.metadata.id}"),
     ]
     stored = writer.agent_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.COMPLETED
@@ -230,8 +245,8 @@ async def test_agent_thread_failure_persists_failed_naming_the_step(
 
     stored = writer.agent_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.FAILED
-    assert stored.status.error.message == "EnsureThread failed: session ses-1 not found"
-    assert stored.status.error.details["activity"] == "EnsureThread"
+    assert stored.status.error.message == f"{ENSURE_THREAD.name} failed: session ses-1 not found"
+    assert stored.status.error.details["activity"] == ENSURE_THREAD.name
 
 
 async def test_starting_the_same_execution_twice_is_refused(
@@ -248,3 +263,46 @@ async def test_starting_the_same_execution_twice_is_refused(
         )
     )
     await handle.terminate("test over")
+
+
+async def test_cancelled_orchestration_persists_cancelled(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    started = asyncio.Event()
+
+    @EXECUTE_WORKFLOW.defn
+    async def execute_workflow(
+        arg: workflow_contract.ExecuteWorkflowInput,
+    ) -> workflow_contract.ExecuteWorkflowOutput:
+        started.set()
+        await asyncio.sleep(60)  # cancelled with the worker at teardown
+        raise AssertionError("the orchestration was cancelled; nobody waits for this")
+
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client,
+        activities=[execute_workflow],
+        task_queue=queues.workflow_runner,
+        graceful_shutdown_timeout=timedelta(seconds=0),
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_workflow_execution(execution)
+            await asyncio.wait_for(started.wait(), 30)
+            handle = client.get_workflow_handle(
+                INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+                )
+            )
+            await handle.cancel()
+            with pytest.raises(WorkflowFailureError) as failure:
+                await asyncio.wait_for(handle.result(), 30)
+    finally:
+        await orchestration.stop_worker()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    stored = writer.workflow_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.CANCELLED
+    assert stored.status.error.code == "EXECUTION_CANCELLED"

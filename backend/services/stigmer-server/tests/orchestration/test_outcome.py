@@ -25,7 +25,7 @@ def _activity_error(cause: BaseException) -> ActivityError:
         scheduled_event_id=5,
         started_event_id=6,
         identity="runner",
-        activity_type="ExecuteWorkflow",
+        activity_type="RunnerStep",
         activity_id="1",
         retry_state=RetryState.MAXIMUM_ATTEMPTS_REACHED,
     )
@@ -36,12 +36,12 @@ def _activity_error(cause: BaseException) -> ActivityError:
 def test_application_error_keeps_the_runner_message_and_type() -> None:
     error = outcome.activity_error(
         _activity_error(ApplicationError("bad spec", type="ValidationError")),
-        activity_name="ExecuteWorkflow",
+        activity_name="RunnerStep",
     )
     assert error.code == outcome.ACTIVITY_FAILED
-    assert error.message == "ExecuteWorkflow failed: bad spec"
+    assert error.message == "RunnerStep failed: bad spec"
     assert dict(error.details) == {
-        "activity": "ExecuteWorkflow",
+        "activity": "RunnerStep",
         "retry_state": "MAXIMUM_ATTEMPTS_REACHED",
         "error_type": "ValidationError",
     }
@@ -49,16 +49,16 @@ def test_application_error_keeps_the_runner_message_and_type() -> None:
 
 def test_timeout_names_the_timeout_kind() -> None:
     cause = TimeoutError("activity timeout", type=TimeoutType.HEARTBEAT, last_heartbeat_details=[])
-    error = outcome.activity_error(_activity_error(cause), activity_name="ExecuteGraphton")
+    error = outcome.activity_error(_activity_error(cause), activity_name="AgentStep")
     assert error.code == outcome.ACTIVITY_TIMEOUT
-    assert error.message == "ExecuteGraphton timed out (HEARTBEAT)"
+    assert error.message == "AgentStep timed out (HEARTBEAT)"
     assert error.details["timeout_type"] == "HEARTBEAT"
 
 
 def test_unset_phase_after_a_normal_return_means_completed() -> None:
     returned = workflow_api.WorkflowExecutionStatus()
     returned.output.string_value = "done"
-    final = outcome.final_status(returned, activity_name="ExecuteWorkflow", now=NOW)
+    final = outcome.final_status(returned, activity_name="RunnerStep", now=NOW)
     assert final.phase == phase_pb2.COMPLETED
     assert final.output.string_value == "done"
     assert final.completed_at.ToDatetime(tzinfo=UTC) == NOW
@@ -68,24 +68,24 @@ def test_unset_phase_after_a_normal_return_means_completed() -> None:
 def test_runner_reported_failure_is_kept_as_is() -> None:
     returned = agent_api.AgentExecutionStatus(phase=phase_pb2.FAILED)
     returned.error.message = "model refused"
-    final = outcome.final_status(returned, activity_name="ExecuteGraphton", now=NOW)
+    final = outcome.final_status(returned, activity_name="AgentStep", now=NOW)
     assert final.phase == phase_pb2.FAILED
     assert final.error.message == "model refused"
 
 
 def test_non_terminal_return_is_a_runner_protocol_failure() -> None:
     returned = workflow_api.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
-    final = outcome.final_status(returned, activity_name="ExecuteWorkflow", now=NOW)
+    final = outcome.final_status(returned, activity_name="RunnerStep", now=NOW)
     assert final.phase == phase_pb2.FAILED
     assert final.error.code == outcome.RUNNER_PROTOCOL_ERROR
-    assert final.error.message == "ExecuteWorkflow returned without a terminal phase (IN_PROGRESS)"
+    assert final.error.message == "RunnerStep returned without a terminal phase (IN_PROGRESS)"
 
 
 def test_ended_status_carries_error_and_completion_time() -> None:
     error = outcome.activity_error(
-        _activity_error(ApplicationError("boom")), activity_name="EnsureThread"
+        _activity_error(ApplicationError("boom")), activity_name="ThreadStep"
     )
     status = outcome.ended_status(agent_api.AgentExecutionStatus, phase_pb2.FAILED, error, now=NOW)
     assert status.phase == phase_pb2.FAILED
-    assert status.error.message == "EnsureThread failed: boom"
+    assert status.error.message == "ThreadStep failed: boom"
     assert status.completed_at.ToDatetime(tzinfo=UTC) == NOW

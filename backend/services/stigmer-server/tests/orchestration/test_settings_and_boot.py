@@ -8,10 +8,18 @@ import time
 from datetime import timedelta
 
 import pytest
+from stigmer.agentexecution.v1.contract_temporal import (
+    AGENT_EXECUTION_ORCHESTRATION_QUEUE,
+    AGENT_EXECUTION_RUNNER_QUEUE,
+)
+from stigmer.workflowexecution.v1.contract_temporal import (
+    WORKFLOW_EXECUTION_ORCHESTRATION_QUEUE,
+    WORKFLOW_EXECUTION_RUNNER_QUEUE,
+)
 from stigmer_server.config import ServerConfig
 from stigmer_server.orchestration import memo
 from stigmer_server.orchestration.connection import connect_at_boot
-from stigmer_server.orchestration.settings import OrchestrationSettings
+from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
 from temporalio.converter import default as default_converter
 
 
@@ -24,10 +32,12 @@ def test_defaults_come_from_the_contracts() -> None:
     assert settings.host_port == "127.0.0.1:7233"
     assert settings.namespace == "default"
     assert settings.connect_timeout == timedelta(seconds=3)
-    assert settings.queues.workflow_stigmer == "workflow_execution_stigmer"
-    assert settings.queues.workflow_runner == "workflow_execution_runner"
-    assert settings.queues.agent_stigmer == "agent_execution_stigmer"
-    assert settings.queues.agent_runner == "agent_execution_runner"
+    assert settings.queues == OrchestrationQueues(
+        workflow_stigmer=WORKFLOW_EXECUTION_ORCHESTRATION_QUEUE.default,
+        workflow_runner=WORKFLOW_EXECUTION_RUNNER_QUEUE.default,
+        agent_stigmer=AGENT_EXECUTION_ORCHESTRATION_QUEUE.default,
+        agent_runner=AGENT_EXECUTION_RUNNER_QUEUE.default,
+    )
 
 
 def test_env_overrides_every_queue_and_the_address() -> None:
@@ -35,10 +45,10 @@ def test_env_overrides_every_queue_and_the_address() -> None:
         {
             "TEMPORAL_HOST_PORT": "temporal:7233",
             "TEMPORAL_NAMESPACE": "prod",
-            "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": "a",
-            "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": "b",
-            "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE": "c",
-            "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": "d",
+            WORKFLOW_EXECUTION_ORCHESTRATION_QUEUE.env: "a",
+            WORKFLOW_EXECUTION_RUNNER_QUEUE.env: "b",
+            AGENT_EXECUTION_ORCHESTRATION_QUEUE.env: "c",
+            AGENT_EXECUTION_RUNNER_QUEUE.env: "d",
         }
     )
     assert (settings.host_port, settings.namespace) == ("temporal:7233", "prod")
@@ -53,6 +63,7 @@ def test_non_positive_connect_timeout_is_refused() -> None:
 
 
 def test_memo_carries_the_runner_queue_under_the_wire_key() -> None:
+    # Pinned on purpose: the memo key is shared with starters in other languages.
     assert memo.runner_queue_memo("q1") == {"activityTaskQueue": "q1"}
     with pytest.raises(ValueError, match="runner_queue"):
         memo.runner_queue_memo("")
