@@ -67,34 +67,43 @@ def start_stigmer_server(tmp_path: Path) -> Iterator[ServerFactory]:
     """
     started: list[ServerProcess] = []
 
-    def start(env: dict[str, str]) -> ServerProcess:
+    def start(
+        env: dict[str, str], *, data_dir: Path | None = None, address: str | None = None
+    ) -> ServerProcess:
         index = len(started)
         server = start_server(
-            tmp_path / f"data-{index}",
+            data_dir or tmp_path / f"data-{index}",
             log_path=tmp_path / f"server-{index}.log",
             env={"STIGMER_PAYLOAD_KEYS": PAYLOAD_KEYS, "STIGMER_LOG_FORMAT": "json", **env},
+            address=address,
         )
         started.append(server)
         return server
 
     yield start
-    codes = [(server, server.stop()) for server in started]
+    # Servers a test killed on purpose are done; the others must stop cleanly.
+    running = [server for server in started if server.process.poll() is None]
+    codes = [(server, server.stop()) for server in running]
     for server, code in codes:
         assert code == 0, f"server exited with {code} on SIGTERM:\n{server.logs()}"
 
 
 @pytest.fixture
+def temporal_server_env(temporal_env: WorkflowEnvironment, queues: Queues) -> dict[str, str]:
+    """Server environment pointing at the dev server and this test's queues."""
+    return {
+        "TEMPORAL_HOST_PORT": temporal_env.client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": temporal_env.client.namespace,
+        **queues.env(),
+    }
+
+
+@pytest.fixture
 def stigmer_server(
-    start_stigmer_server: ServerFactory, temporal_env: WorkflowEnvironment, queues: Queues
+    start_stigmer_server: ServerFactory, temporal_server_env: dict[str, str]
 ) -> ServerProcess:
     """A server connected to the dev server, on this test's queues."""
-    return start_stigmer_server(
-        {
-            "TEMPORAL_HOST_PORT": temporal_env.client.service_client.config.target_host,
-            "TEMPORAL_NAMESPACE": temporal_env.client.namespace,
-            **queues.env(),
-        }
-    )
+    return start_stigmer_server(temporal_server_env)
 
 
 @pytest_asyncio.fixture

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from stigmer_testing.server_process import ServerProcess
 
-# Starts a server process with extra environment; stopped at test teardown.
-ServerFactory = Callable[[dict[str, str]], ServerProcess]
+
+class ServerFactory(Protocol):
+    """Starts a server process with extra environment; stopped at test teardown."""
+
+    def __call__(
+        self, env: dict[str, str], *, data_dir: Path | None = None, address: str | None = None
+    ) -> ServerProcess: ...
 
 
 @dataclass(frozen=True)

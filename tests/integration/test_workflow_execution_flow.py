@@ -9,12 +9,12 @@ import grpc
 import pytest
 from cross_service import Queues
 from execution_stream import collect_until_end, phase_sequence
-from google.protobuf import struct_pb2
 from resource_requests import workflow, workflow_execution
+from runner_doubles import FailingRunner, ReportingRunner
 from stigmer.commons.v1 import io_pb2 as commons_io
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
-from stigmer.workflowexecution.v1 import api_pb2, contract_pb2, io_pb2
+from stigmer.workflowexecution.v1 import api_pb2, contract_pb2
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.workflowexecution.v1.contract_temporal import (
@@ -25,83 +25,10 @@ from stigmer.workflowexecution.v1.contract_temporal import (
 from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_testing.server_process import ServerProcess
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
 
 pytestmark = pytest.mark.integration
 
 STREAM_TIMEOUT = 60
-
-
-def _value(data: dict[str, str]) -> struct_pb2.Value:
-    value = struct_pb2.Value()
-    value.struct_value.update({"data": data})
-    return value
-
-
-class ReportingRunner:
-    """``ExecuteWorkflow`` that reports a one-task run over gRPC, like the real runner.
-
-    It waits for ``gate`` (set once the test's subscription saw the first state)
-    and reports: IN_PROGRESS with the task running, the task COMPLETED, then the
-    execution COMPLETED with its output.
-    """
-
-    def __init__(self, server_address: str) -> None:
-        self.gate = asyncio.Event()
-        self._address = server_address
-
-    @EXECUTE_WORKFLOW.defn
-    async def execute_workflow(
-        self, arg: contract_pb2.ExecuteWorkflowInput
-    ) -> contract_pb2.ExecuteWorkflowOutput:
-        await self.gate.wait()
-        execution_id = arg.execution.metadata.id
-        output = _value({"greeting": "hello integration"})
-        async with grpc.aio.insecure_channel(self._address) as channel:
-            stub = execution_command.WorkflowExecutionCommandControllerStub(channel)
-            running = api_pb2.WorkflowTaskProgress(
-                task_id="greet", name="greet", type="set", status=phase_pb2.IN_PROGRESS
-            )
-            running.input.CopyFrom(_value({"who": "integration"}))
-            await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(
-                    execution_id=execution_id,
-                    status=api_pb2.WorkflowExecutionStatus(
-                        phase=phase_pb2.IN_PROGRESS, tasks=[running]
-                    ),
-                )
-            )
-            done = api_pb2.WorkflowTaskProgress(task_id="greet", status=phase_pb2.COMPLETED)
-            done.output.CopyFrom(output)
-            await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(
-                    execution_id=execution_id,
-                    status=api_pb2.WorkflowExecutionStatus(
-                        phase=phase_pb2.IN_PROGRESS, tasks=[done]
-                    ),
-                )
-            )
-            final = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED, output=output)
-            await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=final)
-            )
-        return contract_pb2.ExecuteWorkflowOutput(status=final)
-
-
-class FailingRunner:
-    """``ExecuteWorkflow`` that fails the way a crashed engine start would."""
-
-    def __init__(self) -> None:
-        self.gate = asyncio.Event()
-
-    @EXECUTE_WORKFLOW.defn
-    async def execute_workflow(
-        self, arg: contract_pb2.ExecuteWorkflowInput
-    ) -> contract_pb2.ExecuteWorkflowOutput:
-        await self.gate.wait()
-        raise ApplicationError(
-            "engine crashed: out of memory", type="EngineCrash", non_retryable=True
-        )
 
 
 async def _create_execution(channel: grpc.aio.Channel) -> api_pb2.WorkflowExecution:

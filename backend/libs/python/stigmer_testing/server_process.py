@@ -81,17 +81,20 @@ def start_server(
     *,
     log_path: Path,
     env: Mapping[str, str] | None = None,
+    address: str | None = None,
     ready_timeout: float = 30.0,
 ) -> ServerProcess:
-    """Start ``python -m stigmer_server`` on a free loopback port and wait until SERVING.
+    """Start ``python -m stigmer_server`` and wait until it is SERVING.
 
     Args:
         data_dir: The RocksDB directory (``STIGMER_DATA_DIR``).
         log_path: Where the server's stdout and stderr go.
         env: Extra environment (Temporal address, queue overrides, API keys...).
+        address: ``host:port`` to listen on (default: a free loopback port); pass
+            a previous server's address to restart "the same" server.
         ready_timeout: Seconds to wait for the health service to say SERVING.
     """
-    address = f"127.0.0.1:{free_port()}"
+    address = address or f"127.0.0.1:{free_port()}"
     full_env = server_environment(data_dir, address, env)
     log = log_path.open("ab")
     process = subprocess.Popen(
