@@ -16,7 +16,12 @@ from stigmer_server.pipeline.steps.build_state import BuildCreatedState, BuildUp
 from stigmer_server.pipeline.steps.duplicates import CheckSlugFree
 from stigmer_server.pipeline.steps.load import CheckVersion, LoadById, LoadExisting
 from stigmer_server.pipeline.steps.normalize import NormalizeMetadata
-from stigmer_server.pipeline.steps.persist import CheckNoChildren, Persist, PersistDelete
+from stigmer_server.pipeline.steps.persist import (
+    AwaitDurable,
+    CheckNoChildren,
+    Persist,
+    PersistDelete,
+)
 from stigmer_server.pipeline.steps.prepare import PrepareResource
 from stigmer_server.pipeline.steps.publish import PublishChange
 from stigmer_server.pipeline.steps.validate import (
@@ -44,6 +49,7 @@ def create_pipeline(
                 deps.repository.write_lock,
                 [*resolve, CheckSlugFree(deps), BuildCreatedState(deps), Persist(deps)],
             ),
+            AwaitDurable(deps),
             *side_effects,
             PublishChange(deps),
         ],
@@ -74,6 +80,7 @@ def update_pipeline(
                     Persist(deps),
                 ],
             ),
+            AwaitDurable(deps),
             PublishChange(deps),
         ],
     )
@@ -88,6 +95,7 @@ def delete_pipeline(kind: KindDescriptor, deps: Dependencies) -> Pipeline:
                 deps.repository.write_lock,
                 [LoadById(deps), CheckNoChildren(deps), PersistDelete(deps)],
             ),
+            AwaitDurable(deps),
         ],
     )
 

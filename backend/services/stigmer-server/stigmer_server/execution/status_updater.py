@@ -18,7 +18,7 @@ from stigmer_server.kinds import KindDescriptor
 from stigmer_server.pipeline import Pipeline, RequestContext, Step, UnderLock
 from stigmer_server.pipeline.steps.build_state import BumpVersion
 from stigmer_server.pipeline.steps.load import LoadById
-from stigmer_server.pipeline.steps.persist import Persist
+from stigmer_server.pipeline.steps.persist import AwaitDurable, Persist
 from stigmer_server.pipeline.steps.publish import PublishChange
 from stigmer_server.pipeline.steps.validate import ValidateRequest
 from stigmer_server.resource_fields import status_of
@@ -78,6 +78,7 @@ class ExecutionStatusUpdater:
                         MergeStatus(deps, merge),
                         BumpVersion(deps),
                         UnderLock(deps.repository.write_lock, [Persist(deps)]),
+                        AwaitDurable(deps),
                         PublishChange(deps),
                     ],
                 ),

@@ -33,6 +33,7 @@ class RequestContext:
         extra_writes: Other records written in the same atomic batch.
         status_input: For UpdateStatus, the reported status.
         changed: Set by steps that decide nothing needs persisting.
+        wal_sequence: Set by the persist step; what ``AwaitDurable`` waits for.
     """
 
     kind: KindDescriptor
@@ -44,6 +45,7 @@ class RequestContext:
     extra_writes: list[PendingWrite] = field(default_factory=list)
     status_input: Message | None = None
     changed: bool = True
+    wal_sequence: int = 0
     notes: dict[str, str] = field(default_factory=dict)
 
     def require_resource(self) -> Message:

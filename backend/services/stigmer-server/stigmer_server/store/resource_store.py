@@ -2,8 +2,10 @@
 
 A record and all of its index entries are written in ONE WriteBatch, so an
 index never points at a missing record and a record is never unreachable by
-slug, even across ``kill -9``. Every write is synced to the WAL before it is
-acknowledged (``WriteOptions.sync``): an acknowledged write survives a crash.
+slug, even across ``kill -9``. Writes are durable before they are acknowledged:
+either synced one by one (``write(..., sync=True)``), or appended to the WAL
+and then covered by a shared fsync (``sync_wal``, see :mod:`group_sync`), which
+lets concurrent writers share one fsync instead of queueing for one each.
 
 The store knows nothing about protobuf types: callers hand it bytes plus the
 index facts (org, slug, parents) of each record.
@@ -83,9 +85,11 @@ class ResourceStore:
             options = rocksdict.Options(raw_mode=True)
             options.create_if_missing(True)
             db = rocksdict.Rdict(str(self._data_dir / ROCKSDB_DIR_NAME), options)
-            write_options = rocksdict.WriteOptions()
-            write_options.sync = True
-            db.set_write_options(write_options)
+            self._synced = rocksdict.WriteOptions()
+            self._synced.sync = True
+            self._unsynced = rocksdict.WriteOptions()
+            self._unsynced.sync = False
+            db.set_write_options(self._synced)
         except BaseException:
             self._lock.release()
             raise
@@ -122,11 +126,21 @@ class ResourceStore:
         """Whether any record of ``space`` lists ``parent_id`` as a parent."""
         return next(self._scan(keys.child_prefix(space, parent_id), b""), None) is not None
 
-    def write(self, writes: Sequence[RecordWrite]) -> None:
-        """Applies every put/delete and its index changes in one synced batch.
+    def write(self, writes: Sequence[RecordWrite], *, sync: bool = True) -> int:
+        """Applies every put/delete and its index changes in one atomic batch.
 
         Reads the current index entries of each record to remove stale ones (a
         changed slug or parent), so callers need not know the previous state.
+
+        Args:
+            writes: Each record at most once.
+            sync: fsync the WAL before returning. With False the batch is in the
+                WAL (it survives a process crash) but only survives a machine
+                crash once :meth:`sync_wal` returned a sequence number >= the
+                one returned here.
+
+        Returns:
+            The database sequence number after this batch.
         """
         batch = rocksdict.WriteBatch(raw_mode=True)
         for write in writes:
@@ -142,7 +156,14 @@ class ResourceStore:
             batch.put(keys.record(write.space, write.resource_id), write.data)
             batch.put(keys.index_entries(write.space, write.resource_id), write.index.to_json())
             self._put_index(batch, write.space, write.resource_id, write.index)
-        self._rdb.write(batch)
+        self._rdb.write(batch, self._synced if sync else self._unsynced)
+        return int(self._rdb.latest_sequence_number())
+
+    def sync_wal(self) -> int:
+        """fsyncs the WAL; returns a sequence number every write up to which is durable."""
+        covered = int(self._rdb.latest_sequence_number())
+        self._rdb.flush_wal(True)
+        return covered
 
     def list(
         self,

@@ -1,4 +1,12 @@
-"""Persist the built state (and any extra records) in one atomic batch."""
+"""Persist the built state (and any extra records) in one atomic batch, then
+wait for it to be durable.
+
+``Persist`` / ``PersistDelete`` run under the write lock and only append the
+batch; ``AwaitDurable`` runs after the lock and returns once a (shared) WAL
+fsync covers it. Every pipeline that persists must end its locked section with
+a persist step and follow it with ``AwaitDurable`` before anything is
+acknowledged or published.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +30,20 @@ class Persist:
         resource = ctx.require_resource()
         writes = [ResourceWrite(ctx.kind, metadata_of(resource).id, resource)]
         writes.extend(ResourceWrite(w.kind, w.resource_id, w.resource) for w in ctx.extra_writes)
-        await self._deps.repository.write(writes)
+        ctx.wal_sequence = self._deps.repository.write(writes)
+
+
+class AwaitDurable:
+    """Blocks the response until the persisted batch is fsynced (group commit)."""
+
+    name = "await-durable"
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def run(self, ctx: RequestContext) -> None:
+        if ctx.wal_sequence:
+            await self._deps.repository.wait_durable(ctx.wal_sequence)
 
 
 class CheckNoChildren:
@@ -54,4 +75,4 @@ class PersistDelete:
         resource_id = metadata_of(ctx.require_resource()).id
         writes = [ResourceWrite(ctx.kind, resource_id, None)]
         writes.extend(ResourceWrite(w.kind, w.resource_id, w.resource) for w in ctx.extra_writes)
-        await self._deps.repository.write(writes)
+        ctx.wal_sequence = self._deps.repository.write(writes)
