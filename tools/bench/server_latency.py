@@ -12,6 +12,11 @@ same run:
 - ``rocksdict get``: a raw in-process get of a record of the same size, the
   floor of the storage step alone.
 
+With ``--with-temporal`` a Temporal dev server is started too and the create of
+a WorkflowExecution is measured: persist PENDING + start the orchestration
+workflow (no runner is attached, so runs stay pending; the server's own
+orchestration worker still processes their first workflow task meanwhile).
+
 Run: ``bazel run //tools/bench:server_latency -- --concurrency 16`` or, from the
 virtualenv, ``PYTHONPATH=gen/python:backend/libs/python:backend/services/stigmer-server
 .venv/bin/python tools/bench/server_latency.py``.
@@ -37,7 +42,10 @@ from stigmer.commons.v1 import io_pb2 as commons_io
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
+from stigmer.workflowexecution.v1 import api_pb2 as workflowexecution_api
+from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer_testing.server_process import free_port, start_server
+from stigmer_testing.temporal_dev_server import start_dev_server
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,9 @@ def rocksdict_get_baseline(record: bytes, *, requests: int) -> Figures:
     )
 
 
-async def run_benchmark(address: str, *, requests: int, concurrency: int) -> list[Figures]:
+async def run_benchmark(
+    address: str, *, requests: int, concurrency: int, with_temporal: bool = False
+) -> list[Figures]:
     """Warm up, then measure health (baseline), create and get on one channel."""
     run = str(os.getpid())
     async with grpc.aio.insecure_channel(address) as channel:
@@ -164,7 +174,7 @@ async def run_benchmark(address: str, *, requests: int, concurrency: int) -> lis
         results.append(
             await measure("Workflow Get", get, requests=requests, concurrency=concurrency)
         )
-        # Again at the end: the spread between the two baseline rows is the
+        # Again after the resource ops: the spread between the two baseline rows is the
         # run-to-run noise to read the other ratios against.
         results.append(
             await measure(
@@ -174,6 +184,27 @@ async def run_benchmark(address: str, *, requests: int, concurrency: int) -> lis
                 concurrency=concurrency,
             )
         )
+        if with_temporal:
+            executions = execution_command.WorkflowExecutionCommandControllerStub(channel)
+
+            async def create_execution(index: int, phase: str = "m") -> None:
+                request = workflowexecution_api.WorkflowExecution(
+                    api_version="stigmer.ai/v1", kind="WorkflowExecution"
+                )
+                request.metadata.name = f"bench-run-{run}-{phase}{index}"
+                request.spec.workflow_id = ids[0]
+                await executions.Create(request)
+
+            for index in range(20):  # warm the Temporal path (client, default instance)
+                await create_execution(index, "warm")
+            results.append(
+                await measure(
+                    "WorkflowExecution Create (+Temporal start)",
+                    create_execution,
+                    requests=requests,
+                    concurrency=concurrency,
+                )
+            )
     record = workflow_request(0, run).SerializeToString()
     results.append(rocksdict_get_baseline(record, requests=requests))
     return results
@@ -183,44 +214,70 @@ def render(results: list[Figures]) -> str:
     """A table with each figure and its ratio to the health-check baseline."""
     base = results[0]
     lines = [
-        f"{'operation':40} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}  "
+        f"{'operation':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}  "
         f"{'p50 x':>6} {'p99 x':>6} {'thr x':>6}  (x = ratio to health Check)"
     ]
     for r in results:
         lines.append(
-            f"{r.operation:40} {r.p50_ms:8.3f} {r.p99_ms:8.3f} {r.throughput_per_s:9.0f}  "
+            f"{r.operation:44} {r.p50_ms:8.3f} {r.p99_ms:8.3f} {r.throughput_per_s:9.0f}  "
             f"{r.p50_ms / base.p50_ms:6.2f} {r.p99_ms / base.p99_ms:6.2f} "
             f"{r.throughput_per_s / base.throughput_per_s:6.2f}"
         )
     return "\n".join(lines)
 
 
+async def run(args: argparse.Namespace) -> list[Figures]:
+    """Start the server (and Temporal when asked), measure, stop everything."""
+    temporal = await start_dev_server() if args.with_temporal else None
+    try:
+        temporal_env = (
+            {
+                "TEMPORAL_HOST_PORT": temporal.client.service_client.config.target_host,
+                "TEMPORAL_NAMESPACE": temporal.client.namespace,
+            }
+            if temporal is not None
+            # No Temporal needed for resource reads/writes; fail fast at boot.
+            else {"TEMPORAL_HOST_PORT": f"127.0.0.1:{free_port()}"}
+        )
+        with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as directory:
+            root = Path(directory)
+            server = start_server(
+                root / "data",
+                log_path=root / "server.log",
+                env={
+                    **temporal_env,
+                    "STIGMER_LOG_LEVEL": "WARNING",
+                    "STIGMER_PAYLOAD_KEYS": "bench=" + "A" * 43 + "=",
+                },
+            )
+            try:
+                return await run_benchmark(
+                    server.address,
+                    requests=args.requests,
+                    concurrency=args.concurrency,
+                    with_temporal=temporal is not None,
+                )
+            finally:
+                server.stop()
+    finally:
+        if temporal is not None:
+            await temporal.shutdown()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="per operation (default 2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="callers (default 16)")
+    parser.add_argument(
+        "--with-temporal",
+        action="store_true",
+        help="also measure WorkflowExecution create against a Temporal dev server",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1:
         parser.error("--requests and --concurrency must be positive")
-    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as directory:
-        root = Path(directory)
-        server = start_server(
-            root / "data",
-            log_path=root / "server.log",
-            env={
-                # No Temporal needed for resource reads/writes; fail fast at boot.
-                "TEMPORAL_HOST_PORT": f"127.0.0.1:{free_port()}",
-                "STIGMER_LOG_LEVEL": "WARNING",
-                "STIGMER_PAYLOAD_KEYS": "bench=" + "A" * 43 + "=",
-            },
-        )
-        try:
-            results = asyncio.run(
-                run_benchmark(server.address, requests=args.requests, concurrency=args.concurrency)
-            )
-        finally:
-            server.stop()
+    results = asyncio.run(run(args))
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
     else:
