@@ -94,6 +94,8 @@ class Orchestration:
 
     async def stop_worker(self) -> None:
         """Stop both workers: in-flight tasks get a grace period, then are cancelled."""
+        if not self._runs:  # never started, or already stopped
+            return
         running = [w for w, run in zip(self._workers, self._runs, strict=True) if not run.done()]
         await asyncio.gather(*(worker.shutdown() for worker in running), return_exceptions=True)
         await asyncio.gather(*self._runs, return_exceptions=True)

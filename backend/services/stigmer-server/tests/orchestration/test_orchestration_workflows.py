@@ -263,6 +263,7 @@ async def test_starting_the_same_execution_twice_is_refused(
         )
     )
     await handle.terminate("test over")
+    await orchestration.stop_worker()  # never started: a no-op, not an error
 
 
 async def test_cancelled_orchestration_persists_cancelled(
