@@ -22,6 +22,7 @@ from stigmer.workflowexecution.v1.contract_temporal import (
     INVOKE_WORKFLOW_EXECUTION,
     WORKFLOW_EXECUTION_RUNNER,
 )
+from stigmer_common.payload_codec import ENCODING
 from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_testing.server_process import ServerProcess
 from temporalio.client import Client, WorkflowFailureError
@@ -66,6 +67,7 @@ async def test_subscribe_streams_pending_then_progress_then_completed_output(
         )
         result = await asyncio.wait_for(handle.result(), STREAM_TIMEOUT)
         description = await handle.describe()
+        history = await handle.fetch_history()
 
     assert phase_sequence([item.status.phase for item in seen]) == [
         "PENDING",
@@ -88,6 +90,9 @@ async def test_subscribe_streams_pending_then_progress_then_completed_output(
     assert description.task_queue == queues.workflow_stigmer
     assert await description.memo_value(RUNNER_QUEUE_MEMO_KEY) == queues.workflow_runner
     assert result.status.phase == phase_pb2.COMPLETED
+    # The server sealed what it sent through Temporal (the runner shares the keyring).
+    started_event = history.events[0].workflow_execution_started_event_attributes
+    assert started_event.input.payloads[0].metadata["encoding"] == ENCODING
     stored = await execution_query.WorkflowExecutionQueryControllerStub(channel).Get(
         commons_io.ApiResourceId(value=execution.metadata.id)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import temporalio.converter
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
@@ -20,14 +21,15 @@ _log = logging.getLogger(__name__)
 
 
 async def connect_at_boot(
-    settings: OrchestrationSettings, *, data_converter: DataConverter
+    settings: OrchestrationSettings, *, data_converter: DataConverter | None = None
 ) -> Client | None:
     """A connected client, or None (after one warning) if Temporal cannot be reached.
 
     Args:
         settings: Address, namespace and the boot connect timeout.
-        data_converter: The converter every client and worker of the deployment
-            shares (protobuf payloads, sealed by the payload codec).
+        data_converter: The client's converter (default: the SDK's). The server
+            connects with the default and seals payloads afterwards (see ``boot``),
+            so no keyring is read when Temporal is not there to use it.
     """
     timeout = settings.connect_timeout.total_seconds()
     try:
@@ -35,7 +37,7 @@ async def connect_at_boot(
             Client.connect(
                 settings.host_port,
                 namespace=settings.namespace,
-                data_converter=data_converter,
+                data_converter=data_converter or temporalio.converter.default(),
                 connect_timeout=settings.connect_timeout,
             ),
             timeout=timeout,

@@ -19,12 +19,10 @@ from datetime import timedelta
 from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_ORCHESTRATION
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_ORCHESTRATION
 from temporalio.client import Client
-from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
-from stigmer_server.orchestration.connection import connect_at_boot
-from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
+from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
 from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
@@ -115,19 +113,3 @@ def _report_worker_exit(task: asyncio.Task[None]) -> None:
     error = task.exception()
     if error is not None:
         _log.error("orchestration worker %s stopped: %s", task.get_name(), error)
-
-
-async def start_orchestration(
-    settings: OrchestrationSettings, writer: ExecutionStatusWriter, *, data_converter: DataConverter
-) -> Orchestration | None:
-    """Connect and start the workers, or return None when Temporal is unreachable.
-
-    None means the caller keeps its no-op starter: queries are served and new
-    executions stay PENDING (``connect_at_boot`` already logged the one warning).
-    """
-    client = await connect_at_boot(settings, data_converter=data_converter)
-    if client is None:
-        return None
-    orchestration = Orchestration(client, settings.queues, writer)
-    orchestration.start()
-    return orchestration

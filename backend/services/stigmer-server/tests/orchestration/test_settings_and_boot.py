@@ -20,7 +20,6 @@ from stigmer_server.config import ServerConfig
 from stigmer_server.orchestration import memo
 from stigmer_server.orchestration.connection import connect_at_boot
 from stigmer_server.orchestration.settings import OrchestrationQueues, OrchestrationSettings
-from temporalio.converter import default as default_converter
 
 
 def _settings(env: dict[str, str], **kwargs: timedelta) -> OrchestrationSettings:
@@ -80,7 +79,7 @@ async def test_unreachable_temporal_returns_none_quickly_with_one_warning(
     )
     caplog.set_level(logging.WARNING, logger="stigmer_server.orchestration")
     started = time.monotonic()
-    client = await connect_at_boot(settings, data_converter=default_converter())
+    client = await connect_at_boot(settings)
     elapsed = time.monotonic() - started
     assert client is None
     assert elapsed < 5
