@@ -86,19 +86,52 @@ def build_descriptor_set(out: Path) -> Path:
     return out
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
+API_KEY = "node-test-key-" + base64.b32encode(os.urandom(10)).decode().lower()
+
+
+def _start(tmp_path: Path, name: str, extra: dict[str, str]) -> ServerProcess:
     # No Temporal: the client only creates and reads; executions stay PENDING.
-    started = start_server(
-        tmp_path / "data",
-        log_path=tmp_path / "server.log",
+    return start_server(
+        tmp_path / f"data-{name}",
+        log_path=tmp_path / f"server-{name}.log",
         env={
             "TEMPORAL_HOST_PORT": f"127.0.0.1:{free_port()}",
             "STIGMER_PAYLOAD_KEYS": "node=" + base64.b64encode(os.urandom(32)).decode(),
+            **extra,
         },
     )
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    started = _start(tmp_path, "open", {})
     yield started
     assert started.stop() == 0, started.logs()
+
+
+@pytest.fixture
+def server_with_auth(tmp_path: Path) -> Iterator[ServerProcess]:
+    started = _start(tmp_path, "auth", {"STIGMER_API_KEYS": API_KEY})
+    yield started
+    assert started.stop() == 0, started.logs()
+
+
+def _run_client(
+    node: str, script: Path, descriptor_set: Path, address: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [node, str(script)],
+        env={
+            **os.environ,
+            "STIGMER_ADDRESS": address,
+            "STIGMER_DESCRIPTOR_SET": str(descriptor_set),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_node_client_creates_an_execution_and_reads_it_back(
@@ -106,19 +139,7 @@ def test_node_client_creates_an_execution_and_reads_it_back(
 ) -> None:
     node, script = _node_or_skip()
     descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
-    result = subprocess.run(
-        [node, str(script)],
-        env={
-            **os.environ,
-            "STIGMER_ADDRESS": server.address,
-            "STIGMER_DESCRIPTOR_SET": str(descriptor_set),
-            "STIGMER_RUN_ID": "t1",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_client(node, script, descriptor_set, server.address, STIGMER_RUN_ID="t1")
     assert result.returncode == 0, f"node failed:\n{result.stderr}\nserver:\n{server.logs()}"
     reply = json.loads(result.stdout)
     assert reply["workflow_id"].startswith("wfl-")
@@ -135,18 +156,23 @@ def test_node_client_reports_server_errors(server: ServerProcess, tmp_path: Path
     """The script fails loudly (non-zero, gRPC code on stderr) when the server refuses."""
     node, script = _node_or_skip()
     descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
-    result = subprocess.run(
-        [node, str(script)],
-        env={
-            **os.environ,
-            # Nothing listens here: the first call must fail with UNAVAILABLE.
-            "STIGMER_ADDRESS": f"127.0.0.1:{free_port()}",
-            "STIGMER_DESCRIPTOR_SET": str(descriptor_set),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # Nothing listens here: the first call must fail with UNAVAILABLE.
+    result = _run_client(node, script, descriptor_set, f"127.0.0.1:{free_port()}")
     assert result.returncode != 0
     assert "Create: UNAVAILABLE" in result.stderr
+
+
+def test_node_client_with_api_key(server_with_auth: ServerProcess, tmp_path: Path) -> None:
+    """With auth on, the bearer key is required and sufficient."""
+    node, script = _node_or_skip()
+    descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
+    refused = _run_client(node, script, descriptor_set, server_with_auth.address)
+    assert refused.returncode != 0
+    assert "Create: UNAUTHENTICATED" in refused.stderr
+    accepted = _run_client(
+        node, script, descriptor_set, server_with_auth.address, STIGMER_API_KEY=API_KEY
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    reply = json.loads(accepted.stdout)
+    assert reply["read_back_id"] == reply["execution_id"]
+    assert API_KEY not in server_with_auth.logs()
