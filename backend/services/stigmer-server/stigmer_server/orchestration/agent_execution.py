@@ -11,6 +11,7 @@ when cancelled, persist CANCELLED.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
 
     from stigmer_server.orchestration import outcome
+    from stigmer_server.orchestration.deadline import runner_budget
     from stigmer_server.orchestration.memo import runner_queue_from_memo
 
 
@@ -43,12 +45,15 @@ class InvokeAgentExecutionWorkflow:
         step = ENSURE_THREAD.name
         try:
             thread = await ENSURE_THREAD.execute(
-                contract_pb2.EnsureThreadInput(execution=execution), task_queue=runner_queue
+                contract_pb2.EnsureThreadInput(execution=execution),
+                task_queue=runner_queue,
+                schedule_to_close_timeout=_runner_budget(),
             )
             step = EXECUTE_GRAPHTON.name
             result = await EXECUTE_GRAPHTON.execute(
                 contract_pb2.ExecuteGraphtonInput(execution=execution, thread_id=thread.thread_id),
                 task_queue=runner_queue,
+                schedule_to_close_timeout=_runner_budget(),
             )
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):
@@ -95,3 +100,8 @@ class InvokeAgentExecutionWorkflow:
             ):
                 raise
             workflow.logger.info("status of %s not persisted: %s", execution_id, cause)
+
+
+def _runner_budget() -> timedelta | None:
+    info = workflow.info()
+    return runner_budget(info.execution_timeout, info.workflow_start_time, workflow.now())

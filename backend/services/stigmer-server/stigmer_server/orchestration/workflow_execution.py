@@ -16,6 +16,7 @@ execution whose runner never picks it up honestly stays PENDING. The workflow:
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
     from stigmer_server.orchestration import outcome
+    from stigmer_server.orchestration.deadline import runner_budget
     from stigmer_server.orchestration.memo import runner_queue_from_memo
 
 
@@ -47,6 +49,7 @@ class InvokeWorkflowExecutionWorkflow:
             result = await EXECUTE_WORKFLOW.execute(
                 contract_pb2.ExecuteWorkflowInput(execution=arg.execution),
                 task_queue=runner_queue_from_memo(),
+                schedule_to_close_timeout=_runner_budget(),
             )
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):
@@ -90,6 +93,11 @@ class InvokeWorkflowExecutionWorkflow:
             if not _is_rejection(error):
                 raise
             workflow.logger.info("status of %s not persisted: %s", execution_id, error.cause)
+
+
+def _runner_budget() -> timedelta | None:
+    info = workflow.info()
+    return runner_budget(info.execution_timeout, info.workflow_start_time, workflow.now())
 
 
 def _is_rejection(error: ActivityError) -> bool:

@@ -31,6 +31,7 @@ from stigmer.workflowexecution.v1.contract_temporal import (
     WORKFLOW_EXECUTION_RUNNER,
 )
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
+from stigmer_server.orchestration.deadline import RECORDING_MARGIN
 from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationQueues
@@ -307,3 +308,43 @@ async def test_cancelled_orchestration_persists_cancelled(
     stored = writer.workflow_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.CANCELLED
     assert stored.status.error.code == "EXECUTION_CANCELLED"
+
+
+async def test_runner_outliving_the_workflow_deadline_is_recorded_as_a_timeout(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    @EXECUTE_WORKFLOW.defn
+    async def execute_workflow(
+        arg: workflow_contract.ExecuteWorkflowInput,
+    ) -> workflow_contract.ExecuteWorkflowOutput:
+        await asyncio.sleep(60)  # far past the budget; cancelled at worker shutdown
+        raise AssertionError("the budget should have run out")
+
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client,
+        activities=[execute_workflow],
+        task_queue=queues.workflow_runner,
+        graceful_shutdown_timeout=timedelta(seconds=0),
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            # A workflow deadline 3 s past the recording margin: the runner gets ~3 s.
+            handle = await INVOKE_WORKFLOW_EXECUTION.start(
+                client,
+                workflow_contract.InvokeWorkflowExecutionInput(execution=execution),
+                task_queue=queues.workflow_stigmer,
+                memo={RUNNER_QUEUE_MEMO_KEY: queues.workflow_runner},
+                execution_timeout=RECORDING_MARGIN + timedelta(seconds=3),
+            )
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(handle.result(), 30)
+    finally:
+        await orchestration.stop_worker()
+
+    stored = writer.workflow_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.FAILED
+    assert stored.status.error.code == "ACTIVITY_TIMEOUT"
+    assert stored.status.error.details["timeout_type"] == "SCHEDULE_TO_CLOSE"

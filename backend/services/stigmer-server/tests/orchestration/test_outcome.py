@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer_server.orchestration import outcome
+from stigmer_server.orchestration.deadline import MINIMUM_BUDGET, RECORDING_MARGIN, runner_budget
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -89,3 +90,12 @@ def test_ended_status_carries_error_and_completion_time() -> None:
     assert status.phase == phase_pb2.FAILED
     assert status.error.message == "ThreadStep failed: boom"
     assert status.completed_at.ToDatetime(tzinfo=UTC) == NOW
+
+
+def test_runner_budget_leaves_room_to_record_the_outcome() -> None:
+    start = NOW
+    budget = runner_budget(timedelta(minutes=30), start, start + timedelta(minutes=10))
+    assert budget == timedelta(minutes=20) - RECORDING_MARGIN
+    assert runner_budget(None, start, start) is None
+    # Nearly out of time: still a positive (minimal) budget, so the call fails fast.
+    assert runner_budget(timedelta(seconds=10), start, start) == MINIMUM_BUDGET
