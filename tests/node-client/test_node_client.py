@@ -134,10 +134,16 @@ def _run_client(
     )
 
 
+@pytest.fixture
+def node_client() -> tuple[str, Path]:
+    """(node binary, client script); requested first so a skip costs no server start."""
+    return _node_or_skip()
+
+
 def test_node_client_creates_an_execution_and_reads_it_back(
-    server: ServerProcess, tmp_path: Path
+    node_client: tuple[str, Path], server: ServerProcess, tmp_path: Path
 ) -> None:
-    node, script = _node_or_skip()
+    node, script = node_client
     descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
     result = _run_client(node, script, descriptor_set, server.address, STIGMER_RUN_ID="t1")
     assert result.returncode == 0, f"node failed:\n{result.stderr}\nserver:\n{server.logs()}"
@@ -152,9 +158,9 @@ def test_node_client_creates_an_execution_and_reads_it_back(
     assert reply["read_back_input_who"] == "node"
 
 
-def test_node_client_reports_server_errors(server: ServerProcess, tmp_path: Path) -> None:
-    """The script fails loudly (non-zero, gRPC code on stderr) when the server refuses."""
-    node, script = _node_or_skip()
+def test_node_client_reports_server_errors(node_client: tuple[str, Path], tmp_path: Path) -> None:
+    """The script fails loudly (non-zero, gRPC code on stderr) when the call fails."""
+    node, script = node_client
     descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
     # Nothing listens here: the first call must fail with UNAVAILABLE.
     result = _run_client(node, script, descriptor_set, f"127.0.0.1:{free_port()}")
@@ -162,9 +168,11 @@ def test_node_client_reports_server_errors(server: ServerProcess, tmp_path: Path
     assert "Create: UNAVAILABLE" in result.stderr
 
 
-def test_node_client_with_api_key(server_with_auth: ServerProcess, tmp_path: Path) -> None:
+def test_node_client_with_api_key(
+    node_client: tuple[str, Path], server_with_auth: ServerProcess, tmp_path: Path
+) -> None:
     """With auth on, the bearer key is required and sufficient."""
-    node, script = _node_or_skip()
+    node, script = node_client
     descriptor_set = build_descriptor_set(tmp_path / "stigmer.pb")
     refused = _run_client(node, script, descriptor_set, server_with_auth.address)
     assert refused.returncode != 0
