@@ -40,10 +40,12 @@ class ReportingRunner:
     execution COMPLETED with its output.
     """
 
-    def __init__(self, server_address: str) -> None:
+    def __init__(self, server_address: str, *, api_key: str = "") -> None:
         self.gate = asyncio.Event()
         self.started = asyncio.Event()
         self._address = server_address
+        # Sent as the runners send STIGMER_SERVICE_API_KEY when the server has auth on.
+        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else None
 
     @EXECUTE_WORKFLOW.defn
     async def execute_workflow(
@@ -60,26 +62,31 @@ class ReportingRunner:
             )
             running.input.CopyFrom(_value({"who": "integration"}))
             await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(
+                metadata=self._metadata,
+                request=io_pb2.WorkflowExecutionUpdateStatusInput(
                     execution_id=execution_id,
                     status=api_pb2.WorkflowExecutionStatus(
                         phase=phase_pb2.IN_PROGRESS, tasks=[running]
                     ),
-                )
+                ),
             )
             done = api_pb2.WorkflowTaskProgress(task_id="greet", status=phase_pb2.COMPLETED)
             done.output.CopyFrom(output)
             await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(
+                metadata=self._metadata,
+                request=io_pb2.WorkflowExecutionUpdateStatusInput(
                     execution_id=execution_id,
                     status=api_pb2.WorkflowExecutionStatus(
                         phase=phase_pb2.IN_PROGRESS, tasks=[done]
                     ),
-                )
+                ),
             )
             final = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED, output=output)
             await stub.UpdateStatus(
-                io_pb2.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=final)
+                metadata=self._metadata,
+                request=io_pb2.WorkflowExecutionUpdateStatusInput(
+                    execution_id=execution_id, status=final
+                ),
             )
         return contract_pb2.ExecuteWorkflowOutput(status=final)
 
