@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ class EngineHarness:
         secrets: Mapping[str, Any] | None = None,
         events: Sequence[Mapping[str, Any]] = (),
         task_queue: str | None = None,
+        activities: Sequence[Callable[..., Any]] = (),
     ) -> RunResult:
         """Execute ``definition``; ``events`` are signalled as CloudEvents right after start."""
         queue = task_queue or f"engine-test-{uuid.uuid4()}"
@@ -75,7 +76,7 @@ class EngineHarness:
         async with httpx.AsyncClient() as http:
             worker = build_worker(
                 self.client, task_queue=queue, workflows=[TracingWorkflow],
-                activities=build_io_activities(http),
+                activities=[*build_io_activities(http), *activities],
             )
             async with worker:
                 handle = await self.client.start_workflow(

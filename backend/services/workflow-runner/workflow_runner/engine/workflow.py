@@ -37,7 +37,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
+from workflow_runner.engine.checkpoint import ContinueAsNewRequested
 from workflow_runner.engine.context import RunState, datetime_descriptor
 from workflow_runner.engine.dataflow import resolve_timeout
 from workflow_runner.engine.errors import WorkflowError
@@ -54,11 +54,14 @@ RUNTIME_VERSION = "0.1.0"
 
 @dataclass
 class Resume:
-    """Where a continued-as-new run picks up (see :mod:`.checkpoint`)."""
+    """Where a continued-as-new run picks up (see :mod:`.checkpoint`).
 
-    frames: list[Frame]
+    Kept to plain JSON values so it crosses Temporal's JSON converter as is.
+    """
+
+    frames: list[dict[str, Any]]
     context: Any
-    started_at: datetime
+    started_at: str
     transformed_input: Any
     generation: int = 1
 
@@ -130,7 +133,7 @@ class ExecuteServerlessWorkflow:
                 str(exc), title="Invalid Workflow Definition", instance="/"
             ) from None
         resume = params.resume
-        started_at = resume.started_at if resume else workflow.now()
+        started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
         state = RunState(
             definition=definition,
             evaluator=ExpressionEvaluator(
@@ -167,7 +170,7 @@ class ExecuteServerlessWorkflow:
             next_resume = Resume(
                 frames=frames,
                 context=state.context,
-                started_at=started_at,
+                started_at=started_at.isoformat(),
                 transformed_input=resume.transformed_input if resume else transformed,
                 generation=(resume.generation + 1) if resume else 1,
             )

@@ -1,0 +1,21 @@
+"""A deliberately non-deterministic variant of the engine, to prove the replay test bites."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+from workflow_runner.engine.names import WORKFLOW_TYPE
+from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class DivergentWorkflow(ExecuteServerlessWorkflow):
+    """Starts a timer the recorded histories never saw."""
+
+    @workflow.run
+    async def run(self, params: EngineInput) -> Any:
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(params)

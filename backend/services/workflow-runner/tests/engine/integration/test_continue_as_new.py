@@ -1,0 +1,121 @@
+"""Long loops continue as new and keep every history bounded.
+
+A dedicated dev server suggests continue-as-new after 150 events (instead of
+the default 4,096) so a few hundred iterations exercise several restarts in
+seconds; the mechanism is the same at any threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio import activity
+
+from tests.engine.harness import EngineHarness
+from workflow_runner.devserver import start_dev_server
+
+pytestmark = pytest.mark.integration
+
+SUGGEST_AFTER = 150
+
+
+@activity.defn(name="test.double")
+async def double(value: int) -> int:
+    return value * 2
+
+
+@pytest.fixture(scope="module")
+async def low_limit_harness(history_dir: object) -> AsyncIterator[EngineHarness]:
+    env = await start_dev_server(
+        "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER}"
+    )
+    yield EngineHarness(env.client, history_dir)  # type: ignore[arg-type]
+    await env.shutdown()
+
+
+async def test_long_for_loop_continues_as_new_with_correct_output(
+    low_limit_harness: EngineHarness,
+) -> None:
+    result = await low_limit_harness.run(
+        """
+document: {dsl: '1.0.3', namespace: test, name: long-loop, version: '1.0.0'}
+do:
+  - prepare:
+      set: {sum: 0, items: '${ [range(120)] }'}
+      export:
+        as: '${ {seen: 0} }'
+  - loop:
+      for: {in: .items, each: n}
+      do:
+        - callIt:
+            call: activity
+            with: {name: test.double, input: '${ $n }'}
+            output:
+              as: '${ $input + {doubled: .} }'
+        - add:
+            set:
+              sum: '${ .sum + .doubled }'
+              items: '${ .items }'
+            export:
+              as: '${ {seen: ($context.seen + 1)} }'
+  - finish:
+      set: {sum: '${ .sum }', seen: '${ $context.seen }'}
+""",
+        {},
+        activities=[double],
+    )
+    assert result.error is None, result.error
+    assert result.output == {"sum": 2 * sum(range(120)), "seen": 120}
+    assert len(result.histories) >= 3, "expected several continue-as-new restarts"
+    for history in result.histories:
+        # bounded: the threshold plus one iteration's worth of events
+        assert len(history.events) < SUGGEST_AFTER + 30
+
+
+async def test_nested_loops_resume_inside_the_outer_iteration(
+    low_limit_harness: EngineHarness,
+) -> None:
+    result = await low_limit_harness.run(
+        """
+document: {dsl: '1.0.3', namespace: test, name: nested-loop, version: '1.0.0'}
+do:
+  - outer:
+      for: {in: '${ [range(3)] }', each: row}
+      do:
+        - wrap:
+            do:
+              - inner:
+                  for: {in: '${ [range(25)] }', each: col}
+                  do:
+                    - callIt:
+                        call: activity
+                        with: {name: test.double, input: '${ $col }'}
+                        output:
+                          as: '${ $input + {total: ($input.total + . + $row)} }'
+""",
+        {"total": 0},
+        activities=[double],
+    )
+    assert result.error is None, result.error
+    expected = sum(2 * col + row for row in range(3) for col in range(25))
+    assert result.output == {"total": expected}
+    assert len(result.histories) >= 2
+
+
+async def test_ten_thousand_iterations_of_pure_data_steps(harness: EngineHarness) -> None:
+    result = await harness.run(
+        """
+document: {dsl: '1.0.3', namespace: test, name: big-loop, version: '1.0.0'}
+do:
+  - loop:
+      for: {in: '${ [range(10000)] }', each: n}
+      do:
+        - add:
+            set: {sum: '${ .sum + $n }'}
+""",
+        {"sum": 0},
+    )
+    assert result.output == {"sum": sum(range(10000))}
+    # Pure data steps run inside one workflow task: history stays tiny.
+    assert len(result.history.events) < 20
