@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 from pytest_bdd import given, parsers, scenarios, then, when
-
 from stigmer_testing.reference_data import ctk_features_dir
 from tests.ctk.conftest import BackgroundHarness
 from tests.engine.harness import RunResult, dump

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
-
 from tests.ctk.conftest import BackgroundHarness
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.engine.worker import sandbox_runner

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ApplicationError
-
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.engine.errors import WorkflowError
@@ -75,7 +74,9 @@ class EngineHarness:
         params = EngineInput(definition, workflow_input, secrets=dict(secrets or {}))
         async with httpx.AsyncClient() as http:
             worker = build_worker(
-                self.client, task_queue=queue, workflows=[TracingWorkflow],
+                self.client,
+                task_queue=queue,
+                workflows=[TracingWorkflow],
                 activities=[*build_io_activities(http), *activities],
             )
             async with worker:

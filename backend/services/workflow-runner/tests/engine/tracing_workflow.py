@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.hooks import EngineHooks, InMemoryEventBus
 from workflow_runner.engine.names import WORKFLOW_TYPE
@@ -37,7 +36,9 @@ class _RecordingObserver:
     async def task_completed(self, reference: str, name: str, kind: str, output: Any) -> None:
         self.trace.append(["task_completed", reference, name, output])
 
-    async def task_faulted(self, reference: str, name: str, kind: str, error: WorkflowError) -> None:
+    async def task_faulted(
+        self, reference: str, name: str, kind: str, error: WorkflowError
+    ) -> None:
         self.trace.append(["task_faulted", reference, name, error.to_dict()])
 
 

@@ -59,17 +59,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a workflow file (YAML or JSON) and print its output as JSON.",
     )
     run.add_argument("file", type=Path, help="the workflow definition (YAML or JSON)")
-    run.add_argument("--input", default=None, metavar="JSON",
-                     help="workflow input as a JSON value (default: {})")
-    run.add_argument("--input-file", type=Path, default=None, metavar="FILE",
-                     help="read the workflow input from a JSON/YAML file instead")
-    run.add_argument("--secrets", default=None, metavar="JSON",
-                     help="a JSON object exposed as $secrets")
-    run.add_argument("--address", default=None, metavar="HOST:PORT",
-                     help="Temporal frontend to use (default: start a local dev server)")
+    run.add_argument(
+        "--input", default=None, metavar="JSON", help="workflow input as a JSON value (default: {})"
+    )
+    run.add_argument(
+        "--input-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="read the workflow input from a JSON/YAML file instead",
+    )
+    run.add_argument(
+        "--secrets", default=None, metavar="JSON", help="a JSON object exposed as $secrets"
+    )
+    run.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="Temporal frontend to use (default: start a local dev server)",
+    )
     run.add_argument("--namespace", default="default", help="Temporal namespace (default: default)")
-    run.add_argument("--no-schema", action="store_true",
-                     help="skip JSON Schema validation (structural checks still run)")
+    run.add_argument(
+        "--no-schema",
+        action="store_true",
+        help="skip JSON Schema validation (structural checks still run)",
+    )
     return parser
 
 

@@ -90,7 +90,7 @@ _UniqueKeyLoader.add_implicit_resolver(
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise DefinitionError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
         seen.add(key)
@@ -99,7 +99,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -134,8 +134,8 @@ def load_schema_validator(path: Path | None = None) -> jsonschema.protocols.Vali
     if not schema_path.is_file():
         return None
     # Our loader: the schema itself has a property named `on` (a YAML 1.1 boolean).
-    schema = yaml.load(schema_path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    return jsonschema.Draft202012Validator(schema)  # type: ignore[no-any-return]
+    schema = yaml.load(schema_path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    return jsonschema.Draft202012Validator(schema)
 
 
 def validate_against_schema(document: Mapping[str, Any], validator: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.engine.harness import EngineHarness
 
 pytestmark = pytest.mark.integration
@@ -384,7 +383,7 @@ do:
         {},
     )
     assert result.output == {"n": 3}
-    timers = [e for e in result.history.events if e.HasField("timer_started_event_attributes")]
+    timers = [e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")]
     assert len(timers) == 2
 
 
@@ -420,7 +419,7 @@ do:
         {"delay": "PT0.02S"},
     )
     assert result.output == {"delay": "PT0.02S"}
-    timers = [e for e in result.history.events if e.HasField("timer_started_event_attributes")]
+    timers = [e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")]
     assert len(timers) == 2
 
 
@@ -553,7 +552,9 @@ async def test_runtime_expression_error_is_expression_error(harness: EngineHarne
 
 async def test_now_is_the_workflow_clock_and_env_is_empty(harness: EngineHarness) -> None:
     result = await harness.run(
-        wf("do:\n  - s: {set: {now: '${ now }', env: '${ env }', wf: '${ $workflow.startedAt.epoch.seconds }'}}\n")
+        wf(
+            "do:\n  - s: {set: {now: '${ now }', env: '${ env }', wf: '${ $workflow.startedAt.epoch.seconds }'}}\n"
+        )
     )
     assert result.output["env"] == {}
     assert abs(result.output["now"] - result.output["wf"]) < 5

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
-
 from tests.engine.divergent_workflow import DivergentWorkflow
 from tests.engine.harness import EngineHarness
 from tests.engine.tracing_workflow import TracingWorkflow
@@ -74,9 +73,7 @@ async def test_all_recorded_histories_replay(harness: EngineHarness, history_dir
     assert histories, "no recorded histories"
     replayer = Replayer(workflows=[TracingWorkflow], workflow_runner=sandbox_runner())
     results = await replayer.replay_workflows(_each(histories), raise_on_replay_failure=False)
-    failures = {
-        run_id: str(failure) for run_id, failure in results.replay_failures.items()
-    }
+    failures = {run_id: str(failure) for run_id, failure in results.replay_failures.items()}
     assert failures == {}, f"{len(failures)} of {len(histories)} histories failed to replay"
 
 
@@ -84,5 +81,7 @@ async def test_a_divergent_engine_fails_replay(harness: EngineHarness) -> None:
     result = await harness.run(CORPUS[0], {})
     assert result.history is not None
     replayer = Replayer(workflows=[DivergentWorkflow], workflow_runner=sandbox_runner())
-    outcome = await replayer.replay_workflows(_each([result.history]), raise_on_replay_failure=False)
+    outcome = await replayer.replay_workflows(
+        _each([result.history]), raise_on_replay_failure=False
+    )
     assert outcome.replay_failures, "the divergent engine replayed cleanly: the check is blind"

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
-
 from workflow_runner.engine.durations import parse_duration
 from workflow_runner.engine.errors import WorkflowError, standard_kind, types_match
 from workflow_runner.engine.retry import RetryPolicy

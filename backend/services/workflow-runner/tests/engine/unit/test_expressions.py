@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.expressions import (
     EvaluationMode,

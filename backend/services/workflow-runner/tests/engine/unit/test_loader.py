@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from workflow_runner.engine.loader import DefinitionError, load_workflow
 
 HEADER = "document: {dsl: '1.0.3', namespace: t, name: n, version: '1.0.0'}\n"
@@ -45,8 +44,9 @@ def test_rejections_name_the_field(body: str, message: str) -> None:
 def test_dsl_version_must_be_1_0_x() -> None:
     with pytest.raises(DefinitionError, match=r"document.dsl: '0.9.0' is not supported"):
         load_workflow("document: {dsl: '0.9.0', namespace: t, name: n, version: '1'}\ndo: []\n")
-    load_workflow("document: {dsl: '1.0.0', namespace: t, name: n, version: '1.0.0'}\n"
-                  "do:\n  - a: {set: {}}\n")
+    load_workflow(
+        "document: {dsl: '1.0.0', namespace: t, name: n, version: '1.0.0'}\ndo:\n  - a: {set: {}}\n"
+    )
 
 
 def test_scope_variables_are_known_where_they_are_bound() -> None:
