@@ -218,3 +218,25 @@ async def test_script_errors_name_the_field(processes: ProcessActivities) -> Non
         "configuration",
     )
     assert "script.source" in details["detail"]
+
+
+async def test_cancelled_activity_kills_its_process_group(
+    processes: ProcessActivities, tmp_path: Path
+) -> None:
+    marker = tmp_path / "survived"
+    heartbeats: list[object] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: heartbeats.append(details)
+    run = asyncio.ensure_future(
+        env.run(
+            processes.run_shell,
+            RunShellInput(command=f"(sleep 2.5; touch {marker}) & sleep 30"),
+        )
+    )
+    await asyncio.sleep(2.2)  # past the first heartbeat
+    env.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert heartbeats, "a waiting process activity must heartbeat to learn of cancellation"
+    await asyncio.sleep(1.0)
+    assert not marker.exists(), "the cancelled command's child kept running"

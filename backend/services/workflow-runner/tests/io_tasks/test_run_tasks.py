@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from tests.support.engine_runner import EngineRunner
 
@@ -158,3 +160,23 @@ async def test_container_runs_are_a_clear_configuration_error(engine: EngineRunn
     problem = await engine.fault(definition, {})
     assert problem["type"].endswith("/configuration") and problem["status"] == 400
     assert "container runs are not supported here" in problem["detail"]
+
+
+async def test_task_timeout_faults_a_long_command_promptly(engine: EngineRunner) -> None:
+    definition = _doc(
+        "timeout",
+        """
+  - slow:
+      timeout:
+        after:
+          seconds: 1
+      run:
+        shell:
+          command: sleep 20
+""",
+    )
+    started = time.monotonic()
+    problem = await engine.fault(definition, {})
+    assert problem["type"].endswith("/timeout") and problem["status"] == 408
+    assert problem["instance"] == "/do/0/slow"
+    assert time.monotonic() - started < 10

@@ -38,6 +38,8 @@ from workflow_runner.activities.resource_fetch import ResourceFetcher
 _INHERITED_ENV: Final = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 # Output kept per stream; a runaway process must not blow up workflow history.
 MAX_STREAM_CHARS: Final = 1_000_000
+# How often a waiting process activity heartbeats (the engine sets the timeout).
+HEARTBEAT_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class ProcessActivities:
             return ProcessOutput(value=None)
         timeout = timeout_seconds if timeout_seconds is not None else self._default_timeout
         try:
-            out, err = await asyncio.wait_for(process.communicate(stdin_bytes), timeout)
+            out, err = await _communicate_with_heartbeats(process, stdin_bytes, timeout)
         except TimeoutError as exc:
             _kill_group(process)
             await process.wait()
@@ -236,6 +238,35 @@ def _write_script(code: str, suffix: str, work_dir: Path | None) -> Path:
     script = directory / f"script{suffix}"
     script.write_text(code, encoding="utf-8")
     return script
+
+
+async def _communicate_with_heartbeats(
+    process: asyncio.subprocess.Process, stdin: bytes | None, limit_seconds: float
+) -> tuple[bytes, bytes]:
+    """``process.communicate`` within ``limit_seconds``, heartbeating meanwhile.
+
+    Heartbeats are how a running activity learns it was cancelled (the task's
+    ``timeout`` elapsed, the workflow was cancelled), so a long process is
+    killed instead of outliving the task that started it.
+
+    Raises:
+        TimeoutError: the process did not finish in time (it is still running).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_seconds
+    exchange = asyncio.ensure_future(process.communicate(stdin))
+    try:
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError
+            done, _ = await asyncio.wait({exchange}, timeout=min(HEARTBEAT_SECONDS, remaining))
+            if done:
+                return exchange.result()
+            activity.heartbeat()
+    finally:
+        if not exchange.done():
+            exchange.cancel()
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

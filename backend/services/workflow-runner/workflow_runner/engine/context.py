@@ -30,6 +30,7 @@ The task-runner interface, for everyone adding a task type::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
 
 from workflow_runner.engine.checkpoint import Frame
 from workflow_runner.engine.errors import WorkflowError
@@ -272,6 +273,10 @@ class TaskContext:
                 summary=summary or self.reference,
             )
         except ActivityError as exc:
+            if isinstance(exc.cause, CancelledError):
+                # This task was cancelled (its `timeout` elapsed, a `fork` competitor
+                # won): keep it a cancellation so asyncio.wait_for/fork see one.
+                raise asyncio.CancelledError() from exc
             raise WorkflowError.from_failure(exc, instance=self.reference) from None
 
     def now(self) -> datetime:

@@ -17,6 +17,10 @@ from workflow_runner.engine.model import TaskDefinition
 #: timeout leaves it room to report that as a `timeout` error itself.
 PROCESS_TIMEOUT_SECONDS: Final = 600.0
 PROCESS_ACTIVITY_TIMEOUT: Final = timedelta(seconds=PROCESS_TIMEOUT_SECONDS + 60)
+#: The activity heartbeats every 2 s while the process runs; the SDK sends at most
+#: one per 80% of this, so a cancelled task's process is killed within ~8 s and a
+#: lost worker is noticed within 10 s.
+PROCESS_HEARTBEAT_TIMEOUT: Final = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import string_field
 from workflow_runner.engine.tasks.run_process import (
     PROCESS_ACTIVITY_TIMEOUT,
+    PROCESS_HEARTBEAT_TIMEOUT,
     PROCESS_TIMEOUT_SECONDS,
     process_options,
     run_block,
@@ -36,6 +37,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             timeout_seconds=PROCESS_TIMEOUT_SECONDS,
         ),
         start_to_close_timeout=PROCESS_ACTIVITY_TIMEOUT,
+        heartbeat_timeout=PROCESS_HEARTBEAT_TIMEOUT,
         result_type=ProcessOutput,
     )
     return result.value if options.await_completion else task_input
