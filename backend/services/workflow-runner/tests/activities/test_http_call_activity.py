@@ -397,3 +397,25 @@ async def test_oidc_discovers_the_token_endpoint(
     )
     assert await _call(exchange, call) == {"authenticated": True}
     assert len(fake_http_services.state.issued_tokens) == 1
+
+
+async def test_oversized_response_is_a_clear_runtime_error(
+    http_client: httpx.AsyncClient, fake_http_services: FakeHttpServices
+) -> None:
+    exchange = HttpExchange(http_client, max_response_bytes=1000)
+    details = await expect_problem(
+        _call(
+            exchange,
+            HttpCallInput(method="get", uri=f"{fake_http_services.httpbin_url}/bytes/1001"),
+        ),
+        "runtime",
+        500,
+    )
+    assert "1001 bytes" in details["detail"]
+    small = await _call(
+        exchange,
+        HttpCallInput(
+            method="get", uri=f"{fake_http_services.httpbin_url}/bytes/1000", output="raw"
+        ),
+    )
+    assert isinstance(small, str)

@@ -129,18 +129,30 @@ def response_object(response: httpx.Response) -> dict[str, Any]:
     }
 
 
+#: A task output is one Temporal payload (hard limit 2 MB, base64 adds a third):
+#: larger bodies fail clearly instead of failing the activity completion.
+MAX_RESPONSE_BYTES: Final = 1_000_000
+
+
 class HttpExchange:
     """Sends ``HttpCallInput`` requests through one shared client.
 
     Args:
         client: The shared ``httpx.AsyncClient`` (connection pooling across calls).
         default_timeout_seconds: Network timeout when the input sets none.
+        max_response_bytes: Largest response body accepted.
     """
 
-    def __init__(self, client: httpx.AsyncClient, default_timeout_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        default_timeout_seconds: float = 60.0,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self._client = client
         self._authenticator = HttpAuthenticator(client)
         self._default_timeout = default_timeout_seconds
+        self._max_response_bytes = max_response_bytes
 
     async def send(self, call: HttpCallInput) -> Any:
         """Send the request and return the output shaped by ``call.output``.
@@ -218,6 +230,13 @@ class HttpExchange:
                 f"HTTP {response.status_code} {response.reason_phrase}".strip(),
                 f"{method} {response.request.url} answered {response.status_code}: {response.text}",
                 status=response.status_code,
+            )
+        if len(response.content) > self._max_response_bytes:
+            raise problem(
+                "runtime",
+                "HTTP response too large",
+                f"{method} {response.request.url} returned {len(response.content)} bytes; "
+                f"a task output is limited to {self._max_response_bytes} bytes",
             )
         if call.output == "raw":
             return _b64(response)

@@ -36,8 +36,9 @@ from workflow_runner.activities.process_models import (
 from workflow_runner.activities.resource_fetch import ResourceFetcher
 
 _INHERITED_ENV: Final = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
-# Output kept per stream; a runaway process must not blow up workflow history.
-MAX_STREAM_CHARS: Final = 1_000_000
+# Output kept per stream (the rest is dropped): a task output is one Temporal
+# payload (2 MB hard limit), and `return: all` carries both streams.
+MAX_STREAM_CHARS: Final = 500_000
 # How often a waiting process activity heartbeats (the engine sets the timeout).
 HEARTBEAT_SECONDS: Final = 2.0
 
