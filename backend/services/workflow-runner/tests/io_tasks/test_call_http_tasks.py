@@ -288,3 +288,29 @@ async def test_uri_template_with_an_object_is_an_expression_error(
     )
     assert problem["type"].endswith("/expression") and problem["status"] == 400
     assert "{pet}" in problem["detail"]
+
+
+async def test_bearer_token_from_secrets_expression(
+    engine: EngineRunner, fake_http_services: FakeHttpServices
+) -> None:
+    definition = _doc(
+        "secret-expression",
+        """
+  - call:
+      call: http
+      with:
+        method: get
+        endpoint:
+          uri: https://httpbin.org/bearer
+          authentication:
+            bearer:
+              token: ${ $secrets.api.token }
+""",
+        use="use:\n  secrets:\n    - api\n",
+    )
+    output = await engine.run(
+        rewrite_urls(definition, fake_http_services.base_url),
+        {},
+        secrets={"api": {"token": "from-secret"}},
+    )
+    assert output == {"authenticated": True, "token": "from-secret"}
