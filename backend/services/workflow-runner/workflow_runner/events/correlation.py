@@ -14,7 +14,7 @@ deterministic and safe in workflow code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from temporalio import workflow
@@ -43,7 +43,7 @@ def extract(from_expression: str, event: Mapping[str, Any]) -> Any:
 
 
 def resolve_expectations(
-    filters: list[Mapping[str, Any]], evaluate: Callable[[str, str], Any]
+    filters: Sequence[Mapping[str, Any]], evaluate: Callable[[str, str], Any]
 ) -> list[dict[str, Any]]:
     """Copies of ``filters`` with each ``correlate.*.expect`` expression evaluated.
 

@@ -106,29 +106,28 @@ def _wants(subscription: Subscription, event: dict[str, Any]) -> bool:
 class EventRegistryWorkflow:
     """Routes published CloudEvents to the executions listening for them."""
 
-    def __init__(self) -> None:
-        self._state = RegistryState()
-        self._recent: deque[str] = deque()
-        self._recent_set: set[str] = set()
-        self._pending: deque[PendingDelivery] = deque()
+    @workflow.init
+    def __init__(self, state: RegistryState) -> None:
+        # State is restored here, not in run(): signal handlers (the signal of a
+        # signal-with-start included) run before run() starts, and must see it.
+        self._state = state
+        self._recent: deque[str] = deque(state.recent_event_keys)
+        self._recent_set: set[str] = set(self._recent)
+        self._pending: deque[PendingDelivery] = deque(state.pending)
 
     @workflow.run
     async def run(self, state: RegistryState) -> None:
-        self._state = state
-        self._recent = deque(state.recent_event_keys)
-        self._recent_set = set(self._recent)
-        self._pending = deque(state.pending)
         while True:
             await workflow.wait_condition(lambda: bool(self._pending) or self._should_roll_over())
-            while self._pending:
+            # Check the budget between events too: under a steady stream the queue
+            # may never run empty, and history must stay bounded anyway.
+            while self._pending and not self._should_roll_over():
                 await self._deliver(self._pending[0])
                 self._pending.popleft()
             if self._should_roll_over():
                 # Let in-flight signal handlers finish so nothing is lost, then restart
-                # with the carried state; signals arriving meanwhile reach the new run.
+                # carrying subscriptions, dedupe window and the undelivered queue.
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if self._pending:
-                    continue
                 workflow.continue_as_new(self._snapshot())
 
     def _should_roll_over(self) -> bool:
