@@ -107,7 +107,16 @@ def _read_input(args: argparse.Namespace) -> Any:
     return _json_arg(args.input, "--input", {})
 
 
+def _resolve(path: Path) -> Path:
+    """Relative paths are relative to where the user ran the command (also under ``bazel run``)."""
+    base = os.environ.get("BUILD_WORKING_DIRECTORY")
+    return path if path.is_absolute() or not base else Path(base) / path
+
+
 async def _run(args: argparse.Namespace) -> tuple[int, Any]:
+    args.file = _resolve(args.file)
+    if args.input_file is not None:
+        args.input_file = _resolve(args.input_file)
     try:
         text = args.file.read_text(encoding="utf-8")
     except OSError as exc:

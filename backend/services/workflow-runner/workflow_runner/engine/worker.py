@@ -18,6 +18,10 @@ from workflow_runner.engine.names import TASK_QUEUE
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 PASSTHROUGH_MODULES = (
+    # Compiled jq programs are cached in this module; compiling is deterministic,
+    # so the cache may outlive a workflow run (re-importing it per run would cost
+    # ~1 ms per expression and run).
+    "workflow_runner.engine.expressions.jq_language",
     "jq",
     "jsonschema",
     "jsonschema_specifications",

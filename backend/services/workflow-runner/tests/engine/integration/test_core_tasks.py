@@ -383,7 +383,9 @@ do:
         {},
     )
     assert result.output == {"n": 3}
-    timers = [e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")]
+    timers = [
+        e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")
+    ]
     assert len(timers) == 2
 
 
@@ -419,7 +421,9 @@ do:
         {"delay": "PT0.02S"},
     )
     assert result.output == {"delay": "PT0.02S"}
-    timers = [e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")]
+    timers = [
+        e for e in result.histories[-1].events if e.HasField("timer_started_event_attributes")
+    ]
     assert len(timers) == 2
 
 

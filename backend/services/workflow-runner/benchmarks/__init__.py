@@ -1,0 +1,1 @@
+"""Benchmarks of the DSL engine against hand-written Temporal workflows."""

@@ -1,0 +1,141 @@
+"""Engine vs hand-written workflow: wall time and history events per task.
+
+Two shapes, each with N steps, run in the same process against the same dev
+server and local HTTP server:
+
+* ``set``: N ``set`` tasks vs a plain workflow doing N dict updates;
+* ``http``: N ``call: http`` tasks vs a plain workflow calling the same HTTP
+  activity N times.
+
+Run: ``.venv/bin/python -m benchmarks.engine_overhead [N] [REPEATS]`` with
+``backend/services/workflow-runner`` and ``backend/libs/python`` on PYTHONPATH.
+Prints a JSON report (medians, engine/plain ratio, events per task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.engine.worker import build_worker
+from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+
+from benchmarks.plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
+
+HEADER = "document: {dsl: '1.0.3', namespace: bench, name: bench, version: '1.0.0'}\ndo:\n"
+
+
+def set_definition(steps: int) -> str:
+    tasks = "".join(
+        f"  - step{i}:\n      set: {{step: {i}, sum: '${{ .sum + {i} }}'}}\n" for i in range(steps)
+    )
+    return HEADER + tasks
+
+
+def http_definition(steps: int, uri: str) -> str:
+    tasks = "".join(
+        f"  - get{i}:\n      call: http\n      with: {{method: get, endpoint: '{uri}'}}\n"
+        for i in range(steps)
+    )
+    return HEADER + tasks + "output:\n  as: .id\n"
+
+
+async def _timed(
+    client: Client, start: Callable[[str], Awaitable[Any]], repeats: int
+) -> tuple[float, Any, int]:
+    """Median seconds, last output, history events of the last run."""
+    durations: list[float] = []
+    output: Any = None
+    workflow_id = ""
+    for _ in range(repeats):
+        workflow_id = f"bench-{uuid.uuid4()}"
+        began = time.perf_counter()
+        output = await start(workflow_id)
+        durations.append(time.perf_counter() - began)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return statistics.median(durations), output, len(history.events)
+
+
+async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[str, Any]:
+    """Run both shapes through the engine and the plain workflows; return the report."""
+    queue = f"bench-{uuid.uuid4()}"
+    report: dict[str, Any] = {"steps": steps, "repeats": repeats}
+    async with httpx.AsyncClient() as http:
+        worker = build_worker(
+            client,
+            task_queue=queue,
+            workflows=[ExecuteServerlessWorkflow, PlainSetWorkflow, PlainHttpWorkflow],
+            activities=build_io_activities(http),
+        )
+        async with worker:
+            cases: dict[str, tuple[Callable[[str], Awaitable[Any]], ...]] = {
+                "set": (
+                    lambda wid: client.execute_workflow(
+                        ExecuteServerlessWorkflow.run,
+                        EngineInput(set_definition(steps), {"sum": 0}),
+                        id=wid,
+                        task_queue=queue,
+                    ),
+                    lambda wid: client.execute_workflow(
+                        PlainSetWorkflow.run, steps, id=wid, task_queue=queue
+                    ),
+                ),
+                "http": (
+                    lambda wid: client.execute_workflow(
+                        ExecuteServerlessWorkflow.run,
+                        EngineInput(http_definition(steps, uri), {}),
+                        id=wid,
+                        task_queue=queue,
+                    ),
+                    lambda wid: client.execute_workflow(
+                        PlainHttpWorkflow.run, [steps, uri], id=wid, task_queue=queue
+                    ),
+                ),
+            }
+            for name, (engine, plain) in cases.items():
+                engine_s, engine_out, engine_events = await _timed(client, engine, repeats)
+                plain_s, plain_out, plain_events = await _timed(client, plain, repeats)
+                report[name] = {
+                    "engine_seconds": round(engine_s, 4),
+                    "plain_seconds": round(plain_s, 4),
+                    "ratio": round(engine_s / plain_s, 2) if plain_s else None,
+                    "engine_events": engine_events,
+                    "plain_events": plain_events,
+                    "engine_events_per_task": round(engine_events / steps, 2),
+                    "same_output": engine_out == plain_out
+                    or (isinstance(engine_out, dict) and engine_out.get("sum") == plain_out["sum"]),
+                    "engine_output": engine_out,
+                    "plain_output": plain_out,
+                }
+    return report
+
+
+async def _main(steps: int, repeats: int) -> dict[str, Any]:
+    from tests.support.fake_http_services import start_fake_http_services
+    from workflow_runner.devserver import start_dev_server
+
+    services, server = start_fake_http_services()
+    env = await start_dev_server()
+    try:
+        return await measure(env.client, f"{services.base_url}/petstore/v2/pet/1", steps, repeats)
+    finally:
+        await env.shutdown()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    r = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    print(json.dumps(asyncio.run(_main(n, r)), indent=2))
+    sys.stdout.flush()
+    os._exit(0)
