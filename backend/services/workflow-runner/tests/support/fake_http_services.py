@@ -24,7 +24,9 @@ text to point its petstore/httpbin URLs at the local server, e.g.::
 
     definition = rewrite_urls(definition, fake_http_services.base_url)
 
-Use the ``fake_http_services`` fixture (import it into a ``conftest.py``).
+Use the ``fake_http_services`` fixture: import both ``fake_http_server`` (the
+session-wide server) and ``fake_http_services`` (per test, state reset) into a
+``conftest.py``.
 """
 
 from __future__ import annotations

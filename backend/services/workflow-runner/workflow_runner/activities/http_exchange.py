@@ -154,6 +154,11 @@ class HttpExchange:
         self._default_timeout = default_timeout_seconds
         self._max_response_bytes = max_response_bytes
 
+    @property
+    def authenticator(self) -> HttpAuthenticator:
+        """The authenticator (and its OAuth2 token cache) this exchange uses."""
+        return self._authenticator
+
     async def send(self, call: HttpCallInput) -> Any:
         """Send the request and return the output shaped by ``call.output``.
 

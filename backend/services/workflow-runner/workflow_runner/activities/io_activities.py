@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 
 from workflow_runner.activities.grpc_call import GrpcActivities
-from workflow_runner.activities.http_auth import HttpAuthenticator
 from workflow_runner.activities.http_call import HttpActivities
 from workflow_runner.activities.http_exchange import HttpExchange
 from workflow_runner.activities.openapi_call import OpenApiActivities
@@ -52,7 +51,8 @@ def build_io_activities(
     fetcher = ResourceFetcher(exchange)
     http = HttpActivities(exchange)
     openapi = OpenApiActivities(exchange)
-    grpc = GrpcActivities(fetcher, HttpAuthenticator(client), settings.grpc_timeout_seconds)
+    # Shares the exchange's authenticator, so OAuth2 tokens are cached once per worker.
+    grpc = GrpcActivities(fetcher, exchange.authenticator, settings.grpc_timeout_seconds)
     processes = ProcessActivities(fetcher, settings.interpreters, settings.process_timeout_seconds)
     return [
         http.call_http,
