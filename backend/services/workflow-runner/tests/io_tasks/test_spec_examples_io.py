@@ -17,6 +17,7 @@ import pytest
 from stigmer_testing.reference_data import spec_dir
 from tests.support.engine_runner import EngineRunner
 from tests.support.fake_http_services import FakeHttpServices, rewrite_urls
+from tests.support.greeter_server import PROTO_DIR, start_spec_greeter_server
 
 KEYCLOAK = "http://keycloak/realms/fake-authority"
 CLIENT = {"id": "workflow-runtime-id", "secret": "workflow-runtime-secret"}
@@ -137,8 +138,6 @@ CONTAINER = (
 )
 
 NOT_RUN = {
-    "call-grpc.yaml": "needs app/greet.proto and a GreeterApi.Greeter server on localhost:5011 "
-    "(call grpc is covered by test_call_other_tasks.py with our own proto)",
     "conditional-task.yaml": "posts to an invented betting site",
     "fork.yaml": "alerts an invented hospital API",
     "accumulate-room-readings.yaml": "listens for events and calls an invented OpenAPI document",
@@ -188,6 +187,24 @@ async def test_container_example_faults_clearly(
     assert "container runs are not supported here" in problem["detail"]
 
 
+async def test_grpc_example_against_its_greeter_service(
+    engine: EngineRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `file://app/greet.proto` is relative to the worker's working directory.
+    server, port = await start_spec_greeter_server(tmp_path)
+    monkeypatch.chdir(PROTO_DIR)
+    try:
+        text = (spec_dir() / "examples" / "call-grpc.yaml").read_text()
+        assert "port: 5011" in text
+        output = await engine.run(
+            text.replace("port: 5011", f"port: {port}"),
+            {"user": {"preferredDisplayName": "Ada"}},
+        )
+    finally:
+        await server.stop(None)
+    assert output == {"message": "Hello, Ada"}
+
+
 def test_every_io_example_is_run_or_explained() -> None:
     examples = spec_dir() / "examples"
     io_files = {
@@ -195,7 +212,7 @@ def test_every_io_example_is_run_or_explained() -> None:
         for path in examples.glob("*.yaml")
         if any(marker in path.read_text() for marker in IO_MARKERS)
     }
-    covered = {e.file for e in RUN} | set(CONTAINER) | set(NOT_RUN)
+    covered = {e.file for e in RUN} | set(CONTAINER) | set(NOT_RUN) | {"call-grpc.yaml"}
     assert io_files <= covered, f"examples neither run nor explained: {sorted(io_files - covered)}"
     assert not (set(NOT_RUN) - io_files), "NOT_RUN names files that are no I/O examples"
     assert Path(examples).is_dir()

@@ -21,25 +21,30 @@ PROTO_DIR = Path(__file__).parent / "protos"
 GREETER_PROTO = PROTO_DIR / "greeter.proto"
 
 
-def generate_modules(out_dir: Path) -> tuple[ModuleType, ModuleType]:
-    """Generate and import ``greeter_pb2`` and ``greeter_pb2_grpc``."""
+def generate_modules(
+    out_dir: Path,
+    proto_dir: Path = PROTO_DIR,
+    protos: tuple[str, ...] = ("greeter_types.proto", "greeter.proto"),
+) -> tuple[ModuleType, ModuleType]:
+    """Generate the last proto's ``_pb2``/``_pb2_grpc`` modules and import them."""
     include = str(Path(protoc.__file__).parent / "_proto")
-    for proto in ("greeter_types.proto", "greeter.proto"):
+    for proto in protos:
         code = protoc.main(
             [
                 "protoc",
-                f"-I{PROTO_DIR}",
+                f"-I{proto_dir}",
                 f"-I{include}",
                 f"--python_out={out_dir}",
                 f"--grpc_python_out={out_dir}",
-                str(PROTO_DIR / proto),
+                str(proto_dir / proto),
             ]
         )
         if code != 0:
             raise RuntimeError(f"protoc failed for {proto}")
+    stem = Path(protos[-1]).stem
     sys.path.insert(0, str(out_dir))
     try:
-        return importlib.import_module("greeter_pb2"), importlib.import_module("greeter_pb2_grpc")
+        return importlib.import_module(f"{stem}_pb2"), importlib.import_module(f"{stem}_pb2_grpc")
     finally:
         sys.path.remove(str(out_dir))
 
@@ -71,6 +76,21 @@ async def start_greeter_server(out_dir: Path) -> tuple[grpc.aio.Server, int]:
             self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
             yield pb2.HelloReply(message="never used")
+
+    server = grpc.aio.server()
+    pb2_grpc.add_GreeterServicer_to_server(Greeter(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+async def start_spec_greeter_server(out_dir: Path) -> tuple[grpc.aio.Server, int]:
+    """Serve ``GreeterApi.Greeter`` of ``protos/app/greet.proto`` (the spec example's)."""
+    pb2, pb2_grpc = generate_modules(out_dir, PROTO_DIR / "app", ("greet.proto",))
+
+    class Greeter(pb2_grpc.GreeterServicer):  # type: ignore[misc, name-defined]
+        async def SayHello(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            return pb2.HelloReply(message=f"Hello, {request.name}")
 
     server = grpc.aio.server()
     pb2_grpc.add_GreeterServicer_to_server(Greeter(), server)
