@@ -240,3 +240,24 @@ async def test_cancelled_activity_kills_its_process_group(
     assert heartbeats, "a waiting process activity must heartbeat to learn of cancellation"
     await asyncio.sleep(1.0)
     assert not marker.exists(), "the cancelled command's child kept running"
+
+
+async def test_detached_script_cleans_its_directory_after_exit(
+    exchange: HttpExchange, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    processes = ProcessActivities(ResourceFetcher(exchange), work_dir=work)
+    marker = tmp_path / "ran"
+    code = f"import time, pathlib; time.sleep(0.3); pathlib.Path({str(marker)!r}).touch()"
+    value = await _script(
+        processes, RunScriptInput(language="python", code=code, await_completion=False)
+    )
+    assert value is None
+    assert len(list(work.iterdir())) == 1  # the script's directory, while it runs
+    for _ in range(50):
+        if marker.exists() and not list(work.iterdir()):
+            break
+        await asyncio.sleep(0.1)
+    assert marker.exists()
+    assert not list(work.iterdir())

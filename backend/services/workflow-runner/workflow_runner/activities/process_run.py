@@ -172,7 +172,7 @@ class ProcessActivities:
                 cwd=directory,
             )
         finally:
-            # A detached process may still be reading its script: leave it to the OS.
+            # A detached process may still be reading its script: it cleans up on exit.
             if run.await_completion:
                 await asyncio.to_thread(shutil.rmtree, directory, True)
 
@@ -206,7 +206,7 @@ class ProcessActivities:
             ) from exc
         stdin_bytes = stdin.encode() if stdin is not None else None
         if not await_completion:
-            task = asyncio.create_task(self._detached(process, stdin_bytes))
+            task = asyncio.create_task(self._detached(process, stdin_bytes, cwd))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return ProcessOutput(value=None)
@@ -229,8 +229,15 @@ class ProcessActivities:
         return ProcessOutput(value=_shape(return_mode, process.returncode, stdout, stderr, what))
 
     @staticmethod
-    async def _detached(process: asyncio.subprocess.Process, stdin: bytes | None) -> None:
-        await process.communicate(stdin)
+    async def _detached(
+        process: asyncio.subprocess.Process, stdin: bytes | None, script_dir: str | None
+    ) -> None:
+        """Reap a detached process (no zombie) and remove its script once it exits."""
+        try:
+            await process.communicate(stdin)
+        finally:
+            if script_dir is not None:
+                await asyncio.to_thread(shutil.rmtree, script_dir, True)
 
 
 def _write_script(code: str, suffix: str, work_dir: Path | None) -> Path:
