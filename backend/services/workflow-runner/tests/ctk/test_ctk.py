@@ -107,8 +107,7 @@ def should_fault_with(scenario_state: Scenario, docstring: str) -> None:
 
 @then("the workflow should cancel")
 def should_cancel(scenario_state: Scenario) -> None:
-    error = scenario_state.run.error or {}
-    assert "cancel" in str(error.get("detail", "")).lower(), f"not cancelled: {dump(error)}"
+    assert scenario_state.run.cancelled, f"not cancelled: {dump(scenario_state.run.error)}"
 
 
 @then(parsers.re(r"the workflow output should have properties (?P<names>'.+')$"))
@@ -172,6 +171,11 @@ def task_completes_with(scenario_state: Scenario, task: str, docstring: str) -> 
     event = scenario_state.run.task_event(task, "task_completed")
     assert event, scenario_state.run.trace
     assert event[3] == _yaml(docstring)
+
+
+@then(parsers.re(r"(?P<task>[\w-]+) should cancel$"))
+def task_cancels(scenario_state: Scenario, task: str) -> None:
+    assert scenario_state.run.task_event(task, "task_cancelled"), scenario_state.run.trace
 
 
 @then(parsers.re(r"(?P<task>[\w-]+) should fault$"))

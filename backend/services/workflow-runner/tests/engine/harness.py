@@ -10,6 +10,7 @@ so the replay test can feed them to Temporal's ``Replayer``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.engine.errors import WorkflowError
@@ -34,6 +35,7 @@ class RunResult:
     workflow_id: str
     output: Any = None
     error: dict[str, Any] | None = None
+    cancelled: bool = False
     trace: list[list[Any]] = field(default_factory=list)
     published: list[Any] = field(default_factory=list)
     history: WorkflowHistory | None = None
@@ -68,6 +70,7 @@ class EngineHarness:
         events: Sequence[Mapping[str, Any]] = (),
         task_queue: str | None = None,
         activities: Sequence[Callable[..., Any]] = (),
+        cancel_after: float | None = None,
     ) -> RunResult:
         """Execute ``definition``; ``events`` are signalled as CloudEvents right after start."""
         queue = task_queue or f"engine-test-{uuid.uuid4()}"
@@ -85,11 +88,15 @@ class EngineHarness:
                 )
                 for event in events:
                     await handle.signal("cloudevent", dict(event))
+                if cancel_after is not None:
+                    await asyncio.sleep(cancel_after)
+                    await handle.cancel()
                 result = RunResult(workflow_id=queue)
                 try:
                     result.output = await handle.result()
                 except WorkflowFailureError as failure:
                     result.error = _problem(failure.cause)
+                    result.cancelled = isinstance(failure.cause, CancelledError)
                 # The last run of the chain (after any continue-as-new).
                 last = self.client.get_workflow_handle(queue)
                 result.trace = await last.query(TracingWorkflow.trace)

@@ -30,6 +30,12 @@ class _RecordingObserver:
     async def workflow_faulted(self, error: WorkflowError) -> None:
         self.trace.append(["workflow_faulted", "/", error.to_dict()])
 
+    async def workflow_cancelled(self) -> None:
+        self.trace.append(["workflow_cancelled", "/", ""])
+
+    async def task_cancelled(self, reference: str, name: str, kind: str) -> None:
+        self.trace.append(["task_cancelled", reference, name])
+
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
         self.trace.append(["task_started", reference, name])
 

@@ -35,6 +35,7 @@ from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.loader import DefinitionError, load_workflow
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.wiring import cli as wiring_cli
 
 EXIT_COMPLETED = 0
 EXIT_FAULTED = 1
@@ -70,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the workflow input from a JSON/YAML file instead",
     )
     run.add_argument(
-        "--secrets", default=None, metavar="JSON", help="a JSON object exposed as $secrets"
+        "--secrets",
+        default=None,
+        metavar="FILE",
+        help="secrets file (YAML/JSON map, name -> value) read for the workflow's use.secrets; "
+        "default: the file named by STIGMER_SECRETS_FILE (an inline JSON object also works)",
     )
     run.add_argument(
         "--address",
@@ -84,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip JSON Schema validation (structural checks still run)",
     )
+    wiring_cli.add_run_options(run)  # --catalog, events, nesting (issue 8)
+    wiring_cli.add_emit_command(commands)
     return parser
 
 
@@ -126,18 +133,17 @@ async def _run(args: argparse.Namespace) -> tuple[int, Any]:
     except DefinitionError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
     workflow_input = _read_input(args)
-    secrets = _json_arg(args.secrets, "--secrets", None)
 
     env = None
     if args.address:
-        client = await Client.connect(args.address, namespace=args.namespace)
+        client = await wiring_cli.connect(args.address, args.namespace)
     else:
         from workflow_runner.devserver import start_dev_server
 
         env = await start_dev_server()
-        client = env.client
+        client = wiring_cli.with_codec(env.client)
     try:
-        return await _execute(client, EngineInput(text, workflow_input, secrets=secrets))
+        return await wiring_cli.execute(client, EngineInput(text, workflow_input), args)
     finally:
         if env is not None:
             await env.shutdown()
@@ -169,9 +175,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     args = build_parser().parse_args(argv)
     code = EXIT_INVALID
     try:
-        code, result = asyncio.run(_run(args))
+        command = wiring_cli.emit if args.command == "emit" else _run
+        code, result = asyncio.run(command(args))
         print(json.dumps(result, indent=2, ensure_ascii=False))
-    except UsageError as exc:
+    except (UsageError, wiring_cli.WiringUsageError) as exc:
         print(f"dsl: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         code = 130

@@ -87,6 +87,10 @@ async def run_task(
             error.reported = True
             await _notify(observer.task_faulted(ref, task.name, task.kind, error))
         raise
+    except asyncio.CancelledError:
+        # A competing fork branch won, a timeout elapsed or the workflow was cancelled.
+        await _notify(observer.task_cancelled(ref, task.name, task.kind))
+        raise
     await _notify(observer.task_completed(ref, task.name, task.kind, output))
     return output, directive
 

@@ -14,6 +14,7 @@ from typing import Any
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import RunState
 from workflow_runner.engine.dataflow import run_task
+from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.model import TaskDefinition
 
 
@@ -61,6 +62,12 @@ async def run_scope(
             break
         elif directive == "end":
             raise EndWorkflow(data)
-        else:
+        elif directive in positions:
             index = positions[directive]
+        else:
+            # The loader checks targets; this guards a branch of a fork naming
+            # a sibling branch (each branch is a scope of its own).
+            raise WorkflowError.configuration(
+                f"then: {directive!r} is not a task of this scope", instance=task.reference
+            )
     return data

@@ -31,6 +31,8 @@ class ExecutionObserver(Protocol):
 
     async def workflow_faulted(self, error: WorkflowError) -> None: ...
 
+    async def workflow_cancelled(self) -> None: ...
+
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None: ...
 
     async def task_completed(self, reference: str, name: str, kind: str, output: Any) -> None: ...
@@ -38,6 +40,8 @@ class ExecutionObserver(Protocol):
     async def task_faulted(
         self, reference: str, name: str, kind: str, error: WorkflowError
     ) -> None: ...
+
+    async def task_cancelled(self, reference: str, name: str, kind: str) -> None: ...
 
 
 class NoopObserver:
@@ -50,6 +54,9 @@ class NoopObserver:
         return None
 
     async def workflow_faulted(self, error: WorkflowError) -> None:
+        return None
+
+    async def workflow_cancelled(self) -> None:
         return None
 
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:

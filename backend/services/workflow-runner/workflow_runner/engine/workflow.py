@@ -64,6 +64,8 @@ class Resume:
     started_at: str
     transformed_input: Any
     generation: int = 1
+    #: CloudEvents received and not consumed yet, carried to the next run.
+    inbox: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -114,6 +116,9 @@ class ExecuteServerlessWorkflow:
         hooks = self.hooks(params)
         try:
             output = await self._execute(params, hooks)
+        except asyncio.CancelledError:
+            await _quietly(hooks.observer.workflow_cancelled())
+            raise
         except WorkflowError as error:
             await _quietly(hooks.observer.workflow_faulted(error))
             if hooks.completion is not None and params.completion_token is not None:
@@ -164,6 +169,7 @@ class ExecuteServerlessWorkflow:
             else:
                 transformed = resume.transformed_input
                 state.context = resume.context
+                self._inbox[:0] = resume.inbox
             output = await self._run_body(state, raw, transformed, started_at, resume)
         except ContinueAsNewRequested as request:
             frames = list(reversed(request.frames))
@@ -173,6 +179,7 @@ class ExecuteServerlessWorkflow:
                 started_at=started_at.isoformat(),
                 transformed_input=resume.transformed_input if resume else transformed,
                 generation=(resume.generation + 1) if resume else 1,
+                inbox=[dict(event) for event in self._inbox],
             )
             workflow.continue_as_new(replace(params, resume=next_resume))
         except WorkflowError:

@@ -60,12 +60,28 @@ do:
               as: '${ {seen: ($context.seen + 1)} }'
   - finish:
       set: {sum: '${ .sum }', seen: '${ $context.seen }'}
+  - early:
+      listen:
+        to:
+          one: {with: {type: sent.at.start}}
+      output:
+        as: '${ $input + {event: .[0]} }'
 """,
         {},
         activities=[double],
+        # Signalled before the loop: it must survive every continue-as-new.
+        events=[
+            {
+                "specversion": "1.0",
+                "id": "e",
+                "source": "s",
+                "type": "sent.at.start",
+                "data": "kept",
+            }
+        ],
     )
     assert result.error is None, result.error
-    assert result.output == {"sum": 2 * sum(range(120)), "seen": 120}
+    assert result.output == {"sum": 2 * sum(range(120)), "seen": 120, "event": "kept"}
     assert len(result.histories) >= 3, "expected several continue-as-new restarts"
     for history in result.histories:
         # bounded: the threshold plus one iteration's worth of events

@@ -574,3 +574,44 @@ do:
         {"a": 5},
     )
     assert result.output == {"v": 5, "text": "hello world"}
+
+
+async def test_fork_compete_losers_are_cancelled(harness: EngineHarness) -> None:
+    result = await harness.run(
+        wf("""
+do:
+  - race:
+      fork:
+        compete: true
+        branches:
+          - slow: {wait: PT30S}
+          - fast: {set: {who: fast}}
+"""),
+    )
+    assert result.output == {"who": "fast"}
+    assert result.task_event("slow", "task_cancelled")
+
+
+async def test_cancelling_the_workflow_is_reported(harness: EngineHarness) -> None:
+    result = await harness.run(wf("do:\n  - pause: {wait: PT30S}\n"), cancel_after=0.5)
+    assert result.cancelled
+    assert result.task_event("pause", "task_cancelled")
+    assert result.trace[-1][0] == "workflow_cancelled"
+
+
+async def test_then_to_a_sibling_fork_branch_is_a_configuration_error(
+    harness: EngineHarness,
+) -> None:
+    result = await harness.run(
+        wf("""
+do:
+  - f:
+      fork:
+        branches:
+          - a: {set: {a: 1}, then: b}
+          - b: {set: {b: 1}}
+"""),
+    )
+    assert result.error is not None
+    assert result.error["type"].endswith("/errors/configuration")
+    assert result.error["instance"] == "/do/0/f/fork/branches/0/a"

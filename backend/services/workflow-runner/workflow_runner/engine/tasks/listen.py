@@ -30,6 +30,7 @@ from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.expressions import is_strict_expression
 from workflow_runner.engine.model import TaskDefinition, task_list
+from workflow_runner.events.subscription import subscription_filters
 
 
 def filter_matches(
@@ -174,7 +175,13 @@ async def _run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     strategy = spec["to"]
     mode = spec.get("read") or "data"
     bus = ctx.state.hooks.event_bus
-    await bus.subscribe(task.reference, _strategy_filters(strategy))
+    await bus.subscribe(
+        task.reference,
+        subscription_filters(
+            strategy,
+            lambda source, where: ctx.evaluate_expression(source, task_input, field_name=where),
+        ),
+    )
     try:
         events = await _consume(ctx, strategy, _Consumer(ctx))
     finally:

@@ -1,4 +1,4 @@
-"""Replay the histories the CTK scenarios recorded (runs after test_ctk.py, by file order)."""
+"""Replay the histories the CTK scenarios recorded (runs after test_ctk.py: pytest collects files in name order)."""
 
 from __future__ import annotations
 
