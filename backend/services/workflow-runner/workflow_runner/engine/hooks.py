@@ -70,6 +70,9 @@ class NoopObserver:
     ) -> None:
         return None
 
+    async def task_cancelled(self, reference: str, name: str, kind: str) -> None:
+        return None
+
 
 class EventBus(Protocol):
     """Publishes emitted CloudEvents and (un)subscribes listen filters.
