@@ -84,6 +84,11 @@ class LifecycleEventObserver:
             {"name": self._qualified_name(), "faultedAt": self._now(), "error": _problem(error)},
         )
 
+    async def workflow_cancelled(self) -> None:
+        await self._publish(
+            "workflow.cancelled", {"name": self._qualified_name(), "cancelledAt": self._now()}
+        )
+
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
         await self._publish(
             "task.started",
@@ -99,6 +104,12 @@ class LifecycleEventObserver:
                 "completedAt": self._now(),
                 "output": output,
             },
+        )
+
+    async def task_cancelled(self, reference: str, name: str, kind: str) -> None:
+        await self._publish(
+            "task.cancelled",
+            {"workflow": self._qualified_name(), "task": reference, "cancelledAt": self._now()},
         )
 
     async def task_faulted(

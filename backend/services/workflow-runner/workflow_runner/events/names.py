@@ -13,6 +13,8 @@ PUBLISH_ACTIVITY: Final = "stigmer.events.Publish"
 SUBSCRIBE_ACTIVITY: Final = "stigmer.events.Subscribe"
 UNSUBSCRIBE_ACTIVITY: Final = "stigmer.events.Unsubscribe"
 DEFAULT_BUS: Final = "default"
+REGISTRY_TASK_QUEUE: Final = "stigmer_event_registry"
+"""Queue of the registry workflow: every `dsl` process polls it, so any live one routes."""
 
 
 def registry_workflow_id(bus: str = DEFAULT_BUS) -> str:

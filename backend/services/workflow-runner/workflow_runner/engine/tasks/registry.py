@@ -29,6 +29,7 @@ from workflow_runner.engine.tasks import (
     run_container,
     run_script,
     run_shell,
+    run_workflow,
     set_,
     switch,
     try_,
@@ -63,7 +64,7 @@ RUNNERS: Final[Mapping[str, TaskRunner]] = {
     "call:a2a": not_available.run,
     "call:mcp": not_available.run,
     "call:function": not_available.run,
-    "run:workflow": not_available.run,
+    "run:workflow": run_workflow.run,
 }
 
 

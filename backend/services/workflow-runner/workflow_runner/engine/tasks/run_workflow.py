@@ -1,0 +1,81 @@
+"""``run: workflow``: run a cataloged workflow as a Temporal child workflow.
+
+The reference ``{namespace, name, version}`` is resolved by the worker's
+catalog in an activity (:mod:`workflow_runner.catalog.activities`); the child is
+``ExecuteServerlessWorkflow`` on this worker's queue with the resolved text.
+Input: ``run.workflow.input`` evaluated against the task input (the task input
+itself when absent). Output: the child's output, or with ``await: false`` the
+task's transformed input (dsl-reference "Run"), the child then outliving this
+execution (parent close policy ABANDON).
+
+Nesting is bounded: each child carries its depth in its memo, and a run deeper
+than ``max_depth`` (memo, default 8) faults with a configuration error instead
+of recursing until Temporal's limits hit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError
+
+from workflow_runner.catalog.activities import RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput
+from workflow_runner.engine.context import TaskContext
+from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.model import TaskDefinition
+from workflow_runner.engine.names import WORKFLOW_TYPE
+from workflow_runner.wiring.settings import RunSettings
+
+
+async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
+    run_spec = task.body["run"]
+    spec = run_spec.get("workflow")
+    if not isinstance(spec, dict):
+        raise WorkflowError.configuration("run.workflow must be an object", instance=task.reference)
+    reference = {}
+    for key in ("namespace", "name", "version"):
+        value = ctx.evaluate(spec.get(key, "latest" if key == "version" else None), task_input)
+        if not isinstance(value, str) or not value:
+            raise WorkflowError.configuration(
+                f"run.workflow.{key} is required (a non-empty string)", instance=task.reference
+            )
+        reference[key] = value
+    child_input = ctx.evaluate(spec["input"], task_input) if "input" in spec else task_input
+    settings = RunSettings.current()
+    if settings.depth + 1 > settings.max_depth:
+        raise WorkflowError.configuration(
+            f"run.workflow {reference['namespace']}/{reference['name']}:{reference['version']} "
+            f"would nest workflows {settings.depth + 1} deep; the limit is {settings.max_depth} "
+            "(recursive workflow?)",
+            instance=task.reference,
+        )
+    definition = await ctx.execute_activity(
+        RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput(**reference), result_type=str
+    )
+    # Imported here: workflow.py imports the task registry, which imports this module.
+    from workflow_runner.engine.workflow import EngineInput
+
+    info = workflow.info()
+    awaited = run_spec.get("await", True) is not False
+    child_settings = RunSettings(
+        lifecycle_events=settings.lifecycle_events,
+        depth=settings.depth + 1,
+        max_depth=settings.max_depth,
+    )
+    handle = await workflow.start_child_workflow(
+        WORKFLOW_TYPE,
+        EngineInput(definition=definition, input=child_input),
+        id=f"{info.workflow_id}{task.reference}/{workflow.uuid4().hex[:12]}",
+        task_queue=info.task_queue,
+        memo=child_settings.memo(),
+        parent_close_policy=(
+            workflow.ParentClosePolicy.TERMINATE if awaited else workflow.ParentClosePolicy.ABANDON
+        ),
+    )
+    if not awaited:
+        return task_input
+    try:
+        return await handle
+    except ChildWorkflowError as exc:
+        raise WorkflowError.from_failure(exc, instance=task.reference) from None

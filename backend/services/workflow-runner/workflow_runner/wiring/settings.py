@@ -1,0 +1,47 @@
+"""Per-execution settings of the wired engine, carried in the Temporal memo.
+
+Workflow code may not read the environment or config files, so the starter
+puts these settings in the workflow memo (deterministic, visible in the UI)
+and children inherit them through their own memo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from temporalio import workflow
+
+LIFECYCLE_EVENTS_MEMO: Final = "stigmer.lifecycleEvents"
+DEPTH_MEMO: Final = "stigmer.workflowDepth"
+MAX_DEPTH_MEMO: Final = "stigmer.maxWorkflowDepth"
+DEFAULT_MAX_DEPTH: Final = 8
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Attributes:
+    lifecycle_events: publish the spec's lifecycle events (default on).
+    depth: how many `run: workflow` parents this execution has (0 = top level).
+    max_depth: deepest nesting allowed; deeper `run: workflow` faults clearly.
+    """
+
+    lifecycle_events: bool = True
+    depth: int = 0
+    max_depth: int = DEFAULT_MAX_DEPTH
+
+    def memo(self) -> dict[str, Any]:
+        return {
+            LIFECYCLE_EVENTS_MEMO: self.lifecycle_events,
+            DEPTH_MEMO: self.depth,
+            MAX_DEPTH_MEMO: self.max_depth,
+        }
+
+    @staticmethod
+    def current() -> RunSettings:
+        """The settings of the running workflow (call from workflow code only)."""
+        return RunSettings(
+            lifecycle_events=bool(workflow.memo_value(LIFECYCLE_EVENTS_MEMO, True)),
+            depth=int(workflow.memo_value(DEPTH_MEMO, 0)),
+            max_depth=int(workflow.memo_value(MAX_DEPTH_MEMO, DEFAULT_MAX_DEPTH)),
+        )
