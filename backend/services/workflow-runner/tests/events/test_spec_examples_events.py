@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import RecordingServer, WiredEngine, is_running, result
 from stigmer_testing.reference_data import spec_dir
+from tests.events.events_harness import RecordingServer, WiredEngine, is_running, result
 
 pytestmark = pytest.mark.integration
 
