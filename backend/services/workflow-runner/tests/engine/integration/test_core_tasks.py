@@ -615,3 +615,62 @@ do:
     assert result.error is not None
     assert result.error["type"].endswith("/errors/configuration")
     assert result.error["instance"] == "/do/0/f/fork/branches/0/a"
+
+
+async def test_listen_any_until_event_strategy_excludes_the_stop_event(
+    harness: EngineHarness,
+) -> None:
+    def event(i: int, kind: str) -> dict[str, object]:
+        return {"specversion": "1.0", "id": str(i), "source": "s", "type": kind, "data": i}
+
+    result = await harness.run(
+        wf("""
+do:
+  - collect:
+      listen:
+        to:
+          any:
+            - with: {type: reading}
+          until:
+            one: {with: {type: stop}}
+        read: raw
+"""),
+        events=[event(1, "reading"), event(2, "reading"), event(3, "stop"), event(4, "reading")],
+    )
+    assert result.output == [1, 2]
+
+
+async def test_secrets_are_available_to_expressions(harness: EngineHarness) -> None:
+    result = await harness.run(
+        wf("""
+do:
+  - useSecret:
+      input:
+        from: '${ {token: $secrets.api.token} }'
+      set: {authorization: '${ "Bearer " + .token }'}
+"""),
+        secrets={"api": {"token": "s3cret"}},
+    )
+    assert result.output == {"authorization": "Bearer s3cret"}
+
+
+async def test_listen_to_any_empty_list_takes_every_event_until_condition(
+    harness: EngineHarness,
+) -> None:
+    events = [
+        {"specversion": "1.0", "id": str(i), "source": "s", "type": f"t{i}", "data": i}
+        for i in range(4)
+    ]
+    result = await harness.run(
+        wf("""
+do:
+  - collect:
+      listen:
+        to:
+          any: []
+          until:
+            one: {with: {type: t2}}
+"""),
+        events=events,
+    )
+    assert result.output == [0, 1]

@@ -128,7 +128,8 @@ async def _consume(
                 # Consume events until the `until` strategy is satisfied; those
                 # events are not part of the output.
                 event_filters = _strategy_filters(until)
-                event = await consumer.next([*filters, *event_filters])
+                # `any: []` listens to every event, so no filter narrows the wait.
+                event = await consumer.next([*filters, *event_filters] if filters else [])
                 if any(filter_matches(ctx, f, event) for f in event_filters) and (
                     await _satisfied_after(ctx, until, event, consumer)
                 ):
