@@ -36,6 +36,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested
 from workflow_runner.engine.context import RunState, datetime_descriptor
@@ -185,6 +186,10 @@ class ExecuteServerlessWorkflow:
         except WorkflowError:
             raise
         except (asyncio.CancelledError, ApplicationError):
+            raise
+        except (workflow.NondeterminismError, RestrictedWorkflowAccessError):
+            # Bugs Temporal must see as such: the workflow task fails and is
+            # retried once a fixed worker is deployed, instead of the run failing.
             raise
         except Exception as exc:
             workflow.logger.exception("engine failure")
