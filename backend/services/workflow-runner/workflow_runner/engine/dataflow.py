@@ -43,7 +43,7 @@ async def run_task(
         task=task,
         variables=variables,
         raw_input=raw_input,
-        started_at=workflow.now(),
+        started_at=state.clock(),
         resume=list(resume or []),
     )
     body = task.body

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from temporalio import workflow
-
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.errors import WorkflowError
@@ -62,7 +60,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
 
 
 def _should_checkpoint(ctx: TaskContext) -> bool:
-    return ctx.state.no_checkpoint == 0 and workflow.info().is_continue_as_new_suggested()
+    return ctx.state.no_checkpoint == 0 and ctx.state.continue_as_new_suggested()
 
 
 def _collection(collection: Any) -> list[Any]:

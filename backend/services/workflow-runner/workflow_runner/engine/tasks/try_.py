@@ -63,7 +63,7 @@ async def _run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         else None
     )
     body = task.subtasks("try")
-    started = workflow.now()
+    started = ctx.now()
     retries = 0
     while True:
         try:
@@ -91,7 +91,7 @@ async def _run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
                 raise
             if policy is not None and _should_retry(scoped, policy, task_input):
                 delay = policy.delay_before(retries + 1)
-                if policy.allows(retries + 1, workflow.now() - started, delay):
+                if policy.allows(retries + 1, ctx.now() - started, delay):
                     retries += 1
                     if delay.total_seconds() > 0:
                         await workflow.sleep(delay)
