@@ -96,6 +96,13 @@ class RunState:
     workflow_descriptor: Mapping[str, Any]
     runtime_descriptor: Mapping[str, Any]
     inbox: list[Mapping[str, Any]] = field(default_factory=list)
+    #: The run's clock: ``workflow.now`` in a workflow; injectable so the data
+    #: flow can be unit-tested without a Temporal worker.
+    clock: Callable[[], datetime] = workflow.now
+    #: Whether Temporal suggests continuing as new (injectable like ``clock``).
+    continue_as_new_suggested: Callable[[], bool] = field(
+        default=lambda: workflow.info().is_continue_as_new_suggested()
+    )
     #: >0 while a construct whose state cannot be resumed runs (see checkpoint.py).
     no_checkpoint: int = 0
 
@@ -281,4 +288,4 @@ class TaskContext:
 
     def now(self) -> datetime:
         """The workflow's deterministic clock."""
-        return workflow.now()
+        return self.state.clock()
