@@ -71,6 +71,7 @@ class EngineHarness:
         task_queue: str | None = None,
         activities: Sequence[Callable[..., Any]] = (),
         cancel_after: float | None = None,
+        pass_through_engine: bool = False,
     ) -> RunResult:
         """Execute ``definition``; ``events`` are signalled as CloudEvents right after start."""
         queue = task_queue or f"engine-test-{uuid.uuid4()}"
@@ -81,6 +82,7 @@ class EngineHarness:
                 task_queue=queue,
                 workflows=[TracingWorkflow],
                 activities=[*build_io_activities(http), *activities],
+                pass_through_engine=pass_through_engine,
             )
             async with worker:
                 handle = await self.client.start_workflow(

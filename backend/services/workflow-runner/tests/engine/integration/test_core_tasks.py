@@ -674,3 +674,13 @@ do:
         events=events,
     )
     assert result.output == [0, 1]
+
+
+async def test_engine_passed_through_the_sandbox_runs_the_same(harness: EngineHarness) -> None:
+    definition = wf("do:\n  - s: {set: {v: '${ .v + 1 }'}}\n  - w: {wait: {milliseconds: 1}}\n")
+    sandboxed = await harness.run(definition, {"v": 1})
+    passed = await harness.run(definition, {"v": 1}, pass_through_engine=True)
+    assert sandboxed.output == passed.output == {"v": 2}
+    assert [e.event_type for e in sandboxed.histories[-1].events] == [
+        e.event_type for e in passed.histories[-1].events
+    ]

@@ -166,6 +166,10 @@ def _read(event: Mapping[str, Any], mode: str) -> Any:
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
+    from workflow_runner.events import listen_foreach  # streams + checkpoints (issue 8)
+
+    if listen_foreach.applies(task):
+        return await listen_foreach.run(ctx, task, task_input)
     # Consumed events are not captured by a checkpoint.
     with ctx.state.not_resumable():
         return await _run(ctx, task, task_input)
