@@ -121,3 +121,6 @@ do:
     assert output == [{"i": n, "sq": n * n} for n in range(60)]
     assert len(await _runs(low_limit_wired, handle.id)) >= 2
     assert (await low_limit_wired.status()).subscriptions == []
+    # The run settings (memo) survive continue-as-new: lifecycle events stay off.
+    memo = await (await handle.describe()).memo()
+    assert memo.get("stigmer.lifecycleEvents") is False
