@@ -75,7 +75,9 @@ class RegistryState:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     recent_event_keys: list[str] = field(default_factory=list)
     pending: list[PendingDelivery] = field(default_factory=list)
-    dedupe_window: int = 10_000
+    # Retried publishes arrive within seconds; 2,000 keys (~120 kB) travel with every
+    # continue-as-new, well under the 2 MB payload limit.
+    dedupe_window: int = 2_000
     max_history_events: int = 5_000
     delivered_total: int = 0
 
