@@ -158,3 +158,34 @@ async def test_http_endpoint_completes_waiting_executions_in_both_modes(
             assert not await is_running(second)
     finally:
         endpoint.stop()
+
+
+async def test_event_published_while_no_worker_runs_is_delivered_after_restart(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    keyring = KeyRing.generate()
+    sub_env = _subprocess_env(keyring)
+    address = env.client.service_client.config.target_host
+    client = Client(
+        env.client.service_client,
+        namespace=env.client.namespace,
+        data_converter=encrypted_data_converter(keyring),
+    )
+    harness = WiredEngine(client, bus_config, EventPublisher(client, bus_config))
+    worker = _start_worker(address, bus_config, sub_env)
+    try:
+        handle = await harness.start(
+            (spec_dir() / "examples" / "listen-to-any.yaml").read_text(encoding="utf-8")
+        )
+        await harness.subscribed(handle)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        # Published with no worker alive: it waits in the registry's history.
+        await harness.publisher.publish(
+            new_event(type="com.while.down", source="https://test", data={"n": 1})
+        )
+        worker = _start_worker(address, bus_config, sub_env)
+        assert await result(handle) == [{"n": 1}]
+    finally:
+        worker.kill()
+        worker.wait()
