@@ -168,3 +168,23 @@ async def test_lifecycle_events_reach_only_a_listener_asking(wired: WiredEngine)
     assert await is_running(bystander)  # lifecycle events never reached `any: []`
     await wired.emit("com.example.other", {"n": 1})
     assert await result(bystander) == [{"n": 1}]
+
+
+async def test_batched_lifecycle_events_arrive_complete_and_in_order(wired: WiredEngine) -> None:
+    watcher = await wired.start(
+        "document: {dsl: '1.0.3', namespace: test, name: task-watcher, version: '0.1.0'}\n"
+        "do:\n  - watch:\n      listen:\n        to:\n          any:\n"
+        "            - with: {type: io.serverlessworkflow.task.completed.v1}\n"
+        "          until: '( . | length ) >= 3'\n"
+        "        read: data\n"
+    )
+    await wired.subscribed(watcher)
+    steps = "".join(f"  - step{i}:\n      set:\n        n: {i}\n" for i in range(3))
+    busy = await wired.start(
+        "document: {dsl: '1.0.3', namespace: test, name: three, version: '0.1.0'}\ndo:\n" + steps,
+        lifecycle=True,
+    )
+    assert await result(busy) == {"n": 2}
+    completed = await result(watcher)
+    assert [e["task"] for e in completed] == ["/do/0/step0", "/do/1/step1", "/do/2/step2"]
+    assert [e["output"] for e in completed] == [{"n": 0}, {"n": 1}, {"n": 2}]

@@ -17,7 +17,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.events.cloudevent import CloudEventError
-from workflow_runner.events.names import PUBLISH_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
+from workflow_runner.events.names import (
+    PUBLISH_ACTIVITY,
+    PUBLISH_BATCH_ACTIVITY,
+    SUBSCRIBE_ACTIVITY,
+    UNSUBSCRIBE_ACTIVITY,
+)
 from workflow_runner.events.publisher import EventPublisher
 from workflow_runner.events.registry import Subscription
 
@@ -25,6 +30,20 @@ from workflow_runner.events.registry import Subscription
 @dataclass
 class PublishInput:
     event: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PublishBatchInput:
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _invalid(exc: CloudEventError) -> ApplicationError:
+    return ApplicationError(
+        str(exc),
+        {"type": "validation", "status": 400, "title": "Invalid CloudEvent"},
+        type="validation",
+        non_retryable=True,
+    )
 
 
 class EventBusActivities:
@@ -38,12 +57,14 @@ class EventBusActivities:
         try:
             await self._publisher.publish(request.event)
         except CloudEventError as exc:
-            raise ApplicationError(
-                str(exc),
-                {"type": "validation", "status": 400, "title": "Invalid CloudEvent"},
-                type="validation",
-                non_retryable=True,
-            ) from None
+            raise _invalid(exc) from None
+
+    @activity.defn(name=PUBLISH_BATCH_ACTIVITY)
+    async def publish_batch(self, request: PublishBatchInput) -> None:
+        try:
+            await self._publisher.publish_batch(list(request.events))
+        except CloudEventError as exc:
+            raise _invalid(exc) from None
 
     @activity.defn(name=SUBSCRIBE_ACTIVITY)
     async def subscribe(self, subscription: Subscription) -> None:
@@ -55,4 +76,4 @@ class EventBusActivities:
 
     def all(self) -> list[Any]:
         """Every activity of this class, for ``Worker(activities=...)``."""
-        return [self.publish, self.subscribe, self.unsubscribe]
+        return [self.publish, self.publish_batch, self.subscribe, self.unsubscribe]

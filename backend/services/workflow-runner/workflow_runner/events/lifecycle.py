@@ -5,8 +5,14 @@ task started/completed/faulted become CloudEvents of type
 ``io.serverlessworkflow.{workflow|task}.<phase>.v1`` with the data the reference
 defines. They go to the same registry as emitted events; the registry forwards
 them only to listeners whose filter names a lifecycle type literally, so no
-execution receives them unasked. Switch them off with ``enabled=False`` (one
-local activity per event is their cost).
+execution receives them unasked. Switch them off with ``enabled=False``.
+
+Publishing does not hold the workflow up: events are buffered and a background
+workflow coroutine sends them in batches (one local activity and one registry
+signal per batch, in order), so a run of fast data steps pays a few markers,
+not one round trip per task. Workflow completion, fault and cancellation wait
+for the buffer to drain (:meth:`flush`); the wired workflow also flushes
+before continuing as new.
 
 Runs in workflow code: ids come from ``workflow.uuid4()`` and times from
 ``workflow.now()``, both replay-safe.
@@ -14,6 +20,7 @@ Runs in workflow code: ids come from ``workflow.uuid4()`` and times from
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +47,24 @@ class LifecycleEventObserver:
         self._bus = bus
         self._document = dict(document or {})
         self._enabled = enabled
+        self._buffer: list[dict[str, Any]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def _drain(self) -> None:
+        while self._buffer:
+            batch, self._buffer = self._buffer, []
+            try:
+                await self._bus.publish_batch(batch)
+            except Exception:  # lifecycle events never fail the execution
+                workflow.logger.warning("dropped %d lifecycle event(s)", len(batch))
+
+    async def flush(self) -> None:
+        """Wait until every buffered lifecycle event has been handed to the registry."""
+        if self._drainer is not None:
+            await self._drainer
+        if self._buffer:  # appended after the drainer's last check
+            self._drainer = asyncio.create_task(self._drain())
+            await self._drainer
 
     def _qualified_name(self) -> str:
         # The reference's examples: "<name>-<instance id>.<namespace>".
@@ -63,7 +88,10 @@ class LifecycleEventObserver:
             "datacontenttype": "application/json",
             "data": data,
         }
-        await self._bus.publish(event)
+        self._buffer.append(event)
+        if self._drainer is None or self._drainer.done():
+            # Deterministic: workflow asyncio tasks run in a defined order on replay.
+            self._drainer = asyncio.create_task(self._drain())
 
     async def workflow_started(self, workflow_input: Any) -> None:
         definition = {k: self._document.get(k) for k in ("namespace", "name", "version")}
@@ -77,17 +105,20 @@ class LifecycleEventObserver:
             "workflow.completed",
             {"name": self._qualified_name(), "completedAt": self._now(), "output": output},
         )
+        await self.flush()
 
     async def workflow_faulted(self, error: WorkflowError) -> None:
         await self._publish(
             "workflow.faulted",
             {"name": self._qualified_name(), "faultedAt": self._now(), "error": _problem(error)},
         )
+        await self.flush()
 
     async def workflow_cancelled(self) -> None:
         await self._publish(
             "workflow.cancelled", {"name": self._qualified_name(), "cancelledAt": self._now()}
         )
+        await self.flush()
 
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
         await self._publish(

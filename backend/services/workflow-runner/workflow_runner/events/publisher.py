@@ -16,6 +16,7 @@ from temporalio.client import Client
 from workflow_runner.events.cloudevent import validate
 from workflow_runner.events.names import (
     DEFAULT_BUS,
+    PUBLISH_BATCH_SIGNAL,
     PUBLISH_SIGNAL,
     SUBSCRIBE_SIGNAL,
     UNSUBSCRIBE_SIGNAL,
@@ -69,6 +70,10 @@ class EventPublisher:
     async def publish(self, event: Mapping[str, Any]) -> None:
         """Publish one CloudEvent (validated first, so a bad event fails the caller)."""
         await self._signal_with_start(PUBLISH_SIGNAL, validate(event))
+
+    async def publish_batch(self, events: list[Mapping[str, Any]]) -> None:
+        """Publish several events with one signal, in order (all validated first)."""
+        await self._signal_with_start(PUBLISH_BATCH_SIGNAL, [validate(e) for e in events])
 
     async def subscribe(self, subscription: Subscription) -> None:
         await self._signal_with_start(SUBSCRIBE_SIGNAL, subscription)

@@ -34,6 +34,7 @@ from workflow_runner.events.cloudevent import dedupe_key
 from workflow_runner.events.correlation import correlates
 from workflow_runner.events.filters import filter_may_match, subscription_wants
 from workflow_runner.events.names import (
+    PUBLISH_BATCH_SIGNAL,
     PUBLISH_SIGNAL,
     REGISTRY_WORKFLOW_TYPE,
     SUBSCRIBE_SIGNAL,
@@ -208,6 +209,12 @@ class EventRegistryWorkflow:
         ]
         if targets:
             self._pending.append(PendingDelivery(event=event, targets=targets))
+
+    @workflow.signal(name=PUBLISH_BATCH_SIGNAL)
+    def publish_batch(self, events: list[dict[str, Any]]) -> None:
+        """Several events in one signal (lifecycle events are sent in batches), in order."""
+        for event in events:
+            self.publish(event)
 
     @workflow.query(name="status")
     def status(self) -> RegistryStatus:

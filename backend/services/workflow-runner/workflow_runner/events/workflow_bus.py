@@ -13,8 +13,13 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflow_runner.events.activities import PublishInput
-from workflow_runner.events.names import PUBLISH_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
+from workflow_runner.events.activities import PublishBatchInput, PublishInput
+from workflow_runner.events.names import (
+    PUBLISH_ACTIVITY,
+    PUBLISH_BATCH_ACTIVITY,
+    SUBSCRIBE_ACTIVITY,
+    UNSUBSCRIBE_ACTIVITY,
+)
 from workflow_runner.events.registry import Subscription
 
 # Reaching the registry only fails when Temporal itself is unreachable: keep
@@ -45,6 +50,11 @@ class RegistryEventBus:
 
     async def publish(self, event: Mapping[str, Any]) -> None:
         await self._call(PUBLISH_ACTIVITY, PublishInput(event=dict(event)))
+
+    async def publish_batch(self, events: Sequence[Mapping[str, Any]]) -> None:
+        await self._call(
+            PUBLISH_BATCH_ACTIVITY, PublishBatchInput(events=[dict(e) for e in events])
+        )
 
     async def subscribe(self, reference: str, filters: Sequence[Mapping[str, Any]]) -> None:
         workflow_id = workflow.info().workflow_id

@@ -20,6 +20,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.hooks import EngineHooks
@@ -53,12 +54,15 @@ def _document_and_secrets(definition: str) -> tuple[dict[str, Any], list[str]]:
 class WiredServerlessWorkflow(ExecuteServerlessWorkflow):
     """The engine plus registry events, lifecycle events and provider secrets."""
 
+    _lifecycle: LifecycleEventObserver | None = None
+
     def hooks(self, params: EngineInput) -> EngineHooks:
         document, _ = _document_and_secrets(params.definition)
         bus = RegistryEventBus()
         observer = LifecycleEventObserver(
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
+        self._lifecycle = observer
         return EngineHooks(
             observer=observer, event_bus=bus, runtime_metadata=params.runtime_metadata
         )
@@ -67,7 +71,13 @@ class WiredServerlessWorkflow(ExecuteServerlessWorkflow):
     async def run(self, params: EngineInput) -> Any:
         if params.secrets is None and params.resume is None:
             params = replace(params, secrets=await self._load_secrets(params.definition))
-        return await super().run(params)
+        try:
+            return await super().run(params)
+        except ContinueAsNewError:
+            # Lifecycle events still buffered would be lost with this run.
+            if self._lifecycle is not None:
+                await self._lifecycle.flush()
+            raise
 
     async def _load_secrets(self, definition: str) -> dict[str, Any]:
         _, declared = _document_and_secrets(definition)
