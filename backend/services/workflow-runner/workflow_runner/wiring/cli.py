@@ -220,7 +220,12 @@ async def emit(args: argparse.Namespace) -> tuple[int, Any]:
         )
     except CloudEventError as exc:
         raise WiringUsageError(str(exc)) from None
-    client = await connect(args.address, args.namespace)
+    try:
+        client = await connect(args.address, args.namespace)
+    except RuntimeError as exc:  # the SDK's connection failure
+        raise WiringUsageError(
+            f"--address: cannot reach Temporal at {args.address} ({exc})"
+        ) from None
     bus = BusConfig(task_queue=REGISTRY_TASK_QUEUE, bus=args.bus)
     await EventPublisher(client, bus).publish(event)
     return 0, event
