@@ -293,3 +293,33 @@ async def test_registry_continues_as_new_and_keeps_subscriptions(
         status = await registry_status(client, bus_config)
         assert status.history_length < 150
         assert status.delivered_total == 40
+
+
+async def test_subscriptions_of_terminated_listeners_are_pruned(
+    env: WorkflowEnvironment, bus_config: BusConfig
+) -> None:
+    from workflow_runner.events.names import SUBSCRIBE_SIGNAL
+    from workflow_runner.events.registry import RegistryState, Subscription
+
+    client = env.client
+    async with bus_worker(client, bus_config):
+        await client.start_workflow(
+            EventRegistryWorkflow.run,
+            RegistryState(prune_interval_seconds=0.5),
+            id=bus_config.registry_id,
+            task_queue=bus_config.task_queue,
+            start_signal=SUBSCRIBE_SIGNAL,
+            start_signal_args=[Subscription("ghost", f"never-existed-{uuid.uuid4()}", [])],
+        )
+        alive = await start_listener(client, bus_config, [{"with": {"type": "a"}}])
+        doomed = await start_listener(client, bus_config, [{"with": {"type": "b"}}])
+        await doomed.terminate("gone without unsubscribing")
+        for _ in range(100):
+            remaining = {
+                s.workflow_id for s in (await registry_status(client, bus_config)).subscriptions
+            }
+            if remaining == {alive.id}:
+                break
+            await asyncio.sleep(0.1)
+        assert remaining == {alive.id}
+        await alive.terminate("test over")

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from workflow_runner.events.cloudevent import CloudEventError
 from workflow_runner.events.names import (
+    CLOSED_WORKFLOWS_ACTIVITY,
     PUBLISH_ACTIVITY,
     PUBLISH_BATCH_ACTIVITY,
     SUBSCRIBE_ACTIVITY,
@@ -74,6 +75,16 @@ class EventBusActivities:
     async def unsubscribe(self, subscription_id: str) -> None:
         await self._publisher.unsubscribe(subscription_id)
 
+    @activity.defn(name=CLOSED_WORKFLOWS_ACTIVITY)
+    async def closed_workflows(self, workflow_ids: list[str]) -> list[str]:
+        return await self._publisher.closed_workflows(workflow_ids)
+
     def all(self) -> list[Any]:
         """Every activity of this class, for ``Worker(activities=...)``."""
-        return [self.publish, self.publish_batch, self.subscribe, self.unsubscribe]
+        return [
+            self.publish,
+            self.publish_batch,
+            self.subscribe,
+            self.unsubscribe,
+            self.closed_workflows,
+        ]

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflow_runner.events.cloudevent import validate
 from workflow_runner.events.names import (
@@ -77,6 +78,21 @@ class EventPublisher:
 
     async def subscribe(self, subscription: Subscription) -> None:
         await self._signal_with_start(SUBSCRIBE_SIGNAL, subscription)
+
+    async def closed_workflows(self, workflow_ids: list[str]) -> list[str]:
+        """Which of ``workflow_ids`` are no longer running (or do not exist)."""
+        closed = []
+        for workflow_id in workflow_ids:
+            try:
+                description = await self._client.get_workflow_handle(workflow_id).describe()
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    closed.append(workflow_id)
+                    continue
+                raise
+            if description.status != WorkflowExecutionStatus.RUNNING:
+                closed.append(workflow_id)
+        return closed
 
     async def unsubscribe(self, subscription_id: str) -> None:
         await self._signal_with_start(UNSUBSCRIBE_SIGNAL, subscription_id)

@@ -25,15 +25,18 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 from workflow_runner.engine.names import CLOUDEVENT_SIGNAL
 from workflow_runner.events.cloudevent import dedupe_key
 from workflow_runner.events.correlation import correlates
 from workflow_runner.events.filters import filter_may_match, subscription_wants
 from workflow_runner.events.names import (
+    CLOSED_WORKFLOWS_ACTIVITY,
     PUBLISH_BATCH_SIGNAL,
     PUBLISH_SIGNAL,
     REGISTRY_WORKFLOW_TYPE,
@@ -80,6 +83,7 @@ class RegistryState:
     # continue-as-new, well under the 2 MB payload limit.
     dedupe_window: int = 2_000
     max_history_events: int = 5_000
+    prune_interval_seconds: float = 600.0
     delivered_total: int = 0
 
 
@@ -121,7 +125,18 @@ class EventRegistryWorkflow:
     @workflow.run
     async def run(self, state: RegistryState) -> None:
         while True:
-            await workflow.wait_condition(lambda: bool(self._pending) or self._should_roll_over())
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._pending) or self._should_roll_over(),
+                    timeout=(
+                        timedelta(seconds=self._state.prune_interval_seconds)
+                        if self._state.subscriptions
+                        else None
+                    ),
+                )
+            except TimeoutError:
+                await self._prune()
+                continue
             # Check the budget between events too: under a steady stream the queue
             # may never run empty, and history must stay bounded anyway.
             while self._pending and not self._should_roll_over():
@@ -132,6 +147,26 @@ class EventRegistryWorkflow:
                 # carrying subscriptions, dedupe window and the undelivered queue.
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._snapshot())
+
+    async def _prune(self) -> None:
+        """Forget subscriptions of executions that ended without unsubscribing.
+
+        A listener that is terminated (or whose worker lost it) never sends its
+        unsubscribe; delivery failures catch it only when a matching event comes.
+        Idle periods are used to ask Temporal which subscribers are closed.
+        """
+        workflow_ids = sorted({s.workflow_id for s in self._state.subscriptions.values()})
+        try:
+            closed: list[str] = await workflow.execute_activity(
+                CLOSED_WORKFLOWS_ACTIVITY,
+                workflow_ids,
+                start_to_close_timeout=timedelta(seconds=30),
+                result_type=list,
+            )
+        except ActivityError:
+            return  # try again next idle period
+        for workflow_id in closed:
+            self._drop_subscriptions_of(workflow_id)
 
     def _should_roll_over(self) -> bool:
         info = workflow.info()
@@ -147,6 +182,7 @@ class EventRegistryWorkflow:
             pending=list(self._pending),
             dedupe_window=self._state.dedupe_window,
             max_history_events=self._state.max_history_events,
+            prune_interval_seconds=self._state.prune_interval_seconds,
             delivered_total=self._state.delivered_total,
         )
 
