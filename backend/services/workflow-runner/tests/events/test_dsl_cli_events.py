@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -14,13 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_common.payload_codec import KeyRing, encrypted_data_converter, load_keyring
 from stigmer_testing.reference_data import spec_dir
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from tests.events.events_harness import WiredEngine, result
 from workflow_runner.events.names import registry_workflow_id
+from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.events.registry import EventRegistryWorkflow
+from workflow_runner.wiring.worker import build_wired_worker
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +130,63 @@ async def test_dsl_run_listen_completes_from_dsl_emit_and_http(
     assert run.returncode == 0
     output = json.loads(stdout)
     assert sorted(output, key=str) == sorted([{"temperature": 39.5}, {"bpm": 130}], key=str)
+
+
+async def test_dsl_serve_events_routes_posted_events(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    keyring = KeyRing.generate()
+    process_env = _env(tmp_path)
+    key = base64.b64encode(keyring.keys[keyring.current]).decode()
+    process_env["STIGMER_PAYLOAD_KEYS"] = f"{keyring.current}={key}"
+    client = Client(
+        env.client.service_client,
+        namespace=env.client.namespace,
+        data_converter=encrypted_data_converter(keyring),
+    )
+    suffix = uuid.uuid4().hex[:10]
+    bus = BusConfig(task_queue=f"serve-{suffix}", bus=f"serve-{suffix}")
+    address = env.client.service_client.config.target_host
+    async with build_wired_worker(client, task_queue=bus.task_queue, bus=bus):
+        harness = WiredEngine(client, bus, EventPublisher(client, bus))
+        handle = await harness.start(
+            (spec_dir() / "examples" / "listen-to-any.yaml").read_text("utf-8")
+        )
+        await harness.subscribed(handle)
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "workflow_runner.cli",
+            "serve-events",
+            "--address",
+            address,
+            "--bus",
+            bus.bus,
+            "--port",
+            "0",
+            env=process_env,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert server.stderr is not None
+            line = (await asyncio.wait_for(server.stderr.readline(), timeout=60)).decode()
+            found = re.search(r"accepting CloudEvents at (\S+)", line)
+            assert found, line
+            async with httpx.AsyncClient() as http:
+                event = {
+                    "specversion": "1.0",
+                    "id": "srv-1",
+                    "source": "https://x",
+                    "type": "com.posted",
+                    "data": {"via": "serve-events"},
+                }
+                reply = await http.post(
+                    found.group(1),
+                    content=json.dumps(event),
+                    headers={"Content-Type": "application/cloudevents+json"},
+                )
+                assert reply.status_code == 202, reply.text
+            assert await result(handle) == [{"via": "serve-events"}]
+        finally:
+            server.kill()
+            await server.wait()

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wiring_cli.add_run_options(run)  # --catalog, events, nesting (issue 8)
     wiring_cli.add_emit_command(commands)
+    wiring_cli.add_serve_events_command(commands)
     return parser
 
 
@@ -175,7 +176,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     args = build_parser().parse_args(argv)
     code = EXIT_INVALID
     try:
-        command = wiring_cli.emit if args.command == "emit" else _run
+        command = {"emit": wiring_cli.emit, "serve-events": wiring_cli.serve_events}.get(
+            args.command, _run
+        )
         code, result = asyncio.run(command(args))
         print(json.dumps(result, indent=2, ensure_ascii=False))
     except (UsageError, wiring_cli.WiringUsageError) as exc:

@@ -97,6 +97,41 @@ def add_emit_command(commands: Any) -> None:
     emit.add_argument("--bus", default=DEFAULT_BUS, help="event bus name (default: default)")
 
 
+def add_serve_events_command(commands: Any) -> None:
+    """``dsl serve-events``: host the event registry and the CloudEvents HTTP endpoint."""
+    serve = commands.add_parser(
+        "serve-events",
+        help="accept CloudEvents over HTTP and route them to waiting executions",
+        description="Run until interrupted: an HTTP endpoint on 127.0.0.1 accepting CloudEvents "
+        "(structured, batch and binary modes) and a worker hosting the event registry.",
+    )
+    serve.add_argument("--port", type=int, default=8787, help="HTTP port (default 8787; 0 = any)")
+    serve.add_argument("--address", required=True, metavar="HOST:PORT", help="Temporal frontend")
+    serve.add_argument("--namespace", default="default", help="Temporal namespace")
+    serve.add_argument("--bus", default=DEFAULT_BUS, help="event bus name (default: default)")
+
+
+async def serve_events(args: argparse.Namespace) -> tuple[int, Any]:
+    """``dsl serve-events``: serve until interrupted (Ctrl-C)."""
+    try:
+        client = await connect(args.address, args.namespace)
+    except RuntimeError as exc:
+        raise WiringUsageError(
+            f"--address: cannot reach Temporal at {args.address} ({exc})"
+        ) from None
+    bus = BusConfig(task_queue=REGISTRY_TASK_QUEUE, bus=args.bus)
+    async with registry_worker(client, bus):
+        endpoint = CloudEventsEndpoint(
+            EventPublisher(client, bus).publish, asyncio.get_running_loop(), port=args.port
+        ).start()
+        print(f"dsl: accepting CloudEvents at {endpoint.url}", file=sys.stderr, flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            endpoint.stop()
+    return 0, None
+
+
 async def connect(address: str, namespace: str) -> Client:
     """A client whose payloads are encrypted with the local keyring (and decoded on read)."""
     return await Client.connect(
