@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from workflow_runner.engine.names import CLOUDEVENT_SIGNAL
@@ -161,6 +162,8 @@ class EventRegistryWorkflow:
                 CLOSED_WORKFLOWS_ACTIVITY,
                 workflow_ids,
                 start_to_close_timeout=timedelta(seconds=30),
+                # Deliveries wait while this runs: never retry for long.
+                retry_policy=RetryPolicy(maximum_attempts=2),
                 result_type=list,
             )
         except ActivityError:
