@@ -50,6 +50,11 @@ from workflow_runner.engine.model import TaskDefinition, WorkflowDefinition
 #: Activity timeout used when a runner does not give one.
 DEFAULT_ACTIVITY_TIMEOUT = timedelta(minutes=5)
 
+#: Data-only tasks cost ~40 µs each here; Temporal fails a workflow activation
+#: that runs for 2 s without yielding. A long data-only ``for`` loop therefore
+#: continues as new after this many tasks without a yield (see checkpoint.py).
+MAX_TASKS_WITHOUT_YIELD = 20_000
+
 #: Temporal-level retries only cover infrastructure hiccups (a worker dying
 #: mid-activity); errors a workflow author can see are non-retryable
 #: ApplicationErrors and are retried, if at all, by the DSL's try/catch/retry.
@@ -103,8 +108,29 @@ class RunState:
     continue_as_new_suggested: Callable[[], bool] = field(
         default=lambda: workflow.info().is_continue_as_new_suggested()
     )
+    #: Current history length (injectable like ``clock``); it changes only when
+    #: the workflow has yielded to Temporal (awaited an activity, timer...).
+    history_length: Callable[[], int] = field(
+        default=lambda: workflow.info().get_current_history_length()
+    )
     #: >0 while a construct whose state cannot be resumed runs (see checkpoint.py).
     no_checkpoint: int = 0
+    #: Tasks run since the workflow last yielded to Temporal (see :meth:`busy`).
+    tasks_since_yield: int = 0
+    _seen_history_length: int = -1
+
+    def count_task(self) -> None:
+        """Count a task run; reset when history grew (the workflow yielded meanwhile)."""
+        length = self.history_length()
+        if length != self._seen_history_length:
+            self._seen_history_length = length
+            self.tasks_since_yield = 0
+        self.tasks_since_yield += 1
+
+    def busy(self) -> bool:
+        """Whether so many tasks ran without yielding that Temporal's deadlock
+        detector (2 s per workflow activation) could fire; see checkpoint.py."""
+        return self.tasks_since_yield >= MAX_TASKS_WITHOUT_YIELD
 
     @contextlib.contextmanager
     def not_resumable(self) -> Iterator[None]:

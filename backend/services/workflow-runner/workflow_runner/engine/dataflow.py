@@ -49,6 +49,7 @@ async def run_task(
     body = task.body
     ref = task.reference
     observer = state.hooks.observer
+    state.count_task()
     try:
         if resume_frame is not None:
             ctx.raw_input = resume_frame["raw_input"]

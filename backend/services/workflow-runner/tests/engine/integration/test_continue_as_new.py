@@ -118,6 +118,29 @@ do:
     assert len(result.histories) >= 2
 
 
+async def test_data_only_loop_longer_than_one_activation_continues_as_new(
+    harness: EngineHarness,
+) -> None:
+    # ~45k data-only tasks would keep one workflow activation busy for ~1.5-3 s
+    # on this kind of machine; Temporal fails activations that do not yield
+    # within 2 s, so the loop continues as new every 20k tasks.
+    result = await harness.run(
+        """
+document: {dsl: '1.0.3', namespace: test, name: busy-loop, version: '1.0.0'}
+do:
+  - loop:
+      for: {in: '${ [range(45000)] }', each: n}
+      do:
+        - add:
+            set: {sum: '${ .sum + $n }'}
+""",
+        {"sum": 0},
+    )
+    assert result.error is None, result.error
+    assert result.output == {"sum": sum(range(45000))}
+    assert len(result.histories) == 3
+
+
 async def test_ten_thousand_iterations_of_pure_data_steps(harness: EngineHarness) -> None:
     result = await harness.run(
         """

@@ -70,6 +70,7 @@ async def run(
         runtime_descriptor={"name": "stigmer", "version": "test", "metadata": {}},
         clock=lambda: NOW,
         continue_as_new_suggested=suggest,
+        history_length=lambda: 3,  # never grows: nothing here yields to Temporal
     )
     output = await run_scope(state, definition.tasks, data, {}, resume=resume)
     return output, state, recorder
@@ -259,3 +260,21 @@ async def test_checkpoint_frames_resume_to_the_same_output() -> None:
     assert restarts >= 2
     # outermost first: scope position, outer loop, its body scope, the do, inner loop
     assert [f["kind"] for f in frames or []] == ["task", "for", "task", "task", "for"]
+
+
+async def test_data_only_loop_checkpoints_before_the_deadlock_detector_fires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import workflow_runner.engine.context as context_module
+
+    monkeypatch.setattr(context_module, "MAX_TASKS_WITHOUT_YIELD", 10)
+    loop = "do:\n  - loop:\n      for: {in: .items}\n      do:\n        - s: {set: {n: '${ $item }'}}\n"
+    with pytest.raises(ContinueAsNewRequested) as request:
+        await run(loop, {"items": list(range(50))})
+    # 1 task for the loop itself + 9 iterations reach the limit of 10 tasks.
+    assert request.value.frames[0] == {
+        "kind": "for",
+        "iteration": 9,
+        "items": list(range(50)),
+        "data": {"n": 8},
+    }
