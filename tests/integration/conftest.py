@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 from cross_service import Queues, ServerFactory
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_testing.server_process import ServerProcess, start_server
-from stigmer_testing.temporal_dev_server import start_dev_server
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 

@@ -35,8 +35,8 @@ from typing import Any
 
 import httpx
 from plain_workflows import PlainHttpWorkflow, PlainInput, PlainSetWorkflow
+from stigmer_common.temporal_dev_server import start_dev_server
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.devserver import start_dev_server
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow

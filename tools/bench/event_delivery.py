@@ -34,10 +34,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
-from workflow_runner.devserver import start_dev_server
 from workflow_runner.events.cloudevent import new_event
 from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.events.registration import bus_activities, bus_workflows

@@ -44,8 +44,8 @@ from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as workflowexecution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
+from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_testing.server_process import free_port, start_server
-from stigmer_testing.temporal_dev_server import start_dev_server
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,8 @@ async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[st
 
 
 async def _main(steps: int, repeats: int) -> dict[str, Any]:
+    from stigmer_common.temporal_dev_server import start_dev_server
     from tests.support.fake_http_services import start_fake_http_services
-    from workflow_runner.devserver import start_dev_server
 
     services, server = start_fake_http_services()
     env = await start_dev_server()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import activity, workflow
 from temporalio.api.history.v1 import History
 from temporalio.client import Client

@@ -9,8 +9,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_temporal import ContractViolation, TaskQueue
-from stigmer_testing.temporal_dev_server import start_dev_server
 from temporalio import activity, workflow
 from temporalio.client import Client
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from recording_status_writer import RecordingStatusWriter
+from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_server.orchestration.settings import OrchestrationQueues
-from stigmer_testing.temporal_dev_server import start_dev_server
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from tests.engine.harness import EngineHarness
 from tests.support.fake_http_services import fake_http_server, fake_http_services
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.testing import WorkflowEnvironment
 from tests.engine.harness import EngineHarness
 from tests.support.fake_http_services import fake_http_server, fake_http_services

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from tests.events.events_harness import RecordingServer, WiredEngine

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
+from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_testing.reference_data import spec_dir
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from tests.events.events_harness import RecordingServer, WiredEngine, is_running, result
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.devserver import start_dev_server
 from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.wiring.worker import build_wired_worker
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.testing import WorkflowEnvironment
 from tests.support.engine_runner import EngineRunner
 from tests.support.fake_http_services import fake_http_server, fake_http_services

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
-from stigmer_testing.temporal_dev_server import start_dev_server, temporal_cli_path
+from stigmer_common.temporal_dev_server import start_dev_server, temporal_cli_path
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from stigmer_testing.temporal_dev_server import start_dev_server
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment

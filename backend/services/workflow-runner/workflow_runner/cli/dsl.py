@@ -139,7 +139,7 @@ async def _run(args: argparse.Namespace) -> tuple[int, Any]:
     if args.address:
         client = await wiring_cli.connect(args.address, args.namespace)
     else:
-        from workflow_runner.devserver import start_dev_server
+        from stigmer_common.temporal_dev_server import start_dev_server
 
         env = await start_dev_server()
         client = wiring_cli.with_codec(env.client)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import activity
 from tests.engine.harness import EngineHarness
-from workflow_runner.devserver import start_dev_server
 
 pytestmark = pytest.mark.integration
 

