@@ -1,0 +1,113 @@
+"""The end of a platform run: complete the paused ``ExecuteWorkflow`` by its task token.
+
+:class:`TokenCompletion` is the engine's completion hook (workflow code); it
+calls ``CompleteExternalActivity`` (contract ``stigmer.engine.v1``) on the
+engine's own queue. :class:`CompleteExternalActivity` is that activity: it gets
+an async-activity handle from the token and completes it with an
+``ExecuteWorkflowOutput`` carrying the final status.
+
+A faulted run completes the activity with a FAILED status carrying the problem
+details rather than failing it: the fault is the workflow's outcome, not a
+runner breakdown, and a failed activity would reach the orchestration as
+"ExecuteWorkflow failed" with the problem details reduced to a message. The
+activity is *failed* (``CompleteExternalActivityInput.error`` set with
+``output`` unset and ``fail_activity``) only for breakdowns of the bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from google.protobuf import json_format
+    from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import COMPLETE_EXTERNAL_ACTIVITY
+    from stigmer.workflowexecution.v1 import api_pb2, contract_pb2
+    from temporalio.client import AsyncActivityHandle, Client
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from workflow_runner.bridge.progress import problem_error, to_value
+    from workflow_runner.engine.errors import WorkflowError
+
+_log = logging.getLogger(__name__)
+
+#: ``ExecutionError.details`` key telling the activity to *fail* the token (bridge breakdowns).
+FAIL_ACTIVITY_DETAIL = "fail_activity"
+
+
+class TokenCompletion:
+    """Completion hook: hands the final output or fault to ``CompleteExternalActivity``."""
+
+    async def completed(self, token: bytes, output: Any) -> None:
+        await self._complete(
+            engine_contract.CompleteExternalActivityInput(task_token=token, output=to_value(output))
+        )
+
+    async def faulted(self, token: bytes, error: WorkflowError) -> None:
+        await self._complete(
+            engine_contract.CompleteExternalActivityInput(
+                task_token=token, error=problem_error(error)
+            )
+        )
+
+    @staticmethod
+    async def _complete(arg: engine_contract.CompleteExternalActivityInput) -> None:
+        try:
+            await COMPLETE_EXTERNAL_ACTIVITY.execute(arg, task_queue=workflow.info().task_queue)
+        except ActivityError:
+            # The orchestration's activity will time out and record the failure;
+            # the engine run's own result is still correct, so do not fail it.
+            workflow.logger.exception("could not complete the ExecuteWorkflow activity")
+
+
+def final_status(
+    arg: engine_contract.CompleteExternalActivityInput,
+) -> api_pb2.WorkflowExecutionStatus:
+    """The execution's final status carried back to the orchestration."""
+    if arg.HasField("error"):
+        status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.FAILED)
+        status.error.CopyFrom(arg.error)
+    else:
+        status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED)
+        status.output.CopyFrom(arg.output)
+    return status
+
+
+class CompleteExternalActivity:
+    """The activity implementation; holds the Temporal client (same data converter as the server)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @COMPLETE_EXTERNAL_ACTIVITY.defn
+    async def complete_external_activity(
+        self, arg: engine_contract.CompleteExternalActivityInput
+    ) -> engine_contract.CompleteExternalActivityOutput:
+        """Complete (or, for bridge breakdowns, fail) the paused activity by token."""
+        handle: AsyncActivityHandle = self._client.get_async_activity_handle(
+            task_token=arg.task_token
+        )
+        try:
+            if arg.HasField("error") and arg.error.details.get(FAIL_ACTIVITY_DETAIL):
+                from temporalio.exceptions import ApplicationError
+
+                await handle.fail(ApplicationError(arg.error.message, type=arg.error.code))
+            else:
+                output = contract_pb2.ExecuteWorkflowOutput(status=final_status(arg))
+                await handle.complete(output)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                # Already completed (a retry of this activity) or timed out: nothing to do.
+                _log.warning("ExecuteWorkflow activity gone: %s", error.message)
+                return engine_contract.CompleteExternalActivityOutput()
+            raise
+        _log.info(
+            "ExecuteWorkflow completed: %s",
+            json_format.MessageToDict(final_status(arg)).get("phase"),
+        )
+        return engine_contract.CompleteExternalActivityOutput()

@@ -1,0 +1,65 @@
+"""Runner process configuration, read once from the environment at start-up.
+
+Nothing else in the runner reads ``os.environ``: workers, activities and the
+stigmer-server client receive a :class:`RunnerSettings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from stigmer.engine.v1.contract_temporal import SERVERLESS_WORKFLOW_ENGINE_QUEUE
+from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER_QUEUE
+
+DEFAULT_STIGMER_ENDPOINT = "127.0.0.1:7234"
+DEFAULT_TEMPORAL_HOST_PORT = "127.0.0.1:7233"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the runner cannot use (names it)."""
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Everything a workflow-runner process needs to know about its deployment.
+
+    Attributes:
+        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVICE_ENDPOINT``).
+        stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
+        stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``: true/false).
+        temporal_host_port: Temporal frontend (``TEMPORAL_HOST_PORT``).
+        temporal_namespace: ``TEMPORAL_NAMESPACE``.
+        runner_queue: queue of ``ExecuteWorkflow`` (contract default + env override).
+        engine_queue: queue of the engine workflow (contract default + env override).
+    """
+
+    stigmer_endpoint: str = DEFAULT_STIGMER_ENDPOINT
+    stigmer_api_key: str = field(default="", repr=False)
+    stigmer_use_tls: bool = False
+    temporal_host_port: str = DEFAULT_TEMPORAL_HOST_PORT
+    temporal_namespace: str = "default"
+    runner_queue: str = WORKFLOW_EXECUTION_RUNNER_QUEUE.default
+    engine_queue: str = SERVERLESS_WORKFLOW_ENGINE_QUEUE.default
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None) -> RunnerSettings:
+        """Read the settings (default: the process environment).
+
+        Raises:
+            SettingsError: a variable is malformed.
+        """
+        source = os.environ if env is None else env
+        tls_text = (source.get("STIGMER_SERVICE_USE_TLS") or "false").strip().lower()
+        if tls_text not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"STIGMER_SERVICE_USE_TLS must be true or false, got {tls_text!r}")
+        return RunnerSettings(
+            stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
+            stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
+            stigmer_use_tls=tls_text in ("true", "1", "yes"),
+            temporal_host_port=source.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
+            temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",
+            runner_queue=WORKFLOW_EXECUTION_RUNNER_QUEUE.resolve(source),
+            engine_queue=SERVERLESS_WORKFLOW_ENGINE_QUEUE.resolve(source),
+        )
