@@ -1,27 +1,21 @@
-"""Benchmark: the DSL engine vs a plain hand-written Temporal workflow, in one run.
+"""The DSL engine vs a plain hand-written Temporal workflow: time and history per task.
 
-Two scenarios of ``--steps`` tasks each, on one local dev server and one worker:
+Two shapes, each with N steps, run in the same process against the same dev
+server and a local HTTP server, so the figures are ratios from one run:
 
-* ``set``: N ``set`` tasks (pure data steps) vs a workflow computing the same;
-* ``http``: N ``call: http`` tasks to a local HTTP server vs a workflow calling
-  the same HTTP activity N times.
+* ``set``: N ``set`` tasks vs a plain workflow doing N dict updates;
+* ``http``: N ``call: http`` tasks vs a plain workflow calling the same HTTP
+  activity N times.
 
-Each is run ``--repeats`` times, alternating engine and plain; the median wall
-time of each and their ratio are printed, with history events (total and per
-task). Not a test: numbers depend on the machine.
-
-Run (from the repository root)::
-
-    bazel run //tools/bench:engine_vs_plain -- --steps 50
-    PYTHONPATH=backend/services/workflow-runner:backend/libs/python \\
-        .venv/bin/python tools/bench/engine_vs_plain.py --steps 50
+``bazel run //tools/bench:engine_vs_plain -- --steps 50 --repeats 3``, or from the
+virtualenv with the pyproject import roots on PYTHONPATH. Not a test: the
+smoke test in workflow-runner only checks both sides agree.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import os
 import statistics
@@ -34,10 +28,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from plain_workflows import PlainHttpWorkflow, PlainInput, PlainSetWorkflow
+from plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
 from stigmer_common.temporal_dev_server import start_dev_server
+from temporalio.client import Client
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 
@@ -49,7 +43,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
     wbufsize = -1
 
     def do_GET(self) -> None:
-        body = json.dumps({"ok": True, "path": self.path}).encode()
+        body = json.dumps({"id": 1, "path": self.path}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -60,127 +54,112 @@ class _JsonHandler(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+HEADER = "document: {dsl: '1.0.3', namespace: bench, name: bench, version: '1.0.0'}\ndo:\n"
+
+
 def set_definition(steps: int) -> str:
     tasks = "".join(
-        f"  - step{i}:\n      set:\n        acc: ${{ .acc + 1 }}\n        step: {i}\n"
-        for i in range(steps)
+        f"  - step{i}:\n      set: {{step: {i}, sum: '${{ .sum + {i} }}'}}\n" for i in range(steps)
     )
-    return "document: {dsl: '1.0.3', namespace: bench, name: sets, version: '1.0.0'}\ndo:\n" + tasks
+    return HEADER + tasks
 
 
-def http_definition(steps: int, url: str) -> str:
+def http_definition(steps: int, uri: str) -> str:
     tasks = "".join(
-        f"  - call{i}:\n      call: http\n      with:\n        method: get\n"
-        f"        endpoint: {url}\n        query:\n          step: {i}\n"
+        f"  - get{i}:\n      call: http\n      with: {{method: get, endpoint: '{uri}'}}\n"
         for i in range(steps)
     )
-    return (
-        "document: {dsl: '1.0.3', namespace: bench, name: calls, version: '1.0.0'}\ndo:\n" + tasks
-    )
+    return HEADER + tasks + "output:\n  as: .id\n"
 
 
-async def _timed(start: Callable[..., Awaitable[Any]]) -> tuple[float, int, Any]:
-    """Wall time (s), history event count and result of one workflow run."""
-    began = time.perf_counter()
-    handle = await start(id=f"bench-{uuid.uuid4()}")
-    result = await handle.result()
-    elapsed = time.perf_counter() - began
-    history = await handle.fetch_history()
-    return elapsed, len(history.events), result
+async def _timed(
+    client: Client, start: Callable[[str], Awaitable[Any]], repeats: int
+) -> tuple[float, Any, int]:
+    """Median seconds, last output, history events of the last run."""
+    durations: list[float] = []
+    output: Any = None
+    workflow_id = ""
+    for _ in range(repeats):
+        workflow_id = f"bench-{uuid.uuid4()}"
+        began = time.perf_counter()
+        output = await start(workflow_id)
+        durations.append(time.perf_counter() - began)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return statistics.median(durations), output, len(history.events)
 
 
-async def bench(steps: int, repeats: int) -> list[dict[str, Any]]:
+async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[str, Any]:
+    """Run both shapes through the engine and the plain workflows; return the report."""
+    queue = f"bench-{uuid.uuid4()}"
+    report: dict[str, Any] = {"steps": steps, "repeats": repeats}
+    async with httpx.AsyncClient() as http:
+        worker = build_worker(
+            client,
+            task_queue=queue,
+            workflows=[ExecuteServerlessWorkflow, PlainSetWorkflow, PlainHttpWorkflow],
+            activities=build_io_activities(http),
+        )
+        async with worker:
+            cases: dict[str, tuple[Callable[[str], Awaitable[Any]], ...]] = {
+                "set": (
+                    lambda wid: client.execute_workflow(
+                        ExecuteServerlessWorkflow.run,
+                        EngineInput(set_definition(steps), {"sum": 0}),
+                        id=wid,
+                        task_queue=queue,
+                    ),
+                    lambda wid: client.execute_workflow(
+                        PlainSetWorkflow.run, steps, id=wid, task_queue=queue
+                    ),
+                ),
+                "http": (
+                    lambda wid: client.execute_workflow(
+                        ExecuteServerlessWorkflow.run,
+                        EngineInput(http_definition(steps, uri), {}),
+                        id=wid,
+                        task_queue=queue,
+                    ),
+                    lambda wid: client.execute_workflow(
+                        PlainHttpWorkflow.run, [steps, uri], id=wid, task_queue=queue
+                    ),
+                ),
+            }
+            for name, (engine, plain) in cases.items():
+                engine_s, engine_out, engine_events = await _timed(client, engine, repeats)
+                plain_s, plain_out, plain_events = await _timed(client, plain, repeats)
+                report[name] = {
+                    "engine_seconds": round(engine_s, 4),
+                    "plain_seconds": round(plain_s, 4),
+                    "ratio": round(engine_s / plain_s, 2) if plain_s else None,
+                    "engine_events": engine_events,
+                    "plain_events": plain_events,
+                    "engine_events_per_task": round(engine_events / steps, 2),
+                    "same_output": engine_out == plain_out
+                    or (isinstance(engine_out, dict) and engine_out.get("sum") == plain_out["sum"]),
+                    "engine_output": engine_out,
+                    "plain_output": plain_out,
+                }
+    return report
+
+
+async def _run(steps: int, repeats: int) -> dict[str, Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _JsonHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/bench"
     env = await start_dev_server()
-    queue = f"bench-{uuid.uuid4()}"
-    rows: list[dict[str, Any]] = []
     try:
-        async with (
-            httpx.AsyncClient() as http_client,
-            build_worker(
-                env.client,
-                task_queue=queue,
-                workflows=(ExecuteServerlessWorkflow, PlainSetWorkflow, PlainHttpWorkflow),
-                activities=build_io_activities(http_client),
-            ),
-        ):
-            scenarios: list[tuple[str, str, Any]] = [
-                ("set", set_definition(steps), PlainSetWorkflow.run),
-                ("http", http_definition(steps, url), PlainHttpWorkflow.run),
-            ]
-            for name, definition, plain_run in scenarios:
-                engine_times: list[float] = []
-                plain_times: list[float] = []
-                engine_events = plain_events = 0
-                # One unmeasured round first: worker start-up and sandbox imports.
-                for round_index in range(repeats + 1):
-                    e_time, engine_events, e_result = await _timed(
-                        functools.partial(
-                            env.client.start_workflow,
-                            WORKFLOW_TYPE,
-                            EngineInput(definition=definition, input={"acc": 0}),
-                            task_queue=queue,
-                        ),
-                    )
-                    p_time, plain_events, p_result = await _timed(
-                        functools.partial(
-                            env.client.start_workflow,
-                            plain_run,
-                            PlainInput(steps=steps, url=url),
-                            task_queue=queue,
-                        ),
-                    )
-                    if name == "set":
-                        assert e_result == p_result == {"acc": steps, "step": steps - 1}
-                    else:
-                        assert e_result == p_result, (e_result, p_result)
-                    if round_index:
-                        engine_times.append(e_time)
-                        plain_times.append(p_time)
-                engine_median = statistics.median(engine_times)
-                plain_median = statistics.median(plain_times)
-                rows.append(
-                    {
-                        "scenario": name,
-                        "steps": steps,
-                        "engine_ms": round(engine_median * 1000, 1),
-                        "plain_ms": round(plain_median * 1000, 1),
-                        "ratio": round(engine_median / plain_median, 2),
-                        "engine_events": engine_events,
-                        "plain_events": plain_events,
-                        "engine_events_per_task": round(engine_events / steps, 2),
-                        "plain_events_per_task": round(plain_events / steps, 2),
-                    }
-                )
+        uri = f"http://127.0.0.1:{server.server_address[1]}/item"
+        return await measure(env.client, uri, steps, repeats)
     finally:
         await env.shutdown()
         server.shutdown()
-    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="tasks per workflow (default 50)")
     parser.add_argument("--repeats", type=int, default=3, help="measured runs (default 3)")
-    parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     args = parser.parse_args()
-    rows = asyncio.run(bench(args.steps, args.repeats))
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        header = (
-            f"{'scenario':<8} {'steps':>5} {'engine ms':>10} {'plain ms':>9} {'ratio':>6} "
-            f"{'events e/p':>11} {'events/task e/p':>16}"
-        )
-        print(header)
-        for r in rows:
-            print(
-                f"{r['scenario']:<8} {r['steps']:>5} {r['engine_ms']:>10} {r['plain_ms']:>9} "
-                f"{r['ratio']:>6} {r['engine_events']:>5}/{r['plain_events']:<5} "
-                f"{r['engine_events_per_task']:>8}/{r['plain_events_per_task']:<7}"
-            )
+    print(json.dumps(asyncio.run(_run(args.steps, args.repeats)), indent=2))
     return 0
 
 

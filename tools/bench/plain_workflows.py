@@ -1,56 +1,45 @@
 """Hand-written Temporal workflows doing what the benchmark's DSL definitions do.
 
-They are the baseline of ``engine_vs_plain.py``: same worker, same activities,
-same dev server, no interpreter. Kept in their own module so Temporal's sandbox
-can import them by name.
+They are the baseline: the same data steps and the same HTTP activity calls,
+without the interpreter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from workflow_runner.activities import names
-    from workflow_runner.activities.http_models import HttpCallInput, HttpCallOutput
+from workflow_runner.activities import names
+from workflow_runner.activities.http_models import HttpCallInput, HttpCallOutput
 
 
-@dataclass
-class PlainInput:
-    """``steps`` tasks; ``url`` is the local server for the HTTP scenario."""
-
-    steps: int
-    url: str = ""
-
-
-@workflow.defn(name="bench.PlainSetWorkflow")
+@workflow.defn(name="bench.PlainSet")
 class PlainSetWorkflow:
-    """``steps`` assignments computed in workflow code (what N ``set`` tasks do)."""
+    """N data steps: step i sets ``{"step": i, "sum": sum + i}``."""
 
     @workflow.run
-    async def run(self, params: PlainInput) -> Any:
-        data: dict[str, Any] = {"acc": 0}
-        for step in range(params.steps):
-            data = {"acc": data["acc"] + 1, "step": step}
+    async def run(self, steps: int) -> Any:
+        data: dict[str, Any] = {"sum": 0}
+        for i in range(steps):
+            data = {"step": i, "sum": data["sum"] + i}
         return data
 
 
-@workflow.defn(name="bench.PlainHttpWorkflow")
+@workflow.defn(name="bench.PlainHttp")
 class PlainHttpWorkflow:
-    """``steps`` sequential calls of the engine's own HTTP activity."""
+    """N sequential GETs through the engine's HTTP activity; returns the last body's id."""
 
     @workflow.run
-    async def run(self, params: PlainInput) -> Any:
-        result: Any = None
-        for step in range(params.steps):
-            output: HttpCallOutput = await workflow.execute_activity(
+    async def run(self, args: list[Any]) -> Any:
+        steps, uri = int(args[0]), str(args[1])
+        value: Any = None
+        for _ in range(steps):
+            result: HttpCallOutput = await workflow.execute_activity(
                 names.CALL_HTTP,
-                HttpCallInput(method="get", uri=params.url, query={"step": step}),
+                HttpCallInput(method="get", uri=uri, output="content"),
                 start_to_close_timeout=timedelta(minutes=3),
                 result_type=HttpCallOutput,
             )
-            result = output.value
-        return result
+            value = result.value
+        return value["id"]

@@ -7,7 +7,7 @@ for our use, and re-importing C extensions per workflow run is slow or fails.
 The engine's own modules stay inside the sandbox by default, so a clock, random
 or I/O call slipping into workflow code fails loudly in tests and replays. The
 price is ~40 ms per workflow run (the sandbox re-imports the engine for each
-run; measured with ``benchmarks/engine_overhead.py``: a one-task run takes
+run; measured with ``tools/bench/engine_vs_plain.py``: a one-task run takes
 ~58 ms sandboxed, ~17 ms with the engine passed through, ~16 ms for a
 hand-written workflow). ``pass_through_engine=True`` trades that check for
 speed; tests and the replay test always run fully sandboxed.

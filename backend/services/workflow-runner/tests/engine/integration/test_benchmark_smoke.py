@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from benchmarks.engine_overhead import measure
+from engine_vs_plain import measure
 from temporalio.testing import WorkflowEnvironment
 from tests.support.fake_http_services import FakeHttpServices
 

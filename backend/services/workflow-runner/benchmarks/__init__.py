@@ -1,1 +1,0 @@
-"""Benchmarks of the DSL engine against hand-written Temporal workflows."""
