@@ -32,6 +32,8 @@ MYPY_TARGETS = [
     "backend/libs/python/stigmer_temporal",
     "backend/libs/python/stigmer_testing",
     "backend/services/stigmer-server/stigmer_server",
+    "backend/services/workflow-runner/workflow_runner",
+    "tools/bench",
     "tools/lint/sample_import.py",
     "tools/protoc-gen-stigmer-temporal",
     "tools/testing/summarize_junit.py",
