@@ -1,0 +1,1 @@
+"""``stigmer``: the command-line client and zero-config local platform."""

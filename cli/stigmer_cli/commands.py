@@ -1,0 +1,225 @@
+"""``stigmer`` subcommands: server, apply, run, demo.
+
+Exit codes: 0 success / execution COMPLETED; 1 execution FAILED or CANCELLED;
+2 bad input or an unreachable dependency (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from stigmer.commons.v1 import phase_pb2
+
+from stigmer_cli.api import StigmerClient, follow, result_json
+from stigmer_cli.errors import UsageError
+from stigmer_cli.local_stack import LocalStack, start_local_stack
+from stigmer_cli.manifests import load_workflow
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+DEFAULT_SERVER = "127.0.0.1:7234"
+
+EPILOG = """examples:
+  stigmer server                                   # local platform until Ctrl-C
+  stigmer apply -f examples/hello-stigmer.yaml     # store a workflow
+  stigmer run hello-stigmer --input '{"name": "Stigmer"}' --follow
+  stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
+
+environment:
+  STIGMER_SERVER       stigmer-server address for apply/run (default 127.0.0.1:7234)
+  STIGMER_API_KEY      API key sent to stigmer-server
+  TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stigmer",
+        description="Stigmer: durable agentic workflows. Run a local platform, apply "
+        "workflows, run and follow executions.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    server = commands.add_parser(
+        "server",
+        help="run the local platform (Temporal if needed, stigmer-server, workflow runner)",
+        description="Zero-config local platform on loopback; Ctrl-C stops everything in order.",
+    )
+    server.add_argument("--data-dir", type=Path, help="data directory (default: user data dir)")
+    server.add_argument(
+        "--address", default=DEFAULT_SERVER, help=f"gRPC listen address (default {DEFAULT_SERVER})"
+    )
+
+    apply = commands.add_parser(
+        "apply",
+        help="create or update a workflow from a file",
+        description="Apply a Workflow resource (kind: Workflow) or a DSL 1.0 workflow file.",
+    )
+    apply.add_argument("-f", "--file", type=Path, required=True, help="YAML or JSON file")
+    _server_option(apply)
+
+    run = commands.add_parser(
+        "run",
+        help="start an execution of a workflow",
+        description="Create a WorkflowExecution; with --follow, stream its progress and "
+        "print the output JSON (exit 0 completed, 1 failed).",
+    )
+    run.add_argument("workflow", metavar="WORKFLOW", help="workflow slug or id (wfl-...)")
+    _input_option(run)
+    run.add_argument("--follow", action="store_true", help="stream progress until it ends")
+    _server_option(run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="local platform + apply + run --follow in one go, then shut down",
+        description="Start a throwaway local platform, apply FILE, run it with --input, "
+        "follow it to the end, print the output JSON and stop everything.",
+    )
+    demo.add_argument("file", type=Path, metavar="FILE", help="workflow file (DSL 1.0 or Workflow)")
+    _input_option(demo)
+    demo.add_argument(
+        "--data-dir", type=Path, help="keep data here (default: a temporary directory, removed)"
+    )
+    return parser
+
+
+def _server_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("STIGMER_SERVER") or DEFAULT_SERVER,
+        help="stigmer-server address (default $STIGMER_SERVER or 127.0.0.1:7234)",
+    )
+
+
+def _input_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input", default="{}", metavar="JSON", help="workflow input, a JSON object (default {})"
+    )
+
+
+def resolve_path(path: Path) -> Path:
+    """Relative paths are the user's: under ``bazel run`` that is BUILD_WORKING_DIRECTORY."""
+    if path.is_absolute():
+        return path
+    base = os.environ.get("BUILD_WORKING_DIRECTORY")
+    return (Path(base) / path) if base else path
+
+
+def parse_input(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--input: not valid JSON ({error.msg} at position {error.pos})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"--input: must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+async def apply_file(address: str, path: Path) -> tuple[str, str]:
+    workflow, notes = load_workflow(path)
+    for note in notes:
+        print(f"note: {path}: {note}", file=sys.stderr)
+    async with StigmerClient(address, os.environ.get("STIGMER_API_KEY", "")) as client:
+        applied = await client.apply_workflow(workflow)
+    return applied.metadata.id, applied.metadata.slug
+
+
+async def run_workflow(address: str, workflow_ref: str, workflow_input: dict[str, Any], *, wait: bool) -> int:
+    async with StigmerClient(address, os.environ.get("STIGMER_API_KEY", "")) as client:
+        workflow = await client.find_workflow(workflow_ref)
+        execution = await client.start_execution(workflow, workflow_input)
+        print(f"execution {execution.metadata.id}", file=sys.stderr, flush=True)
+        if not wait:
+            print(execution.metadata.id)
+            return EXIT_OK
+        final = await follow(client, execution.metadata.id)
+    print(result_json(final), flush=True)
+    return EXIT_OK if final.status.phase == phase_pb2.COMPLETED else EXIT_FAILED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    data_dir = args.data_dir or Path(platformdirs.user_data_dir("stigmer"))
+    stack = start_local_stack(resolve_path(data_dir), server_address=args.address)
+    print(
+        f"stigmer-server on {stack.server_address}, Temporal on {stack.temporal_address}, "
+        f"data in {stack.data_dir} (logs in {stack.data_dir / 'logs'}); Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            stack.check_alive()
+            time.sleep(0.3)
+    finally:
+        print("stopping: workflow-runner, stigmer-server, temporal", file=sys.stderr, flush=True)
+        stack.stop()
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    path = resolve_path(args.file)
+    workflow_input = parse_input(args.input)
+    load_workflow(path)  # fail on a bad file before starting anything
+    temporary = args.data_dir is None
+    data_dir = (
+        Path(tempfile.mkdtemp(prefix="stigmer-demo-")) if temporary else resolve_path(args.data_dir)
+    )
+    stack: LocalStack | None = None
+    try:
+        stack = start_local_stack(data_dir, persistent_temporal=not temporary)
+        workflow_id, slug = asyncio.run(apply_file(stack.server_address, path))
+        print(f"applied workflow {slug} ({workflow_id})", file=sys.stderr, flush=True)
+        return asyncio.run(
+            run_workflow(stack.server_address, workflow_id, workflow_input, wait=True)
+        )
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if stack is not None:
+            stack.stop()
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "server":
+            return _serve(args)
+        if args.command == "apply":
+            workflow_id, slug = asyncio.run(apply_file(args.server, resolve_path(args.file)))
+            print(json.dumps({"id": workflow_id, "slug": slug}))
+            return EXIT_OK
+        if args.command == "run":
+            return asyncio.run(
+                run_workflow(args.server, args.workflow, parse_input(args.input), wait=args.follow)
+            )
+        if args.command == "demo":
+            return _demo(args)
+    except UsageError as error:
+        print(f"stigmer: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    raise AssertionError(args.command)

