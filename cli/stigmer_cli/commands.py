@@ -138,7 +138,9 @@ async def apply_file(address: str, path: Path) -> tuple[str, str]:
     return applied.metadata.id, applied.metadata.slug
 
 
-async def run_workflow(address: str, workflow_ref: str, workflow_input: dict[str, Any], *, wait: bool) -> int:
+async def run_workflow(
+    address: str, workflow_ref: str, workflow_input: dict[str, Any], *, wait: bool
+) -> int:
     async with StigmerClient(address, os.environ.get("STIGMER_API_KEY", "")) as client:
         workflow = await client.find_workflow(workflow_ref)
         execution = await client.start_execution(workflow, workflow_input)

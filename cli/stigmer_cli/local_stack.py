@@ -138,7 +138,9 @@ def _wait_for(what: str, ready: object, child: Child | None, timeout: float) -> 
                 f"(log {child.log_path}):\n{child.tail()}"
             )
         time.sleep(0.1)
-    raise UsageError(f"{what} not ready after {timeout:.0f}s (log: {child.log_path if child else '-'})")
+    raise UsageError(
+        f"{what} not ready after {timeout:.0f}s (log: {child.log_path if child else '-'})"
+    )
 
 
 def start_local_stack(

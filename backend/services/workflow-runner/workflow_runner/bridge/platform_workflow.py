@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.workflow import ContinueAsNewError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
@@ -24,14 +25,23 @@ with workflow.unsafe.imports_passed_through():
 class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
     """The engine with stigmer-server progress reports and the completion handshake."""
 
+    _progress: ProgressObserver | None = None
+
     def hooks(self, params: EngineInput) -> EngineHooks:
         execution_id = params.execution_id or workflow.info().workflow_id
+        self._progress = ProgressObserver(execution_id)
         return EngineHooks(
-            observer=ProgressObserver(execution_id),
+            observer=self._progress,
             completion=TokenCompletion(),
             runtime_metadata=params.runtime_metadata,
         )
 
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
-        return await super().run(params)
+        try:
+            return await super().run(params)
+        except ContinueAsNewError:
+            # Progress entries still buffered would be lost with this run.
+            if self._progress is not None:
+                await self._progress.flush()
+            raise

@@ -1,0 +1,204 @@
+"""End to end: stigmer-server + workflow-runner processes on a real dev server.
+
+Apply a workflow, create an execution, watch ``Subscribe``: PENDING ->
+IN_PROGRESS with one tasks[] entry per executed task -> COMPLETED with the
+engine's output; a faulting workflow ends FAILED with the problem details; a
+runner killed with SIGKILL mid-run and restarted still completes the execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from conftest import Platform
+from google.protobuf import json_format
+from stigmer.commons.v1 import phase_pb2
+from stigmer.workflowexecution.v1 import api_pb2 as execution_api
+from stigmer_cli.api import StigmerClient
+from workflow_runner.bridge.execute_workflow import engine_workflow_id
+from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
+from workflow_runner.engine.worker import build_worker
+from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+TIMEOUT = 60.0
+RAISE_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/validation"
+
+
+def _dsl(name: str, tasks: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
+        "do": tasks,
+    }
+
+
+async def _apply_and_start(
+    platform: Platform, document: dict[str, object], workflow_input: dict[str, object]
+) -> tuple[StigmerClient, str]:
+    workflow, _ = workflow_from_dsl(document)
+    client = StigmerClient(platform.server.address)
+    applied = await client.apply_workflow(workflow)
+    execution = await client.start_execution(applied, workflow_input)
+    assert execution.status.phase == phase_pb2.PENDING
+    return client, execution.metadata.id
+
+
+async def _watch(client: StigmerClient, execution_id: str) -> list[execution_api.WorkflowExecution]:
+    updates = []
+    async with asyncio.timeout(TIMEOUT):
+        async for update in client.subscribe(execution_id):
+            updates.append(update)
+    return updates
+
+
+def _phases(updates: list[execution_api.WorkflowExecution]) -> list[str]:
+    names: list[str] = []
+    for update in updates:
+        name = phase_pb2.ExecutionPhase.Name(update.status.phase)
+        if not names or names[-1] != name:
+            names.append(name)
+    return names
+
+
+async def test_hello_example_runs_with_per_task_progress(
+    platform: Platform, hello_document: dict[str, object]
+) -> None:
+    document = hello_document
+    client, execution_id = await _apply_and_start(platform, document, {"name": "Stigmer"})
+    workflow_yaml = spec_to_yaml(workflow_from_dsl(document)[0].spec)
+    async with client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert _phases(updates) == ["PENDING", "IN_PROGRESS", "COMPLETED"], platform.logs()
+    assert json_format.MessageToDict(final.output) == {
+        "message": "Hello, Stigmer! Ran plan, run, report.",
+        "completed": True,
+    }
+    names = [task.name for task in final.tasks]
+    # greet, the for task and its three iterations, pause, judge, celebrate.
+    assert names == [
+        "greet",
+        "countSteps",
+        "addStep",
+        "addStep",
+        "addStep",
+        "pause",
+        "judge",
+        "celebrate",
+    ]
+    assert len({task.task_id for task in final.tasks}) == len(final.tasks)
+    assert all(task.status == phase_pb2.COMPLETED for task in final.tasks)
+    assert all(
+        task.HasField("started_at") and task.HasField("completed_at") for task in final.tasks
+    )
+    greet = final.tasks[0]
+    assert json_format.MessageToDict(greet.input) == {"name": "Stigmer"}
+    assert json_format.MessageToDict(greet.output)["greeting"] == "Hello, Stigmer!"
+
+    # History cost of progress reporting: events per executed task in the engine run.
+    handle = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+    events = [event async for event in handle.fetch_history_events()]
+    markers = sum(1 for e in events if e.HasField("marker_recorded_event_attributes"))
+    per_task = len(events) / len(final.tasks)
+    baseline = await _bare_engine_history_length(platform, workflow_yaml, {"name": "Stigmer"})
+    print(
+        f"\nengine history: {len(events)} events for {len(final.tasks)} tasks "
+        f"({per_task:.1f}/task; {markers} progress markers); bare engine, same run: "
+        f"{baseline} events; ratio {len(events) / baseline:.2f}"
+    )
+    # Batched: the tasks before the timer share one report, the ones after another.
+    assert markers <= 3
+    # What the platform adds: the progress markers, and CompleteExternalActivity
+    # (3 activity events + one workflow task of 3 events).
+    assert len(events) - baseline - markers <= 6
+
+
+async def _bare_engine_history_length(
+    platform: Platform, definition: str, workflow_input: dict[str, object]
+) -> int:
+    """History length of the same definition on the engine without any hooks."""
+    queue = f"bare-{uuid.uuid4().hex[:8]}"
+    async with build_worker(platform.client, task_queue=queue):
+        handle = await platform.client.start_workflow(
+            ExecuteServerlessWorkflow.run,
+            EngineInput(definition, workflow_input),
+            id=queue,
+            task_queue=queue,
+        )
+        await handle.result()
+    return len([event async for event in handle.fetch_history_events()])
+
+
+async def test_faulting_workflow_ends_failed_with_problem_details(platform: Platform) -> None:
+    document = _dsl(
+        "refuses",
+        [
+            {"check": {"set": {"ok": False}}},
+            {
+                "refuse": {
+                    "raise": {
+                        "error": {
+                            "type": RAISE_TYPE,
+                            "status": 422,
+                            "title": "Refused",
+                            "detail": '${ "not ok: " + (.ok | tostring) }',
+                        }
+                    }
+                }
+            },
+        ],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert _phases(updates) == ["PENDING", "IN_PROGRESS", "FAILED"], platform.logs()
+    assert final.error.code == RAISE_TYPE
+    assert final.error.message == "not ok: false"
+    assert final.error.details["status"] == "422"
+    assert final.error.details["title"] == "Refused"
+    refuse = final.tasks[-1]
+    assert (refuse.name, refuse.status) == ("refuse", phase_pb2.FAILED)
+    assert refuse.error.code == RAISE_TYPE
+
+
+async def test_runner_killed_mid_wait_and_restarted_still_completes(platform: Platform) -> None:
+    document = _dsl(
+        "survives",
+        [
+            {"before": {"set": {"step": 1}}},
+            {"nap": {"wait": {"seconds": 3}}},
+            {"after": {"set": {"step": "${ .step + 1 }", "restarted": True}}},
+        ],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                napping = [t for t in update.status.tasks if t.name == "nap"]
+                if napping and napping[0].status == phase_pb2.IN_PROGRESS:
+                    break
+        assert platform.runner is not None
+        platform.runner.kill()  # SIGKILL: no shutdown code runs
+        await asyncio.sleep(0.5)
+        platform.start_runner()
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.COMPLETED, platform.logs()
+    assert json_format.MessageToDict(final.output) == {"step": 2, "restarted": True}
+    assert [t.name for t in final.tasks] == ["before", "nap", "after"]
+
+
+async def test_spec_the_engine_refuses_at_load_ends_failed(platform: Platform) -> None:
+    # The server accepts any `then`; the engine refuses an unknown target when loading.
+    document = _dsl("broken", [{"go": {"set": {"a": 1}, "then": "nowhere"}}])
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.FAILED, platform.logs()
+    assert final.error.message, json.dumps(json_format.MessageToDict(final))
