@@ -4,7 +4,7 @@ Each ``cases/NAME.json`` is a Workflow resource (proto JSON); its expected DSL i
 ``goldens/NAME.yaml``. Goldens are only rewritten on purpose::
 
     .venv/bin/python backend/services/workflow-runner/tests/converter/golden_cases.py --update
-    # or: bazel run //backend/services/workflow-runner:update_goldens
+    # or: bazel run //backend/services/workflow-runner:update_goldens -- --update
 
 then review the diff like any code change.
 """
