@@ -33,6 +33,7 @@ MYPY_TARGETS = [
     "backend/libs/python/stigmer_testing",
     "backend/services/stigmer-server/stigmer_server",
     "backend/services/workflow-runner/workflow_runner",
+    "cli/stigmer_cli",
     "tools/bench",
     "tools/lint/sample_import.py",
     "tools/protoc-gen-stigmer-temporal",
