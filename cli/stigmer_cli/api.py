@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
@@ -79,7 +80,9 @@ class StigmerClient:
         execution = execution_api.WorkflowExecution(
             api_version="stigmer.ai/v1", kind="WorkflowExecution"
         )
-        execution.metadata.name = f"{workflow.metadata.slug or workflow.metadata.name}-run"
+        # Execution slugs are unique per org: one name per run (slugs are at most 63 chars).
+        base = (workflow.metadata.slug or workflow.metadata.name)[:50]
+        execution.metadata.name = f"{base}-{uuid.uuid4().hex[:10]}"
         execution.spec.workflow_id = workflow.metadata.id
         input_struct = struct_pb2.Struct()
         input_struct.update(workflow_input)

@@ -1,0 +1,103 @@
+"""``stigmer server`` as a long-running process: apply/run against it, then Ctrl-C.
+
+SIGINT must stop the runner, the server and the dev server it started (in
+that order) and exit 0; the data survives: a second ``stigmer server`` on the
+same data dir still knows the workflow.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stigmer_cli.local_stack import free_port
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE = REPO / "examples" / "hello-stigmer.yaml"
+KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["STIGMER_PAYLOAD_KEYS"] = KEYS
+    env.pop("TEMPORAL_HOST_PORT", None)
+    return env
+
+
+def _start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stigmer_cli",
+                "server",
+                "--data-dir",
+                str(data_dir),
+                "--address",
+                address,
+            ],
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "Ctrl-C to stop" not in log.read_text(encoding="utf-8"):
+        assert process.poll() is None, log.read_text(encoding="utf-8")
+        assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+        time.sleep(0.2)
+    return process
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stigmer_cli", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _interrupt(process: subprocess.Popen[bytes], log: Path) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0, log.read_text(encoding="utf-8")
+
+
+def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    address = f"127.0.0.1:{free_port()}"
+    log = tmp_path / "server.log"
+    server = _start_server(data_dir, address, log)
+    try:
+        applied = _cli("apply", "-f", str(EXAMPLE), "--server", address)
+        assert applied.returncode == 0, applied.stderr
+        assert json.loads(applied.stdout)["slug"] == "hello-stigmer"
+        run = _cli(
+            "run", "hello-stigmer", "--input", '{"name": "Ada"}', "--follow", "--server", address
+        )
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["message"] == "Hello, Ada! Ran plan, run, report."
+    finally:
+        _interrupt(server, log)
+    text = log.read_text(encoding="utf-8")
+    assert "stopping: workflow-runner, stigmer-server, temporal" in text
+    # Everything it started is gone (the RocksDB lock is released) and the data persisted.
+    log = tmp_path / "server-again.log"
+    again = _start_server(data_dir, address, log)
+    try:
+        run = _cli(
+            "run", "hello-stigmer", "--input", '{"name": "Bob"}', "--follow", "--server", address
+        )
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["message"] == "Hello, Bob! Ran plan, run, report."
+    finally:
+        _interrupt(again, log)
