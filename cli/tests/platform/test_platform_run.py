@@ -19,6 +19,7 @@ from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
+from stigmer_testing.server_process import start_server
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
 from workflow_runner.engine.worker import build_worker
@@ -212,3 +213,43 @@ async def test_spec_the_engine_refuses_at_load_ends_failed(platform: Platform) -
     final = updates[-1].status
     assert final.phase == phase_pb2.FAILED, platform.logs()
     assert final.error.message, json.dumps(json_format.MessageToDict(final))
+
+
+async def test_server_down_mid_run_drops_progress_but_not_the_execution(
+    platform: Platform,
+) -> None:
+    # Progress reports made while stigmer-server is gone fail and are dropped;
+    # the run goes on, and the orchestration records COMPLETED once it is back.
+    document = _dsl(
+        "outlives-server",
+        [
+            {"before": {"set": {"step": 1}}},
+            {"nap": {"wait": {"seconds": 2}}},
+            {"after": {"set": {"step": "${ .step + 1 }"}}},
+        ],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                if any(t.name == "nap" for t in update.status.tasks):
+                    break
+    platform.server.kill()
+    # Past the nap and the report's three attempts: the engine has finished meanwhile.
+    await asyncio.sleep(4)
+    engine = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+    assert await engine.result() == {"step": 2}
+    platform.server = start_server(
+        platform.server.data_dir,
+        log_path=platform.tmp / "server-restarted.log",
+        env=platform.env,
+        address=platform.server.address,
+    )
+    async with StigmerClient(platform.server.address) as client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.COMPLETED, platform.logs()
+    assert json_format.MessageToDict(final.output) == {"step": 2}
+    assert "after" not in [t.name for t in final.tasks]  # its report was dropped
+    assert platform.runner is not None
+    assert "progress report for" in platform.runner.logs()

@@ -9,9 +9,9 @@ an async-activity handle from the token and completes it with an
 A faulted run completes the activity with a FAILED status carrying the problem
 details rather than failing it: the fault is the workflow's outcome, not a
 runner breakdown, and a failed activity would reach the orchestration as
-"ExecuteWorkflow failed" with the problem details reduced to a message. The
-activity is *failed* (``CompleteExternalActivityInput.error`` set with
-``output`` unset and ``fail_activity``) only for breakdowns of the bridge.
+"ExecuteWorkflow failed" with the problem details reduced to a message.
+Breakdowns of the bridge itself (the engine never started) fail the activity
+directly in ``ExecuteWorkflow``.
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ with workflow.unsafe.imports_passed_through():
     from workflow_runner.engine.errors import WorkflowError
 
 _log = logging.getLogger(__name__)
-
-#: ``ExecutionError.details`` key telling the activity to *fail* the token (bridge breakdowns).
-FAIL_ACTIVITY_DETAIL = "fail_activity"
 
 
 class TokenCompletion:
@@ -88,18 +85,12 @@ class CompleteExternalActivity:
     async def complete_external_activity(
         self, arg: engine_contract.CompleteExternalActivityInput
     ) -> engine_contract.CompleteExternalActivityOutput:
-        """Complete (or, for bridge breakdowns, fail) the paused activity by token."""
+        """Complete the paused activity by token with the run's final status."""
         handle: AsyncActivityHandle = self._client.get_async_activity_handle(
             task_token=arg.task_token
         )
         try:
-            if arg.HasField("error") and arg.error.details.get(FAIL_ACTIVITY_DETAIL):
-                from temporalio.exceptions import ApplicationError
-
-                await handle.fail(ApplicationError(arg.error.message, type=arg.error.code))
-            else:
-                output = contract_pb2.ExecuteWorkflowOutput(status=final_status(arg))
-                await handle.complete(output)
+            await handle.complete(contract_pb2.ExecuteWorkflowOutput(status=final_status(arg)))
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 # Already completed (a retry of this activity) or timed out: nothing to do.
