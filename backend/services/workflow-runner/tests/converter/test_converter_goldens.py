@@ -67,3 +67,10 @@ def test_dsl_task_feature_without_spec_field_is_refused() -> None:
     }
     with pytest.raises(ConversionError, match=r"do\[0\]\.a\.if"):
         workflow_from_dsl(document)
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_dsl_of_every_case_converts_back_to_the_same_spec(name: str) -> None:
+    first = render(name)
+    workflow, _ = workflow_from_dsl(yaml.safe_load(first))
+    assert spec_to_yaml(workflow.spec) == first
