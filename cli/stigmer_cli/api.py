@@ -136,8 +136,11 @@ async def follow(
                 )
         if status.phase in TERMINAL:
             print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
-            break
-    return latest
+            return latest
+    raise UsageError(
+        f"follow {execution_id}: the stream ended while the execution was "
+        f"{phase_name(latest.status.phase)} (server stopped?); it keeps running"
+    )
 
 
 def result_json(execution: execution_api.WorkflowExecution) -> str:
