@@ -14,7 +14,7 @@ import time
 import uuid
 
 import pytest
-from conftest import Platform
+from e2e_platform import Platform
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
