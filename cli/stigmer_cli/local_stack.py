@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,10 +128,10 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Child
     return Child(name, process, log_path)
 
 
-def _wait_for(what: str, ready: object, child: Child | None, timeout: float) -> None:
+def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(ready) and ready():
+        if ready():
             return
         if child is not None and not child.alive():
             raise UsageError(

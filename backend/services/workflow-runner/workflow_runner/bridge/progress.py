@@ -19,6 +19,7 @@ progress report never fails the execution.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -92,8 +93,6 @@ def problem_error(error: WorkflowError) -> phase_pb2.ExecutionError:
 
 
 def _json_text(value: Any) -> str:
-    import json
-
     return json.dumps(value, sort_keys=True, default=str)
 
 

@@ -9,6 +9,7 @@ are dropped with a note returned to the caller, so the user knows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from stigmer.commons.v1 import metadata_pb2
 from stigmer.workflow.v1 import api_pb2
 
 from workflow_runner.converter.to_dsl import ConversionError
+from workflow_runner.engine.durations import parse_duration
 
 Json = dict[str, Any]
 
@@ -98,8 +100,6 @@ def _text(value: Any) -> str:
     """Spec strings hold expressions; a non-string literal is kept as a jq literal."""
     if isinstance(value, str):
         return value
-    import json
-
     return "${ " + json.dumps(value) + " }"
 
 
@@ -214,8 +214,6 @@ def _timeout_seconds(body: Mapping[str, Any], config: Json, path: str) -> None:
 
 def _seconds(value: Any, path: str) -> int:
     text = iso_duration(value, path)
-    from workflow_runner.engine.durations import parse_duration
-
     return max(1, round(parse_duration(text, field_name=path).total_seconds()))
 
 
