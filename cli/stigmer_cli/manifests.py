@@ -31,7 +31,7 @@ def load_workflow(path: Path) -> tuple[api_pb2.Workflow, list[str]]:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise UsageError(f"{path}: not valid YAML ({error})") from None
+        raise UsageError(f"{path}: not valid YAML ({_one_line(error)})") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping (a Workflow resource or a DSL 1.0 document)")
     if data.get("kind") == "Workflow":
@@ -50,3 +50,12 @@ def load_workflow(path: Path) -> tuple[api_pb2.Workflow, list[str]]:
         f"{path}: neither a Workflow resource (kind: Workflow) nor a DSL 1.0 document "
         "(document + do)"
     )
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's messages span lines (with a source excerpt); the CLI prints one line."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"

@@ -86,6 +86,8 @@ def test_demo_of_a_faulting_workflow_exits_1_with_the_error(tmp_path: Path) -> N
     ("args", "message"),
     [
         (("demo", "missing.yaml"), "missing.yaml: cannot read"),
+        (("apply", "-f", str(REPO / "pyproject.toml")), "not valid YAML"),
+        (("apply", "-f", str(REPO / ".github-none.yaml")), "cannot read"),
         (("demo", str(EXAMPLE), "--input", "{nope"), "--input: not valid JSON"),
         (("demo", str(EXAMPLE), "--input", "[1]"), "--input: must be a JSON object"),
         (("run", "hello", "--server", "127.0.0.1:1"), "stigmer-server is not reachable"),

@@ -20,6 +20,21 @@ from stigmer_cli.local_stack import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "hello-stigmer.yaml"
+# A Workflow resource (not DSL): typed task configs in proto JSON names.
+WORKFLOW_RESOURCE = """\
+apiVersion: stigmer.ai/v1
+kind: Workflow
+metadata:
+  name: doubler
+spec:
+  document: {dsl: 1.0.0, namespace: cli-test, name: doubler, version: 1.0.0}
+  tasks:
+    - name: double
+      kind: SET
+      taskConfig:
+        variables:
+          doubled: ${ .n * 2 }
+"""
 KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 
 
@@ -86,6 +101,14 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         )
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["message"] == "Hello, Ada! Ran plan, run, report."
+        resource = tmp_path / "resource.yaml"
+        resource.write_text(WORKFLOW_RESOURCE, encoding="utf-8")
+        applied = _cli("apply", "-f", str(resource), "--server", address)
+        assert applied.returncode == 0, applied.stderr
+        workflow_id = json.loads(applied.stdout)["id"]
+        run = _cli("run", workflow_id, "--input", '{"n": 20}', "--follow", "--server", address)
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout) == {"doubled": 40}
     finally:
         _interrupt(server, log)
     text = log.read_text(encoding="utf-8")
