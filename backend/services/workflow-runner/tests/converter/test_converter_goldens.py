@@ -37,7 +37,9 @@ def test_golden_yaml_loads_in_the_engine(name: str) -> None:
 def test_the_example_survives_dsl_to_spec_to_dsl() -> None:
     original = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     workflow, notes = workflow_from_dsl(original)
-    assert notes == ["input: not part of a Workflow spec, dropped"]
+    assert notes == [
+        "top-level 'input' has no field in a Workflow spec; not applied on the platform"
+    ]
     again = yaml.safe_load(spec_to_yaml(workflow.spec))
     original.pop("input")
     # The only rewrite: `wait: {milliseconds: 200}` is stored as ISO 8601.

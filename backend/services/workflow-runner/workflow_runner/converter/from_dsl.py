@@ -41,7 +41,7 @@ def workflow_from_dsl(document: Mapping[str, Any]) -> tuple[api_pb2.Workflow, li
     if not isinstance(tasks, list) or not tasks:
         raise ConversionError("do: at least one task is required")
     notes = [
-        f"{key}: not part of a Workflow spec, dropped"
+        f"top-level {key!r} has no field in a Workflow spec; not applied on the platform"
         for key in DROPPED_TOP_LEVEL
         if key in document
     ]
