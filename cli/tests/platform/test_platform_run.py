@@ -20,7 +20,10 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
 from stigmer_testing.server_process import start_server
+from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
+from workflow_runner.bridge.platform_workflow import PlatformServerlessWorkflow
+from workflow_runner.bridge.workers import platform_sandbox
 from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
@@ -108,6 +111,14 @@ async def test_hello_example_runs_with_per_task_progress(
     events = [event async for event in handle.fetch_history_events()]
     markers = sum(1 for e in events if e.HasField("marker_recorded_event_attributes"))
     per_task = len(events) / len(final.tasks)
+    # The recorded history replays on the current code (observer batching is deterministic).
+    replayer = Replayer(
+        workflows=[PlatformServerlessWorkflow],
+        data_converter=platform.client.data_converter,
+        workflow_runner=platform_sandbox(),
+    )
+    await replayer.replay_workflow(await handle.fetch_history())
+
     bare_started = time.perf_counter()
     baseline = await _bare_engine_history_length(platform, workflow_yaml, {"name": "Stigmer"})
     bare_seconds = time.perf_counter() - bare_started

@@ -31,6 +31,15 @@ from workflow_runner.engine.worker import PASSTHROUGH_MODULES
 PLATFORM_PASSTHROUGH = ("stigmer", "stigmer_temporal", "google.protobuf", "grpc")
 
 
+def platform_sandbox() -> SandboxedWorkflowRunner:
+    """The engine's sandbox plus the generated protos (also used by replay tests)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            *PASSTHROUGH_MODULES, *PLATFORM_PASSTHROUGH
+        )
+    )
+
+
 def build_runner_worker(
     client: Client, api: StigmerApi, settings: RunnerSettings, **options: Any
 ) -> Worker:
@@ -53,11 +62,6 @@ def build_engine_worker(
     **options: Any,
 ) -> Worker:
     """The worker running the platform engine workflow on the engine queue."""
-    runner = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            *PASSTHROUGH_MODULES, *PLATFORM_PASSTHROUGH
-        )
-    )
     return Worker(
         client,
         task_queue=settings.engine_queue,
@@ -67,6 +71,6 @@ def build_engine_worker(
             ProgressReporter(api).report,
             *io_activities,
         ],
-        workflow_runner=runner,
+        workflow_runner=platform_sandbox(),
         **options,
     )
