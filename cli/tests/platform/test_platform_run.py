@@ -20,6 +20,8 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
 from stigmer_testing.server_process import start_server
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 from workflow_runner.bridge.platform_workflow import PlatformServerlessWorkflow
@@ -264,3 +266,34 @@ async def test_server_down_mid_run_drops_progress_but_not_the_execution(
     assert "after" not in [t.name for t in final.tasks]  # its report was dropped
     assert platform.runner is not None
     assert "progress report for" in platform.runner.logs()
+
+
+async def test_cancelled_execution_stops_the_engine_at_its_next_report(platform: Platform) -> None:
+    document = _dsl(
+        "cancelled",
+        [
+            {"nap": {"wait": {"milliseconds": 1500}}},
+            {"between": {"set": {"reached": True}}},
+            {"nap2": {"wait": {"seconds": 30}}},
+            {"never": {"set": {"ran": True}}},
+        ],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                if any(t.name == "nap" for t in update.status.tasks):
+                    break
+        orchestration = platform.client.get_workflow_handle(
+            f"stigmer/workflow-execution/invoke/{execution_id}"
+        )
+        await orchestration.cancel()
+        updates = await _watch(client, execution_id)
+    assert updates[-1].status.phase == phase_pb2.CANCELLED, platform.logs()
+    engine = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+    # Stopped at the report after the first nap, not 30 s later after nap2.
+    async with asyncio.timeout(10):
+        with pytest.raises(WorkflowFailureError) as failure:
+            await engine.result()
+    assert isinstance(failure.value.cause, ApplicationError)
+    assert failure.value.cause.type == "ExecutionEnded"

@@ -7,12 +7,15 @@ bare/wired engine, never two under the same name.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
 with workflow.unsafe.imports_passed_through():
+    from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 
     from workflow_runner.bridge.completion import TokenCompletion
@@ -21,15 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 
 
+#: Failure type of an engine run stopped because its execution ended elsewhere.
+EXECUTION_ENDED = "ExecutionEnded"
+
+
 @EXECUTE_SERVERLESS_WORKFLOW.defn
 class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
     """The engine with stigmer-server progress reports and the completion handshake."""
 
     _progress: ProgressObserver | None = None
+    _main: asyncio.Task[Any] | None = None
 
     def hooks(self, params: EngineInput) -> EngineHooks:
         execution_id = params.execution_id or workflow.info().workflow_id
-        self._progress = ProgressObserver(execution_id)
+        self._progress = ProgressObserver(execution_id, on_ended_elsewhere=self._stop)
         return EngineHooks(
             observer=self._progress,
             completion=TokenCompletion(),
@@ -38,10 +46,33 @@ class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
 
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
+        """Run the engine; stop it when stigmer-server says the execution already ended.
+
+        That happens when the orchestration was cancelled (it records CANCELLED
+        and stops waiting); the engine learns it at its next progress report,
+        i.e. the next time the run yields, and fails with ``ExecutionEnded``
+        instead of running the remaining tasks for nobody.
+        """
+        self._main = asyncio.create_task(super().run(params))
         try:
-            return await super().run(params)
+            return await self._main
+        except asyncio.CancelledError:
+            ended = self._progress.ended_elsewhere if self._progress else None
+            if ended is None:
+                raise
+            raise ApplicationError(
+                f"execution {params.execution_id} already ended on stigmer-server "
+                f"({phase_pb2.ExecutionPhase.Name(ended)}); engine stopped",  # type: ignore[arg-type]
+                type=EXECUTION_ENDED,
+                non_retryable=True,
+            ) from None
         except ContinueAsNewError:
             # Progress entries still buffered would be lost with this run.
             if self._progress is not None:
                 await self._progress.flush()
             raise
+
+    def _stop(self, phase: int) -> None:
+        workflow.logger.info("execution ended on stigmer-server (phase %d): stopping", phase)
+        if self._main is not None and not self._main.done():
+            self._main.cancel()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 REPORT_PROGRESS_ACTIVITY = "ReportWorkflowProgress"
 REPORT_TIMEOUT = timedelta(seconds=15)
 REPORT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
+TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
 
@@ -52,10 +54,15 @@ class ProgressReporter:
         self._api = api
 
     @activity.defn(name=REPORT_PROGRESS_ACTIVITY)
-    async def report(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> None:
-        """Send one ``UpdateStatus``; refusals are final (not retried)."""
+    async def report(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> int:
+        """Send one ``UpdateStatus``; return the execution's phase after it.
+
+        The server ignores reports on an execution that already ended (e.g. its
+        orchestration was cancelled) and answers with that terminal phase, which
+        tells the engine to stop. Refusals are final (not retried).
+        """
         try:
-            await self._api.update_status(report)
+            reply = await self._api.update_status(report)
         except grpc.aio.AioRpcError as error:
             retryable = error.code() in (
                 grpc.StatusCode.UNAVAILABLE,
@@ -67,6 +74,7 @@ class ProgressReporter:
                 type="ProgressReportFailed",
                 non_retryable=not retryable,
             ) from None
+        return int(reply.status.phase)
 
 
 def to_value(data: Any) -> struct_pb2.Value:
@@ -106,8 +114,18 @@ class ProgressObserver:
     the end of the run (before the completion) and before continue-as-new.
     """
 
-    def __init__(self, execution_id: str) -> None:
+    def __init__(
+        self, execution_id: str, on_ended_elsewhere: Callable[[int], None] | None = None
+    ) -> None:
+        """Args:
+        execution_id: the WorkflowExecution reported on.
+        on_ended_elsewhere: called (once) with the phase when a report finds the
+            execution already terminal on stigmer-server, e.g. cancelled.
+        """
         self._execution_id = execution_id
+        self._on_ended_elsewhere = on_ended_elsewhere
+        #: The terminal phase stigmer-server answered with, if any.
+        self.ended_elsewhere: int | None = None
         self._started_any = False
         # A task reference runs more than once in a loop; each run is its own entry.
         self._runs: dict[str, int] = {}
@@ -157,17 +175,24 @@ class ProgressObserver:
             execution_id=self._execution_id, status=status
         )
         try:
-            await workflow.execute_local_activity(
+            phase: int = await workflow.execute_local_activity(
                 REPORT_PROGRESS_ACTIVITY,
                 report,
+                result_type=int,
                 start_to_close_timeout=REPORT_TIMEOUT,
                 retry_policy=REPORT_RETRY,
             )
             self.reports_sent += 1
         except Exception:
+            # Progress must never fail the execution: log and go on.
             workflow.logger.warning(
                 "progress report for %s dropped", self._execution_id, exc_info=True
             )
+            return
+        if phase in TERMINAL_PHASES and self.ended_elsewhere is None:
+            self.ended_elsewhere = phase
+            if self._on_ended_elsewhere is not None:
+                self._on_ended_elsewhere(phase)
 
     async def workflow_started(self, workflow_input: Any) -> None:
         return None  # IN_PROGRESS goes with the first task's report (one report fewer)
