@@ -65,7 +65,7 @@ async def platform(
     finally:
         if platform.runner is not None:
             platform.runner.stop()
-        server.stop()
+        platform.server.stop()  # the test may have replaced (restarted) it
 
 
 @pytest.fixture
