@@ -30,6 +30,7 @@ from temporalio.worker import Worker
 from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.catalog.catalog import CatalogError
 from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.cloudevent import CloudEventError, new_event
 from workflow_runner.events.http_endpoint import CloudEventsEndpoint
@@ -218,7 +219,7 @@ async def execute(
             print(f"dsl: accepting CloudEvents at {endpoint.url}", file=sys.stderr, flush=True)
         try:
             output = await client.execute_workflow(
-                "ExecuteServerlessWorkflow",
+                WORKFLOW_TYPE,
                 params,
                 id=task_queue,
                 task_queue=task_queue,
