@@ -14,6 +14,8 @@ from typing import Final, Literal
 
 from temporalio.exceptions import ApplicationError
 
+from workflow_runner.engine.errors import STANDARD_STATUS, STANDARD_TYPE_BASE
+
 ErrorType = Literal[
     "configuration",
     "validation",
@@ -25,18 +27,6 @@ ErrorType = Literal[
     "runtime",
 ]
 
-ERROR_TYPE_BASE: Final = "https://serverlessworkflow.io/spec/1.0.0/errors/"
-
-DEFAULT_STATUS: Final[dict[str, int]] = {
-    "configuration": 400,
-    "validation": 400,
-    "expression": 400,
-    "authentication": 401,
-    "authorization": 403,
-    "timeout": 408,
-    "communication": 500,
-    "runtime": 500,
-}
 
 # Enough of a failing response body to diagnose it without bloating history.
 MAX_DETAIL_CHARS: Final = 2000
@@ -54,9 +44,9 @@ def problem(
         status: The status that best describes the error; defaults to the
             spec's default for ``error_type``.
     """
-    resolved_status = DEFAULT_STATUS[error_type] if status is None else status
+    resolved_status = STANDARD_STATUS[error_type] if status is None else status
     details = {
-        "type": ERROR_TYPE_BASE + error_type,
+        "type": STANDARD_TYPE_BASE + error_type,
         "status": resolved_status,
         "title": title,
         "detail": detail[:MAX_DETAIL_CHARS],
