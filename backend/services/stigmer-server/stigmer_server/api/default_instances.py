@@ -8,6 +8,8 @@ default instance nobody points at.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentinstance.v1 import api_pb2 as agentinstance_api
 from stigmer.workflow.v1 import api_pb2 as workflow_api
@@ -19,6 +21,9 @@ from stigmer_server.kinds import API_VERSION, KindDescriptor
 from stigmer_server.pipeline.context import PendingWrite, RequestContext
 
 _SLUG_MAX = 63
+
+Definition = TypeVar("Definition", workflow_api.Workflow, agent_api.Agent)
+Instance = workflowinstance_api.WorkflowInstance | agentinstance_api.AgentInstance
 
 
 def _default_slug(
@@ -35,67 +40,56 @@ def workflow_default_instance(
 ) -> str:
     """The workflow's default instance id, adding it (and the workflow) to the batch
     when it does not exist yet."""
-    existing = workflow.status.default_instance_id
-    if existing and deps.repository.get(kinds.WORKFLOW_INSTANCE, existing) is not None:
-        return existing
-    instance_id = deps.ids.new_id(kinds.WORKFLOW_INSTANCE.kind)
-    now = deps.clock()
-    instance = workflowinstance_api.WorkflowInstance(
-        api_version=API_VERSION, kind=kinds.WORKFLOW_INSTANCE.kind_name
-    )
-    instance.metadata.id = instance_id
-    instance.metadata.name = f"{workflow.metadata.name} (default)"
-    instance.metadata.org = workflow.metadata.org
-    instance.metadata.slug = _default_slug(
-        deps, kinds.WORKFLOW_INSTANCE, workflow.metadata.org, workflow.metadata.slug, instance_id
-    )
-    instance.metadata.version = 1
+    instance = workflowinstance_api.WorkflowInstance()
     instance.spec.workflow_id = workflow.metadata.id
-    instance.spec.description = "Created on demand for executions that name only the workflow."
-    for audit in (instance.status.audit,):
-        audit.created_at.CopyFrom(now)
-        audit.updated_at.CopyFrom(now)
-        audit.created_by = audit.updated_by = ctx.caller
-    updated = workflow_api.Workflow()
-    updated.CopyFrom(workflow)
-    updated.status.default_instance_id = instance_id
-    updated.metadata.version += 1
-    updated.status.audit.updated_at.CopyFrom(now)
-    updated.status.audit.updated_by = ctx.caller
-    ctx.extra_writes.append(PendingWrite(kinds.WORKFLOW_INSTANCE, instance, instance_id))
-    ctx.extra_writes.append(PendingWrite(kinds.WORKFLOW, updated, workflow.metadata.id))
-    return instance_id
+    return _default_instance(
+        deps, ctx, workflow, kinds.WORKFLOW, instance, kinds.WORKFLOW_INSTANCE, "workflow"
+    )
 
 
 def agent_default_instance(deps: Dependencies, ctx: RequestContext, agent: agent_api.Agent) -> str:
     """Same as :func:`workflow_default_instance`, for agents."""
-    existing = agent.status.default_instance_id
-    if existing and deps.repository.get(kinds.AGENT_INSTANCE, existing) is not None:
+    instance = agentinstance_api.AgentInstance()
+    instance.spec.agent_id = agent.metadata.id
+    return _default_instance(deps, ctx, agent, kinds.AGENT, instance, kinds.AGENT_INSTANCE, "agent")
+
+
+def _default_instance(
+    deps: Dependencies,
+    ctx: RequestContext,
+    definition: Definition,
+    definition_kind: KindDescriptor,
+    instance: Instance,
+    instance_kind: KindDescriptor,
+    noun: str,
+) -> str:
+    """Return the definition's default instance id, creating ``instance`` (whose spec
+    already points at the definition) in the batch when it does not exist yet."""
+    existing = definition.status.default_instance_id
+    if existing and deps.repository.get(instance_kind, existing) is not None:
         return existing
-    instance_id = deps.ids.new_id(kinds.AGENT_INSTANCE.kind)
+    instance_id = deps.ids.new_id(instance_kind.kind)
     now = deps.clock()
-    instance = agentinstance_api.AgentInstance(
-        api_version=API_VERSION, kind=kinds.AGENT_INSTANCE.kind_name
-    )
+    instance.api_version = API_VERSION
+    instance.kind = instance_kind.kind_name
     instance.metadata.id = instance_id
-    instance.metadata.name = f"{agent.metadata.name} (default)"
-    instance.metadata.org = agent.metadata.org
+    instance.metadata.name = f"{definition.metadata.name} (default)"
+    instance.metadata.org = definition.metadata.org
     instance.metadata.slug = _default_slug(
-        deps, kinds.AGENT_INSTANCE, agent.metadata.org, agent.metadata.slug, instance_id
+        deps, instance_kind, definition.metadata.org, definition.metadata.slug, instance_id
     )
     instance.metadata.version = 1
-    instance.spec.agent_id = agent.metadata.id
-    instance.spec.description = "Created on demand for executions that name only the agent."
+    instance.spec.description = f"Created on demand for executions that name only the {noun}."
     audit = instance.status.audit
     audit.created_at.CopyFrom(now)
     audit.updated_at.CopyFrom(now)
     audit.created_by = audit.updated_by = ctx.caller
-    updated = agent_api.Agent()
-    updated.CopyFrom(agent)
+    updated = type(definition)()
+    updated.CopyFrom(definition)
     updated.status.default_instance_id = instance_id
     updated.metadata.version += 1
     updated.status.audit.updated_at.CopyFrom(now)
     updated.status.audit.updated_by = ctx.caller
-    ctx.extra_writes.append(PendingWrite(kinds.AGENT_INSTANCE, instance, instance_id))
-    ctx.extra_writes.append(PendingWrite(kinds.AGENT, updated, agent.metadata.id))
+    ctx.extra_writes.append(PendingWrite(instance_kind, instance, instance_id))
+    ctx.extra_writes.append(PendingWrite(definition_kind, updated, definition.metadata.id))
     return instance_id
