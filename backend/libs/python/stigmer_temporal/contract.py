@@ -194,6 +194,28 @@ class WorkflowContract(Generic[InputT, OutputT]):
 
 
 @dataclass(frozen=True)
+class SignalContract(Generic[InputT]):
+    """A signal one workflow type accepts: its registered name and argument type."""
+
+    name: str
+    input_type: type[InputT]
+    workflow: WorkflowContract[Any, Any]
+
+    def defn(self, fn: F) -> F:
+        """Register ``fn`` as this signal's handler (use instead of ``workflow.signal``)."""
+        return workflow.signal(name=self.name)(fn)
+
+    async def send(self, client: Client, workflow_id: str, arg: InputT) -> None:
+        """Signal the running workflow ``workflow_id`` (raises ``RPCError`` NOT_FOUND if none)."""
+        if not isinstance(arg, self.input_type):
+            raise ContractViolation(
+                f"signal {self.name} takes {self.input_type.DESCRIPTOR.full_name}, "
+                f"got {type(arg).__name__}"
+            )
+        await client.get_workflow_handle(workflow_id).signal(self.name, arg)
+
+
+@dataclass(frozen=True)
 class ServiceContract:
     """The workflows and activities one worker serves on one task queue."""
 
@@ -201,6 +223,7 @@ class ServiceContract:
     task_queue: TaskQueue
     workflows: Sequence[WorkflowContract[Any, Any]] = field(default_factory=tuple)
     activities: Sequence[ActivityContract[Any, Any]] = field(default_factory=tuple)
+    signals: Sequence[SignalContract[Any]] = field(default_factory=tuple)
 
     def check_implementations(
         self, *, workflows: Sequence[type] = (), activities: Sequence[Callable[..., Any]] = ()

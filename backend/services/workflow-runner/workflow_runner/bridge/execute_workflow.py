@@ -80,6 +80,8 @@ class ExecuteWorkflowActivity:
             input=workflow_input,
             completion_token=token,
             execution_id=execution_id,
+            # Paused before the engine existed: it starts held (Pause could not signal it).
+            paused=execution.status.paused,
             runtime_metadata={
                 "executionId": execution_id,
                 "workflowId": workflow_id,

@@ -61,7 +61,10 @@ class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
             return await self._main
         except asyncio.CancelledError:
             ended = self._progress.ended_elsewhere if self._progress else None
-            if ended is None:
+            # A Temporal cancel (the Cancel RPC cancels this workflow directly)
+            # cancels this run task itself: end *cancelled*, not ExecutionEnded.
+            current = asyncio.current_task()
+            if ended is None or (current is not None and current.cancelling() > 0):
                 raise
             raise ApplicationError(
                 f"execution {params.execution_id} already ended on stigmer-server "
