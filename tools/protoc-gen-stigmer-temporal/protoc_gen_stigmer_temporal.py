@@ -202,9 +202,7 @@ def generate_file(
                 )
             body.append(
                 f"\n{const}: SignalContract[{in_t}] = SignalContract(\n"
-                + _kwargs(
-                    [("name", repr(sig.name)), ("input_type", in_t), ("workflow", target)]
-                )
+                + _kwargs([("name", repr(sig.name)), ("input_type", in_t), ("workflow", target)])
                 + ")\n"
             )
         body.append(

@@ -14,6 +14,8 @@ from typing import Protocol
 from stigmer.agentexecution.v1 import api_pb2 as agentexecution_api
 from stigmer.workflowexecution.v1 import api_pb2 as workflowexecution_api
 
+from stigmer_server.execution.run_control import NothingToControl, RunControl
+
 _log = logging.getLogger(__name__)
 
 
@@ -41,6 +43,9 @@ class Orchestration(Protocol):
 
     @property
     def starter(self) -> ExecutionStarter: ...
+
+    @property
+    def run_control(self) -> RunControl: ...
 
     async def stop_worker(self) -> None: ...
 
@@ -81,6 +86,10 @@ class NoOrchestration:
     @property
     def starter(self) -> ExecutionStarter:
         return self._starter
+
+    @property
+    def run_control(self) -> RunControl:
+        return NothingToControl()
 
     async def stop_worker(self) -> None:
         return None

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
+from stigmer_server.orchestration.run_control import TemporalRunControl
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
@@ -48,6 +49,7 @@ class Orchestration:
     ) -> None:
         self._client: Client | None = client
         self._starter = TemporalExecutionStarter(client, queues)
+        self._run_control = TemporalRunControl(client)
         activities = StatusActivities(writer)
         self._workers: list[Worker] = [
             WORKFLOW_EXECUTION_ORCHESTRATION.worker(
@@ -71,6 +73,11 @@ class Orchestration:
     def starter(self) -> TemporalExecutionStarter:
         """The starter the create pipelines call (the server's ``ExecutionStarter``)."""
         return self._starter
+
+    @property
+    def run_control(self) -> TemporalRunControl:
+        """Cancel / pause / resume of running executions (the server's ``RunControl``)."""
+        return self._run_control
 
     @property
     def client(self) -> Client:

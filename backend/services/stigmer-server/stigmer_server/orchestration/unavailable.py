@@ -12,6 +12,8 @@ import logging
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 
+from stigmer_server.execution.run_control import NothingToControl
+
 _log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,11 @@ class TemporalUnavailable:
     def starter(self) -> PendingOnlyStarter:
         """A starter that leaves executions PENDING."""
         return self._starter
+
+    @property
+    def run_control(self) -> NothingToControl:
+        """Nothing was started, so there is nothing to cancel or pause."""
+        return NothingToControl()
 
     async def stop_worker(self) -> None:
         """Nothing runs, nothing to stop."""

@@ -209,9 +209,7 @@ class ExecuteServerlessWorkflow:
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
             )
-            workflow.continue_as_new(
-                replace(params, resume=next_resume, paused=self._pause.paused)
-            )
+            workflow.continue_as_new(replace(params, resume=next_resume, paused=self._pause.paused))
         except WorkflowError:
             raise
         except (asyncio.CancelledError, ApplicationError):
