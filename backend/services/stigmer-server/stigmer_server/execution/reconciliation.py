@@ -186,7 +186,7 @@ class Reconciler:
         error.message = f"orchestration could not be started: {reason}"
         await reconciled.updater.update(execution_id, failed, caller="reconciliation")
         _log.error(
-            "execution %s FAILED: orchestration could not be started for %.0fs: %s",
+            "execution %s FAILED: orchestration could not be started for %gs: %s",
             execution_id,
             self._deadline,
             reason,
@@ -197,7 +197,7 @@ class Reconciler:
         if report.deferred:
             _log.warning(
                 "%d executions stay PENDING: orchestration could not be started (%s); "
-                "retrying every %.0fs, FAILED after %.0fs without a start: %s",
+                "retrying every %gs, FAILED after %gs without a start: %s",
                 len(report.deferred),
                 report.last_error,
                 self._interval,

@@ -106,6 +106,7 @@ class ReconnectingOrchestration:
         warn = True  # the first failed attempt of each outage warns, the retries do not
         last_pass = -math.inf
         reason = "boot"
+        worker_failures = 0
         while True:
             if self._connected is None:
                 client = await connect_at_boot(self._settings, warn=warn)
@@ -122,11 +123,19 @@ class ReconnectingOrchestration:
             if self._connected is None:
                 await asyncio.sleep(min(wait, retry_delay))
             elif await self._connected.wait_worker_exit(wait):
+                # Workers that die right after every connection (e.g. a namespace
+                # that does not exist) are retried with backoff, not in a hot loop.
+                worker_failures += 1
+                delay = min(interval, retry_delay * 2 ** min(worker_failures, 8))
                 _log.error(
-                    "orchestration workers stopped; reconnecting to Temporal at %s",
+                    "orchestration workers stopped; reconnecting to Temporal at %s in %.1fs",
                     self._settings.host_port,
+                    delay,
                 )
                 await self._drop()
+                await asyncio.sleep(delay)
+            else:
+                worker_failures = 0
 
     def _use(self, client: Client) -> None:
         orchestration = self._install(client)
