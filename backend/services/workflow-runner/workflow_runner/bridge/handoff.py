@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import AsyncActivityCancelledError, Client
 from temporalio.service import RPCError, RPCStatusCode
 
 _log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def heartbeat_interval(timeout: timedelta | None) -> float:
 
 
 class HandoffKeeper:
-    """Heartbeats every token it holds until Temporal says the attempt is gone.
+    """Heartbeats every token it holds until Temporal says the attempt is gone or cancelled.
 
     Args:
         client: the runner's Temporal client.
@@ -80,6 +80,9 @@ class HandoffKeeper:
         """Heartbeat one attempt; False once it no longer exists (completed or timed out)."""
         try:
             await self._client.get_async_activity_handle(task_token=token).heartbeat()
+        except AsyncActivityCancelledError:
+            # The orchestration was cancelled: the engine is stopped by the cancel itself.
+            return False
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return False

@@ -19,7 +19,9 @@ from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
-from workflow_runner.bridge.workers import build_engine_worker, build_runner_worker
+from workflow_runner.bridge.workers import build_platform_engine_worker, build_runner_worker
+from workflow_runner.events.publisher import BusConfig
+from workflow_runner.wiring.worker import build_registry_worker
 
 _log = logging.getLogger("workflow_runner")
 
@@ -43,8 +45,12 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
         keeper = HandoffKeeper(client, heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout))
         keeper.start()
         stack.push_async_callback(keeper.stop)
-        engine = build_engine_worker(client, api, settings, io_activities=build_io_activities(http))
+        engine = build_platform_engine_worker(
+            client, api, settings, io_activities=build_io_activities(http)
+        )
         runner = build_runner_worker(client, api, settings, keeper)
+        registry = build_registry_worker(client, BusConfig(task_queue=settings.event_queue))
+        await stack.enter_async_context(registry)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(

@@ -13,7 +13,7 @@ engine's history and no extra workflow task, where a regular activity costs
 three events plus a workflow task.
 
 A report survives a stigmer-server restart: the client retries transient
-failures for up to two minutes (see :mod:`.stigmer_api`), and the report's
+failures for up to two minutes (see :mod:`workflow_runner.bridge.stigmer_api`), and the report's
 timeout leaves it that long. One that still fails (the server stayed down,
 or it refused the report) is logged and dropped: a progress report never
 fails the execution.
@@ -25,7 +25,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
-from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.engine.errors import WorkflowError
 
 #: Name of the local activity sending one report (registered on the engine worker).
@@ -52,10 +51,18 @@ TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CA
 MAX_ENTRIES_PER_REPORT = 50
 
 
+class StatusUpdates(Protocol):
+    """The one stigmer-server call progress needs (the runner's API client has it)."""
+
+    async def update_status(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> api_pb2.WorkflowExecution: ...
+
+
 class ProgressReporter:
     """The local activity implementation; holds the stigmer-server client."""
 
-    def __init__(self, api: StigmerApi) -> None:
+    def __init__(self, api: StatusUpdates) -> None:
         self._api = api
 
     @activity.defn(name=REPORT_PROGRESS_ACTIVITY)
