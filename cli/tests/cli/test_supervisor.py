@@ -31,7 +31,6 @@ from stack_processes import (
     start_server,
     wait_until,
 )
-
 from stigmer_cli.data_dir_lock import lock_data_dir
 from stigmer_cli.errors import UsageError
 from stigmer_cli.local_stack import free_port
