@@ -236,10 +236,12 @@ def _demo(args: argparse.Namespace) -> int:
             )
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)
+            if stack is not None:
+                _stop(stack)
             return EXIT_INTERRUPTED
         finally:
             if stack is not None:
-                _stop(stack)
+                stack.stop()  # no-op when already stopped
             if temporary:
                 shutil.rmtree(data_dir, ignore_errors=True)
 
