@@ -53,13 +53,19 @@ def lock_data_dir(data_dir: Path, grace_seconds: float = EXITING_GRACE_SECONDS) 
             or the children of a dead one still do after ``grace_seconds``.
     """
     path = data_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise UsageError(f"cannot use data dir {data_dir}: {error.strerror or error}") from None
     deadline = time.monotonic() + grace_seconds
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
-        except BlockingIOError:
+        except OSError as error:
+            if not isinstance(error, BlockingIOError):
+                os.close(fd)
+                raise UsageError(f"cannot lock {path}: {error.strerror or error}") from None
             pid = _recorded_pid(path)
             if pid is not None and _alive(pid):
                 os.close(fd)

@@ -206,3 +206,40 @@ def test_a_held_data_dir_names_its_holder(tmp_path: Path) -> None:
         holder.wait()
     # The kernel released the dead holder's lock; its stale pid file does not block.
     os.close(lock_data_dir(tmp_path, grace_seconds=0))
+
+
+def test_a_data_dir_held_by_an_orphan_names_the_dead_supervisor(tmp_path: Path) -> None:
+    # A "supervisor" that passes the lock to a child and dies without taking it
+    # along (what kill -9 did before children had a parent-death signal).
+    orphan_pid_file = tmp_path / "orphan.pid"
+    supervisor = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, subprocess, sys; from pathlib import Path; "
+            "from stigmer_cli.data_dir_lock import lock_data_dir; "
+            "fd = lock_data_dir(Path(sys.argv[1])); "
+            "child = subprocess.Popen(['sleep', '60'], pass_fds=(fd,), start_new_session=True, "
+            "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "Path(sys.argv[2]).write_text(str(child.pid)); print(os.getpid())",
+            str(tmp_path),
+            str(orphan_pid_file),
+        ],
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    orphan = int(orphan_pid_file.read_text())
+    try:
+        with pytest.raises(UsageError) as refused:
+            lock_data_dir(tmp_path, grace_seconds=0.5)
+        assert str(refused.value) == (
+            f"processes of a stopped stigmer server (pid {supervisor.stdout.strip()}) "
+            f"still use {tmp_path}"
+        )
+    finally:
+        kill_all([orphan])
+    wait_until(lambda: not running(orphan), 30, lambda: f"orphan {orphan} still running")
+    os.close(lock_data_dir(tmp_path))  # free once the orphan is gone
