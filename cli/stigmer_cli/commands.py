@@ -1,8 +1,8 @@
 """``stigmer`` subcommands: server, apply, run, demo.
 
 Exit codes: 0 success / execution COMPLETED; 1 execution FAILED or CANCELLED;
-2 bad input or an unreachable dependency (one line on stderr); 130 ``demo``
-interrupted before the execution ended.
+2 bad input or an unreachable dependency (one line on stderr); 130 interrupted
+(``demo`` or ``run --follow`` before the execution ended).
 
 ``server`` and ``demo`` treat SIGTERM and SIGHUP like Ctrl-C (SIGINT): an
 orderly stop of runner, server, then Temporal. ``server`` then exits 0 (a stop
@@ -264,4 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"stigmer: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # e.g. Ctrl-C during `run --follow`: no traceback
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     raise AssertionError(args.command)
