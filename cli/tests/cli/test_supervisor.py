@@ -29,6 +29,7 @@ from stack_processes import (
     spawn_stigmer,
     stack_children,
     start_server,
+    stigmer_env,
     wait_until,
 )
 from stigmer_cli.data_dir_lock import lock_data_dir
@@ -95,7 +96,7 @@ def test_kill_9_takes_the_children_along_and_the_data_survives(tmp_path: Path) -
                 "--address",
                 f"127.0.0.1:{free_port()}",
             ],
-            env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            env=stigmer_env(),
             capture_output=True,
             text=True,
             timeout=60,
@@ -191,7 +192,7 @@ def test_a_held_data_dir_names_its_holder(tmp_path: Path) -> None:
             "sys.stdin.read()",
             str(tmp_path),
         ],
-        env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        env=stigmer_env(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -225,7 +226,7 @@ def test_a_data_dir_held_by_an_orphan_names_the_dead_supervisor(tmp_path: Path) 
             str(tmp_path),
             str(orphan_pid_file),
         ],
-        env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        env=stigmer_env(),
         capture_output=True,
         text=True,
         timeout=60,
