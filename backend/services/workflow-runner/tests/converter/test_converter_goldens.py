@@ -37,11 +37,9 @@ def test_golden_yaml_loads_in_the_engine(name: str) -> None:
 def test_the_example_survives_dsl_to_spec_to_dsl() -> None:
     original = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     workflow, notes = workflow_from_dsl(original)
-    assert notes == [
-        "top-level 'input' has no field in a Workflow spec; not applied on the platform"
-    ]
+    assert notes == []
+    assert json_format.MessageToDict(workflow.spec.input)["schema"]["format"] == "json"
     again = yaml.safe_load(spec_to_yaml(workflow.spec))
-    original.pop("input")
     # The only rewrite: `wait: {milliseconds: 200}` is stored as ISO 8601.
     original["do"][2]["pause"]["wait"] = "PT0.2S"
     assert again == original
@@ -62,12 +60,22 @@ def test_missing_config_field_names_the_field() -> None:
         spec_to_yaml(spec)
 
 
-def test_dsl_task_feature_without_spec_field_is_refused() -> None:
+def test_dsl_task_key_without_spec_field_is_refused() -> None:
     document = {
         "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
-        "do": [{"a": {"set": {"x": 1}, "if": "${ true }"}}],
+        "do": [{"a": {"set": {"x": 1}, "iff": "${ true }"}}],
     }
-    with pytest.raises(ConversionError, match=r"do\[0\]\.a\.if"):
+    with pytest.raises(ConversionError, match=r"do\[0\]\.a\.iff"):
+        workflow_from_dsl(document)
+
+
+def test_unknown_top_level_key_is_refused() -> None:
+    document = {
+        "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
+        "do": [{"a": {"set": {"x": 1}}}],
+        "inputs": {},
+    }
+    with pytest.raises(ConversionError, match=r"^inputs: not a DSL 1.0 top-level key"):
         workflow_from_dsl(document)
 
 
