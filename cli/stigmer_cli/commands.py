@@ -1,4 +1,4 @@
-"""``stigmer`` subcommands: server, apply, run, demo.
+"""``stigmer`` subcommands: server, apply, run, emit, demo.
 
 Exit codes: 0 success / execution COMPLETED; 1 execution FAILED or CANCELLED;
 2 bad input or an unreachable dependency (one line on stderr); 130 interrupted
@@ -32,6 +32,7 @@ from stigmer.commons.v1 import phase_pb2
 
 from stigmer_cli.api import StigmerClient, follow, result_json
 from stigmer_cli.errors import UsageError
+from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
 from stigmer_cli.local_stack import LocalStack, start_local_stack
 from stigmer_cli.manifests import load_workflow
 
@@ -46,10 +47,12 @@ EPILOG = """examples:
   stigmer apply -f examples/hello-stigmer.yaml     # store a workflow
   stigmer run hello-stigmer --input '{"name": "Stigmer"}' --follow
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
+  stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
 
 environment:
   STIGMER_SERVER       stigmer-server address for apply/run (default 127.0.0.1:7234)
   STIGMER_API_KEY      API key sent to stigmer-server
+  STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
 """
 
@@ -73,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--address", default=DEFAULT_SERVER, help=f"gRPC listen address (default {DEFAULT_SERVER})"
     )
+    server.add_argument(
+        "--events",
+        default=DEFAULT_EVENTS_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
+    )
 
     apply = commands.add_parser(
         "apply",
@@ -92,6 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
     _input_option(run)
     run.add_argument("--follow", action="store_true", help="stream progress until it ends")
     _server_option(run)
+
+    emit_parser = commands.add_parser(
+        "emit",
+        help="publish a CloudEvent to executions waiting in listen",
+        description="Publish one CloudEvent to the platform's event endpoint; executions "
+        "whose listen task waits for it receive it. Prints the event as sent.",
+    )
+    emit_parser.add_argument("--type", required=True, help="CloudEvent type")
+    emit_parser.add_argument("--source", required=True, help="CloudEvent source (a URI)")
+    emit_parser.add_argument("--data", metavar="JSON", help="event data, a JSON value")
+    emit_parser.add_argument("--subject", help="CloudEvent subject")
+    emit_parser.add_argument(
+        "--events",
+        default=os.environ.get("STIGMER_EVENTS") or DEFAULT_EVENTS_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"event endpoint (default $STIGMER_EVENTS or {DEFAULT_EVENTS_ADDRESS})",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -198,10 +224,13 @@ def _serve(args: argparse.Namespace) -> int:
     stack: LocalStack | None = None
     with stop_signals_interrupt():
         try:
-            stack = start_local_stack(data_dir, server_address=args.address)
+            stack = start_local_stack(
+                data_dir, server_address=args.address, events_address=args.events
+            )
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
-                f"{stack.temporal_address}, data in {stack.data_dir} "
+                f"{stack.temporal_address}, events on {stack.events_address}, "
+                f"data in {stack.data_dir} "
                 f"(logs in {stack.data_dir / 'logs'}); Ctrl-C to stop",
                 file=sys.stderr,
                 flush=True,
@@ -259,6 +288,16 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(
                 run_workflow(args.server, args.workflow, parse_input(args.input), wait=args.follow)
             )
+        if args.command == "emit":
+            event = cloud_event(
+                type=args.type,
+                source=args.source,
+                data=parse_data(args.data),
+                subject=args.subject,
+            )
+            emit(args.events, event)
+            print(json.dumps(event))
+            return EXIT_OK
         if args.command == "demo":
             return _demo(args)
     except UsageError as error:

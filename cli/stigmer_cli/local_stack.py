@@ -105,6 +105,7 @@ class LocalStack:
     data_dir: Path
     server_address: str
     temporal_address: str
+    events_address: str = ""
     children: list[Child] = field(default_factory=list)
     lock_fd: int | None = None
 
@@ -185,6 +186,7 @@ def start_local_stack(
     data_dir: Path,
     *,
     server_address: str | None = None,
+    events_address: str | None = None,
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
 ) -> LocalStack:
@@ -193,6 +195,7 @@ def start_local_stack(
     Args:
         data_dir: RocksDB, Temporal database and logs live here.
         server_address: stigmer-server listen address (default: a free loopback port).
+        events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
 
@@ -209,6 +212,7 @@ def start_local_stack(
         data_dir,
         server_address or f"127.0.0.1:{free_port()}",
         temporal_address,
+        events_address=events_address or f"127.0.0.1:{free_port()}",
         lock_fd=lock_fd,
     )
     try:
@@ -271,7 +275,13 @@ def start_local_stack(
         runner = _spawn(
             "workflow-runner",
             [sys.executable, "-m", "workflow_runner"],
-            _python_env({**common, "STIGMER_SERVICE_ENDPOINT": stack.server_address}),
+            _python_env(
+                {
+                    **common,
+                    "STIGMER_SERVICE_ENDPOINT": stack.server_address,
+                    "STIGMER_EVENTS_ADDRESS": stack.events_address,
+                }
+            ),
             logs,
             lock_fd,
         )

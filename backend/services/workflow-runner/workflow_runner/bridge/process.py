@@ -20,7 +20,8 @@ from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.bridge.workers import build_platform_engine_worker, build_runner_worker
-from workflow_runner.events.publisher import BusConfig
+from workflow_runner.events.http_endpoint import CloudEventsEndpoint
+from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.wiring.worker import build_registry_worker
 
 _log = logging.getLogger("workflow_runner")
@@ -49,8 +50,18 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
             client, api, settings, io_activities=build_io_activities(http)
         )
         runner = build_runner_worker(client, api, settings, keeper)
-        registry = build_registry_worker(client, BusConfig(task_queue=settings.event_queue))
-        await stack.enter_async_context(registry)
+        bus = BusConfig(task_queue=settings.event_queue)
+        await stack.enter_async_context(build_registry_worker(client, bus))
+        if settings.events_address:
+            host, _, port = settings.events_address.rpartition(":")
+            endpoint = CloudEventsEndpoint(
+                EventPublisher(client, bus).publish,
+                asyncio.get_running_loop(),
+                host=host or "127.0.0.1",
+                port=int(port),
+            ).start()
+            stack.callback(endpoint.stop)
+            _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(
