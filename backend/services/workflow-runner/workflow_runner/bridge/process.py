@@ -16,6 +16,7 @@ from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.bridge.engine_watch import StuckEngineWatch
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
@@ -43,7 +44,11 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(api.close)
         http = await stack.enter_async_context(httpx.AsyncClient())
-        keeper = HandoffKeeper(client, heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout))
+        keeper = HandoffKeeper(
+            client,
+            heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout),
+            watch=StuckEngineWatch(client, api).check,
+        )
         keeper.start()
         stack.push_async_callback(keeper.stop)
         engine = build_platform_engine_worker(
