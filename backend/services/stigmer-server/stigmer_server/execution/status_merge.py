@@ -166,11 +166,6 @@ def merge_agent_execution_status(
     _upsert(current.todos, report.todos, lambda t: t.id, _replace_entry)
     _copy_if_set(current, report, "output", "error")
     _copy_if_nonempty(current, report, "temporal_workflow_id")
-    if report.HasField("engine_problem"):
-        if report.engine_problem.message or report.engine_problem.code:
-            current.engine_problem.CopyFrom(report.engine_problem)
-        else:
-            current.ClearField("engine_problem")
     _keep_first_timestamps(current, report)
     _stamp_phase(current, current.phase, now)
     return current.SerializeToString(deterministic=True) != before
