@@ -59,14 +59,23 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
         await stack.enter_async_context(build_registry_worker(client, bus))
         if settings.events_address:
             host, _, port = settings.events_address.rpartition(":")
-            endpoint = CloudEventsEndpoint(
-                EventPublisher(client, bus).publish,
-                asyncio.get_running_loop(),
-                host=host or "127.0.0.1",
-                port=int(port),
-            ).start()
-            stack.callback(endpoint.stop)
-            _log.info("accepting CloudEvents at %s", endpoint.url)
+            try:
+                endpoint = CloudEventsEndpoint(
+                    EventPublisher(client, bus).publish,
+                    asyncio.get_running_loop(),
+                    host=host or "127.0.0.1",
+                    port=int(port),
+                ).start()
+            except OSError as error:
+                # The endpoint is one way in for events; executions run without it.
+                _log.error(
+                    "no CloudEvents endpoint: cannot listen on %s (%s)",
+                    settings.events_address,
+                    error.strerror or error,
+                )
+            else:
+                stack.callback(endpoint.stop)
+                _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(
