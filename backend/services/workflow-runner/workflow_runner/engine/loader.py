@@ -10,7 +10,7 @@ Two layers of validation, so every error surfaces before a run:
    Reading it is I/O, so this layer runs where definitions enter the system
    (CLI, API, tests), never inside the Temporal workflow.
 2. **Our own structural checks**, always (including inside the workflow):
-   duplicate YAML keys, ``dsl`` 1.0.x, exactly one task per list item, a
+   duplicate YAML keys, ``dsl`` 1.0.x (pre-releases included), exactly one task per list item, a
    known task kind, no unknown task properties, flow-directive targets in the
    same scope, at most one default switch case, reusable names that exist,
    ``until`` not nested, inline schemas only, and every jq expression
@@ -41,7 +41,12 @@ with workflow.unsafe.imports_passed_through():
     import jsonschema
     import yaml
 
-_DSL_VERSION: Final = re.compile(r"^1\.0\.\d+$")
+#: DSL 1.0.x, pre-releases and build metadata included (``1.0.0-alpha5``,
+#: ``1.0.0-rc1``, ``1.0.3+build``): the spec's schema accepts any semantic
+#: version, and most published 1.0 workflows declare a 1.0.0 pre-release.
+_DSL_VERSION: Final = re.compile(
+    r"^1\.0\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+)
 _BASE_KEYS: Final = frozenset({"if", "input", "output", "export", "timeout", "then", "metadata"})
 _KIND_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "call": frozenset({"call", "with"}),
@@ -190,7 +195,10 @@ def _check_header(document: Mapping[str, Any]) -> None:
         if not isinstance(header.get(key), str) or not header.get(key):
             raise DefinitionError(f"document.{key}: required string is missing")
     if not _DSL_VERSION.match(header["dsl"]):
-        raise DefinitionError(f"document.dsl: {header['dsl']!r} is not supported (expected 1.0.x)")
+        raise DefinitionError(
+            f"document.dsl: {header['dsl']!r} is not supported"
+            " (expected 1.0.x, e.g. 1.0.3 or a pre-release such as 1.0.0-alpha5)"
+        )
     if not isinstance(document.get("do"), list) or not document["do"]:
         raise DefinitionError("do: required non-empty task list is missing")
 
@@ -221,7 +229,11 @@ class _Checker:
         self._data_spec(d.get("input"), "input", (), "from")
         self._data_spec(d.get("output"), "output", (), "as")
         if "timeout" in d:
-            self._timeout(d["timeout"], "timeout")
+            self._timeout(d["timeout"], "timeout", ())
+        for name, timeout in (self.use.get("timeouts") or {}).items():
+            self._timeout(timeout, f"use.timeouts.{name}", ())
+        for name, retry in (self.use.get("retries") or {}).items():
+            self._retry(retry, f"use.retries.{name}", (), None)
         for name, error in (self.use.get("errors") or {}).items():
             self._value(error, f"use.errors.{name}", ())
         for name, fn in (self.use.get("functions") or {}).items():
@@ -267,12 +279,50 @@ class _Checker:
             except jsonschema.exceptions.SchemaError as exc:
                 raise DefinitionError(f"{where}.schema: {_one_line(exc.message)}") from exc
 
-    def _timeout(self, spec: Any, where: str) -> None:
+    def _timeout(self, spec: Any, where: str, scope: Sequence[str]) -> None:
         if isinstance(spec, str):
             if spec not in (self.use.get("timeouts") or {}):
                 raise DefinitionError(f"{where}: no timeout named {spec!r} in use.timeouts")
         elif not isinstance(spec, Mapping) or "after" not in spec:
             raise DefinitionError(f"{where}: expected {{after: <duration>}} or a timeout name")
+        else:
+            self._duration(spec["after"], f"{where}/after", scope)
+
+    def _duration(self, value: Any, where: str, scope: Sequence[str]) -> None:
+        """An ISO 8601 string, an object, or a runtime expression (compiled now)."""
+        if isinstance(value, str):
+            if not is_iso8601_duration(value):
+                self._expr(value, where, scope)
+        elif not isinstance(value, Mapping):
+            raise DefinitionError(
+                f"{where}: expected an ISO 8601 duration, an object or a runtime expression"
+            )
+
+    def _retry(
+        self, spec: Any, where: str, scope: Sequence[str], catch_scope: Sequence[str] | None
+    ) -> None:
+        """A retry policy; ``when``/``exceptWhen`` only inline (``catch_scope``
+        binds the caught error, whose name depends on where a reusable policy is used)."""
+        if not isinstance(spec, Mapping):
+            raise DefinitionError(f"{where}: a retry policy must be an object")
+        for key in ("when", "exceptWhen"):
+            if key in spec and catch_scope is not None:
+                self._expr(spec[key], f"{where}/{key}", catch_scope)
+        limit = spec.get("limit") or {}
+        attempt = limit.get("attempt") or {} if isinstance(limit, Mapping) else {}
+        jitter = spec.get("jitter") or {}
+        durations = {
+            "delay": spec.get("delay"),
+            "limit/duration": limit.get("duration") if isinstance(limit, Mapping) else None,
+            "limit/attempt/duration": attempt.get("duration")
+            if isinstance(attempt, Mapping)
+            else None,
+            "jitter/from": jitter.get("from") if isinstance(jitter, Mapping) else None,
+            "jitter/to": jitter.get("to") if isinstance(jitter, Mapping) else None,
+        }
+        for field, value in durations.items():
+            if value is not None:
+                self._duration(value, f"{where}/{field}", scope)
 
     def _task_list(self, items: Any, pointer: str, scope: Sequence[str]) -> None:
         if not isinstance(items, list):
@@ -328,7 +378,7 @@ class _Checker:
         self._data_spec(body.get("output"), f"{ref}/output", scope, "as")
         self._data_spec(body.get("export"), f"{ref}/export", scope, "as")
         if "timeout" in body:
-            self._timeout(body["timeout"], f"{ref}/timeout")
+            self._timeout(body["timeout"], f"{ref}/timeout", scope)
         getattr(self, f"_kind_{kind}")(body, ref, scope)
 
     # -- per kind -------------------------------------------------------------------------------
@@ -459,10 +509,9 @@ class _Checker:
         if isinstance(retry, str):
             if retry not in (self.use.get("retries") or {}):
                 raise DefinitionError(f"{ref}/catch/retry: no retry policy named {retry!r}")
-        elif isinstance(retry, Mapping):
-            for key in ("when", "exceptWhen"):
-                if key in retry:
-                    self._expr(retry[key], f"{ref}/catch/retry/{key}", inner)
+        elif retry is not None:
+            # Durations are evaluated when the try task starts: no error bound yet.
+            self._retry(retry, f"{ref}/catch/retry", scope, inner)
         if "do" in catch:
             self._task_list(catch["do"], f"{ref}/catch/do", inner)
 

@@ -238,7 +238,23 @@ class ExecuteServerlessWorkflow:
             if "timeout" not in raw:
                 return await body
             after: timedelta = resolve_timeout(
-                raw["timeout"], state.definition.use, where="/timeout"
+                raw["timeout"],
+                state.definition.use,
+                # Evaluated like input.from, on the transformed input (also the
+                # initial $context), so a continued-as-new run resolves the same.
+                lambda source: state.evaluator.evaluate_expression(
+                    source,
+                    transformed,
+                    {
+                        "context": transformed,
+                        "input": transformed,
+                        "secrets": state.secrets,
+                        "workflow": state.workflow_descriptor,
+                        "runtime": state.runtime_descriptor,
+                    },
+                    where="/timeout/after",
+                ),
+                where="/timeout",
             )
             remaining = (started_at + after - workflow.now()).total_seconds()
             try:
