@@ -21,6 +21,7 @@ from workflow_runner.engine.context import Directed, RunState, TaskContext
 from workflow_runner.engine.durations import resolve_duration
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.model import TaskDefinition
+from workflow_runner.engine.pacing import TASK_COST
 from workflow_runner.engine.schemas import validate
 from workflow_runner.engine.tasks.registry import runner_for
 
@@ -39,6 +40,7 @@ async def run_task(
     ``resume_frame`` (after a continue-as-new) holds the task's already
     computed inputs; ``resume`` the frames to resume inside it.
     """
+    await state.pace(TASK_COST)
     ctx = TaskContext(
         state=state,
         task=task,
@@ -50,7 +52,6 @@ async def run_task(
     body = task.body
     ref = task.reference
     observer = state.hooks.observer
-    state.count_task()
     try:
         if resume_frame is not None:
             ctx.raw_input = resume_frame["raw_input"]
