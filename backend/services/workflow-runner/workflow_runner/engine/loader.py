@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from temporalio import workflow
 
+from workflow_runner.engine import parsed_documents
 from workflow_runner.engine.durations import is_iso8601_duration
 from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
 from workflow_runner.engine.expressions.evaluation import STANDARD_ARGUMENTS
@@ -137,15 +138,19 @@ def parse_document(text: str) -> Mapping[str, Any]:
         else:
             if isinstance(data, Mapping):
                 return data
+    return json.loads(parsed_documents.parse(text, _yaml_to_json))  # type: ignore[no-any-return]
+
+
+def _yaml_to_json(text: str) -> str:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"not valid YAML/JSON: {_one_line(str(exc))}") from exc
     if not isinstance(data, Mapping):
         raise DefinitionError("a workflow definition must be a YAML/JSON object")
-    # Round-trip through JSON: YAML dates and the like become plain JSON values,
-    # which is what expressions and Temporal payloads see.
-    return json.loads(json.dumps(data, default=str))  # type: ignore[no-any-return]
+    # Through JSON: YAML dates and the like become plain JSON values, which is
+    # what expressions and Temporal payloads see.
+    return json.dumps(data, default=str)
 
 
 # -- the specification's schema -------------------------------------------------------------------
