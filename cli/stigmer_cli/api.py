@@ -17,6 +17,7 @@ from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer_common.json_values import from_struct
 
 from stigmer_cli.errors import UsageError
 
@@ -147,7 +148,7 @@ def result_json(execution: execution_api.WorkflowExecution) -> str:
     """The execution's output (COMPLETED) or its error (otherwise), as indented JSON."""
     status = execution.status
     if status.phase == phase_pb2.COMPLETED:
-        value = json_format.MessageToDict(status.output) if status.HasField("output") else None
+        value = from_struct(status.output) if status.HasField("output") else None
         return json.dumps(value, indent=2, sort_keys=True)
     error = json_format.MessageToDict(status.error, preserving_proto_field_name=True)
     return json.dumps({"phase": phase_name(status.phase), "error": error}, indent=2, sort_keys=True)

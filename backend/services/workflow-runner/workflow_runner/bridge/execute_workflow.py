@@ -18,11 +18,11 @@ import logging
 from typing import Any, NoReturn
 
 import grpc
-from google.protobuf import json_format
 from stigmer.engine.v1 import contract_pb2 as engine_contract
 from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 from stigmer.workflowexecution.v1 import contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
+from stigmer_common.json_values import from_struct
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -73,8 +73,8 @@ class ExecuteWorkflowActivity:
             definition = spec_to_yaml(workflow.spec)
         except ConversionError as error:
             _invalid(f"workflow {workflow_id} cannot be converted to DSL: {error}")
-        workflow_input: dict[str, Any] = json_format.MessageToDict(instance.spec.default_input)
-        workflow_input.update(json_format.MessageToDict(execution.spec.input))
+        workflow_input: dict[str, Any] = from_struct(instance.spec.default_input)
+        workflow_input.update(from_struct(execution.spec.input))
         params = EngineInput(
             definition=definition,
             input=workflow_input,

@@ -18,11 +18,14 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 
-    from workflow_runner.bridge.completion import TokenCompletion
-    from workflow_runner.bridge.progress import ProgressObserver
-    from workflow_runner.engine.hooks import EngineHooks
-    from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
-
+# The engine is imported like any workflow code, inside the sandbox: passing
+# it through while its task modules are imported in the sandbox left two copies
+# of its types, and decoding an activity result (call: http, run: shell)
+# failed on type hints the sandboxed copy could not resolve.
+from workflow_runner.bridge.completion import TokenCompletion
+from workflow_runner.bridge.progress import ProgressObserver
+from workflow_runner.engine.hooks import EngineHooks
+from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 
 #: Failure type of an engine run stopped because its execution ended elsewhere.
 EXECUTION_ENDED = "ExecutionEnded"

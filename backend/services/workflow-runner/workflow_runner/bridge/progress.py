@@ -35,8 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
-    from workflow_runner.bridge.stigmer_api import StigmerApi
-    from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.bridge.stigmer_api import StigmerApi
+from workflow_runner.engine.errors import WorkflowError
 
 #: Name of the local activity sending one report (registered on the engine worker).
 REPORT_PROGRESS_ACTIVITY = "ReportWorkflowProgress"
