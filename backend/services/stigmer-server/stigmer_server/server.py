@@ -213,6 +213,7 @@ class StigmerServer:
                     f"cannot reach Temporal at {self.config.temporal.host_port}: {error}"
                 )
         self.deps.starter = self._orchestration.starter
+        self.deps.run_control = self._orchestration.run_control
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:

@@ -105,7 +105,26 @@ def merge_workflow_execution_status(
     _copy_if_nonempty(current, report, "temporal_workflow_id")
     _keep_first_timestamps(current, report)
     _stamp_phase(current, current.phase, now)
+    if current.phase == phase_pb2.CANCELLED:
+        # A cancelled run's engine is stopped before it can report its open tasks.
+        _close_open_entries(current.tasks, phase_pb2.CANCELLED, now)
+    if current.phase in TERMINAL and current.paused:
+        current.paused = False  # server-owned (Pause/Resume); an ended run holds nothing
+        current.ClearField("paused_at")
     return current.SerializeToString(deterministic=True) != before
+
+
+def _close_open_entries(
+    entries: Iterable[workflowexecution_api.WorkflowTaskProgress],
+    phase: phase_pb2.ExecutionPhase.ValueType,
+    now: Timestamp,
+) -> None:
+    """Entries still PENDING or IN_PROGRESS end in ``phase`` at ``now``."""
+    for entry in entries:
+        if entry.status in (phase_pb2.PENDING, IN_PROGRESS):
+            entry.status = phase
+            if not entry.HasField("completed_at"):
+                entry.completed_at.CopyFrom(now)
 
 
 def merge_agent_execution_status(

@@ -17,6 +17,7 @@ from stigmer.commons.v1 import phase_pb2 as phase
 from stigmer.workflowexecution.v1 import api_pb2 as wex
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
 from stigmer_server import kinds
+from stigmer_server.execution.run_control import NothingToControl
 from stigmer_server.execution.starter import ExecutionStarter
 from stigmer_server.server import ServerServices, StigmerServer
 
@@ -190,6 +191,10 @@ class FakeOrchestration:
     @property
     def starter(self) -> ExecutionStarter:
         return self._starter
+
+    @property
+    def run_control(self) -> NothingToControl:
+        return NothingToControl()
 
     async def stop_worker(self) -> None:
         return None

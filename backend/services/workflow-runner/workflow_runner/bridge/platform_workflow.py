@@ -16,7 +16,11 @@ from temporalio.workflow import ContinueAsNewError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.commons.v1 import phase_pb2
-    from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import (
+        EXECUTE_SERVERLESS_WORKFLOW,
+        UPDATE_COMPLETION_TOKEN,
+    )
 
 # The engine is imported like any workflow code, inside the sandbox: passing
 # it through while its task modules are imported in the sandbox left two copies
@@ -37,15 +41,30 @@ class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
 
     _progress: ProgressObserver | None = None
     _main: asyncio.Task[Any] | None = None
+    _params: EngineInput | None = None
+    #: A token signalled before the run started (applied when it starts).
+    _early_token: bytes | None = None
 
     def hooks(self, params: EngineInput) -> EngineHooks:
         execution_id = params.execution_id or workflow.info().workflow_id
         self._progress = ProgressObserver(execution_id, on_ended_elsewhere=self._stop)
         return EngineHooks(
             observer=self._progress,
-            completion=TokenCompletion(),
+            completion=TokenCompletion(lambda: params.completion_token),
             runtime_metadata=params.runtime_metadata,
         )
+
+    @UPDATE_COMPLETION_TOKEN.defn
+    def update_completion_token(self, signal: engine_contract.CompletionTokenSignal) -> None:
+        """A retried ExecuteWorkflow waits now: complete its token, not the expired one.
+
+        The params object is the run's own, so the completion at the end and a
+        continue-as-new both carry the newest token.
+        """
+        if self._params is None:
+            self._early_token = signal.task_token
+        else:
+            self._params.completion_token = signal.task_token
 
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
@@ -56,12 +75,18 @@ class PlatformServerlessWorkflow(ExecuteServerlessWorkflow):
         i.e. the next time the run yields, and fails with ``ExecutionEnded``
         instead of running the remaining tasks for nobody.
         """
+        if self._early_token is not None:
+            params.completion_token = self._early_token
+        self._params = params
         self._main = asyncio.create_task(super().run(params))
         try:
             return await self._main
         except asyncio.CancelledError:
             ended = self._progress.ended_elsewhere if self._progress else None
-            if ended is None:
+            # A Temporal cancel (the Cancel RPC cancels this workflow directly)
+            # cancels this run task itself: end *cancelled*, not ExecutionEnded.
+            current = asyncio.current_task()
+            if ended is None or (current is not None and current.cancelling() > 0):
                 raise
             raise ApplicationError(
                 f"execution {params.execution_id} already ended on stigmer-server "

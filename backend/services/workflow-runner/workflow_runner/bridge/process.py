@@ -11,10 +11,12 @@ import signal
 from contextlib import AsyncExitStack
 
 import httpx
+from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.bridge.workers import build_engine_worker, build_runner_worker
@@ -38,8 +40,11 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(api.close)
         http = await stack.enter_async_context(httpx.AsyncClient())
+        keeper = HandoffKeeper(client, heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout))
+        keeper.start()
+        stack.push_async_callback(keeper.stop)
         engine = build_engine_worker(client, api, settings, io_activities=build_io_activities(http))
-        runner = build_runner_worker(client, api, settings)
+        runner = build_runner_worker(client, api, settings, keeper)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(

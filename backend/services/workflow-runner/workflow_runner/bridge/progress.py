@@ -12,8 +12,11 @@ share one report. Each report is a *local* activity: one marker event in the
 engine's history and no extra workflow task, where a regular activity costs
 three events plus a workflow task.
 
-A report that fails (stigmer-server down, rejected) is logged and dropped: a
-progress report never fails the execution.
+A report survives a stigmer-server restart: the client retries transient
+failures for up to two minutes (see :mod:`.stigmer_api`), and the report's
+timeout leaves it that long. One that still fails (the server stayed down,
+or it refused the report) is logged and dropped: a progress report never
+fails the execution.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ from workflow_runner.engine.errors import WorkflowError
 
 #: Name of the local activity sending one report (registered on the engine worker).
 REPORT_PROGRESS_ACTIVITY = "ReportWorkflowProgress"
-REPORT_TIMEOUT = timedelta(seconds=15)
-REPORT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
+# The client retries inside one attempt for up to its two-minute budget (plus
+# one RPC timeout); a second attempt would only repeat that, so there is none.
+REPORT_TIMEOUT = timedelta(seconds=150)
+REPORT_RETRY = RetryPolicy(maximum_attempts=1)
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
@@ -59,20 +64,16 @@ class ProgressReporter:
 
         The server ignores reports on an execution that already ended (e.g. its
         orchestration was cancelled) and answers with that terminal phase, which
-        tells the engine to stop. Refusals are final (not retried).
+        tells the engine to stop. The client already retried transient failures
+        for its whole budget, so every error here is final.
         """
         try:
             reply = await self._api.update_status(report)
         except grpc.aio.AioRpcError as error:
-            retryable = error.code() in (
-                grpc.StatusCode.UNAVAILABLE,
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                grpc.StatusCode.ABORTED,
-            )
             raise ApplicationError(
                 f"UpdateStatus {error.code().name}: {error.details()}",
                 type="ProgressReportFailed",
-                non_retryable=not retryable,
+                non_retryable=True,
             ) from None
         return int(reply.status.phase)
 

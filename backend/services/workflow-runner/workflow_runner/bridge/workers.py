@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflow_runner.bridge.completion import CompleteExternalActivity
 from workflow_runner.bridge.execute_workflow import ExecuteWorkflowActivity
+from workflow_runner.bridge.handoff import HandoffKeeper
 from workflow_runner.bridge.platform_workflow import PlatformServerlessWorkflow
 from workflow_runner.bridge.progress import ProgressReporter
 from workflow_runner.bridge.settings import RunnerSettings
@@ -41,10 +42,14 @@ def platform_sandbox() -> SandboxedWorkflowRunner:
 
 
 def build_runner_worker(
-    client: Client, api: StigmerApi, settings: RunnerSettings, **options: Any
+    client: Client,
+    api: StigmerApi,
+    settings: RunnerSettings,
+    keeper: HandoffKeeper,
+    **options: Any,
 ) -> Worker:
     """The worker serving ``ExecuteWorkflow`` on the runner queue."""
-    bridge = ExecuteWorkflowActivity(api, client, settings.engine_queue)
+    bridge = ExecuteWorkflowActivity(api, client, settings, keeper)
     return WORKFLOW_EXECUTION_RUNNER.worker(
         client,
         activities=[bridge.execute_workflow],

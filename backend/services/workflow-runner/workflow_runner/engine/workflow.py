@@ -46,7 +46,13 @@ from workflow_runner.engine.expressions import ExpressionEvaluator
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
 from workflow_runner.engine.loader import DefinitionError, build_definition, parse_document
-from workflow_runner.engine.names import CLOUDEVENT_SIGNAL, WORKFLOW_TYPE
+from workflow_runner.engine.names import (
+    CLOUDEVENT_SIGNAL,
+    PAUSE_SIGNAL,
+    RESUME_SIGNAL,
+    WORKFLOW_TYPE,
+)
+from workflow_runner.engine.pause import PauseGate
 from workflow_runner.engine.schemas import validate
 
 RUNTIME_NAME = "stigmer"
@@ -81,6 +87,8 @@ class EngineInput:
             completion hook when the run ends (the ExecuteWorkflow bridge).
         execution_id: id exposed as ``$workflow.id`` (default: the Temporal workflow id).
         resume: set by the engine itself when it continues as new.
+        paused: start held (a pause requested before the run started); the
+            pause and resume signals override it.
     """
 
     definition: str
@@ -90,6 +98,7 @@ class EngineInput:
     execution_id: str | None = None
     resume: Resume | None = None
     runtime_metadata: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -98,6 +107,7 @@ class ExecuteServerlessWorkflow:
 
     def __init__(self) -> None:
         self._inbox: list[Mapping[str, Any]] = []
+        self._pause = PauseGate()
 
     def hooks(self, params: EngineInput) -> EngineHooks:
         """The observer/event bus/completion hook for this run; override to plug real ones."""
@@ -111,9 +121,25 @@ class ExecuteServerlessWorkflow:
         else:
             workflow.logger.warning("ignored a cloudevent signal without a type")
 
+    # The signals carry an EngineControlSignal message; only its reason is used
+    # (logged), so the handlers take the payload as is.
+    @workflow.signal(name=PAUSE_SIGNAL)
+    def pause(self, signal: Any = None) -> None:
+        """Hold the run before its next task (the running one finishes)."""
+        workflow.logger.info("paused: %s", _reason(signal))
+        self._pause.set_paused(True)
+
+    @workflow.signal(name=RESUME_SIGNAL)
+    def resume(self, signal: Any = None) -> None:
+        """Let a held run start its next task."""
+        workflow.logger.info("resumed: %s", _reason(signal))
+        self._pause.set_paused(False)
+
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
         """Run the definition; return its output or fail with problem details."""
+        if params.paused and not self._pause.signalled:
+            self._pause.paused = True
         hooks = self.hooks(params)
         try:
             output = await self._execute(params, hooks)
@@ -160,6 +186,7 @@ class ExecuteServerlessWorkflow:
                 "metadata": dict(hooks.runtime_metadata),
             },
             inbox=self._inbox,
+            pause_gate=self._pause,
         )
         raw = document
         try:
@@ -182,7 +209,7 @@ class ExecuteServerlessWorkflow:
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
             )
-            workflow.continue_as_new(replace(params, resume=next_resume))
+            workflow.continue_as_new(replace(params, resume=next_resume, paused=self._pause.paused))
         except WorkflowError:
             raise
         except (asyncio.CancelledError, ApplicationError):
@@ -249,6 +276,13 @@ class ExecuteServerlessWorkflow:
                 ) from None
         except EndWorkflow as end:
             return end.output
+
+
+def _reason(signal: Any) -> str:
+    reason = getattr(signal, "reason", None)
+    if reason is None and isinstance(signal, Mapping):
+        reason = signal.get("reason")
+    return str(reason or "no reason given")
 
 
 async def _quietly(call: Any) -> None:
