@@ -45,7 +45,8 @@ class Outcome:
         """The outcome without what legitimately differs between two runs."""
         return {
             "completed": self.completed,
-            "output": _stable(self.output),
+            # As JSON text: 5 and 5.0 (or 1 and true) are equal in Python, not in the output.
+            "output": json.dumps(_stable(self.output), sort_keys=True),
             "error_type": self.error_type,
             "error": self.error,
             "tasks": self.tasks,
