@@ -1,6 +1,6 @@
 """Real components for the end-to-end tests: one dev server per session; per test a
 stigmer-server process (own RocksDB dir), a workflow-runner process and fresh queues
-(``running_platform`` in e2e_platform.py, also used for one platform per module)."""
+(``running_platform`` in e2e_platform.py; the conformance target starts one for all its tests)."""
 
 from __future__ import annotations
 
