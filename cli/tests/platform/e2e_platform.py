@@ -53,13 +53,18 @@ class Platform:
     # Where the runner process starts (relative `file://` URIs resolve from there).
     runner_cwd: Path | None = None
 
-    def start_runner(self) -> RunnerProcess:
-        self.runner_starts += 1
-        log_path = self.tmp / f"runner-{self.runner_starts}.log"
+    def runner_env(self) -> dict[str, str]:
+        """The environment of a child Python process of this platform (runner, CLI)."""
         env = {**os.environ, **self.env}
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
         env["STIGMER_SERVICE_ENDPOINT"] = self.server.address
+        return env
+
+    def start_runner(self) -> RunnerProcess:
+        self.runner_starts += 1
+        log_path = self.tmp / f"runner-{self.runner_starts}.log"
+        env = self.runner_env()
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "workflow_runner"],

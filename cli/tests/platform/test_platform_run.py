@@ -24,11 +24,11 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.bridge.platform_workflow import PlatformServerlessWorkflow
-from workflow_runner.bridge.workers import platform_sandbox
 from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.wiring.worker import engine_sandbox
+from workflow_runner.wiring.workflow import ServerlessWorkflow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -115,9 +115,9 @@ async def test_hello_example_runs_with_per_task_progress(
     per_task = len(events) / len(final.tasks)
     # The recorded history replays on the current code (observer batching is deterministic).
     replayer = Replayer(
-        workflows=[PlatformServerlessWorkflow],
+        workflows=[ServerlessWorkflow],
         data_converter=platform.client.data_converter,
-        workflow_runner=platform_sandbox(),
+        workflow_runner=engine_sandbox(),
     )
     await replayer.replay_workflow(await handle.fetch_history())
 

@@ -44,14 +44,15 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflow_runner.bridge.completion import final_status
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, heartbeating
-from workflow_runner.bridge.progress import problem_error, to_value
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.converter import ConversionError, spec_to_yaml
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.wiring.completion import final_status
+from workflow_runner.wiring.progress import problem_error, to_value
+from workflow_runner.wiring.settings import RunSettings
 
 _log = logging.getLogger(__name__)
 
@@ -106,6 +107,10 @@ class ExecuteWorkflowActivity:
                     params,
                     id=engine.id,
                     task_queue=self._settings.engine_queue,
+                    memo=RunSettings(
+                        lifecycle_events=self._settings.lifecycle_events,
+                        execution_id=execution_id,
+                    ).memo(),
                     # A second start for the same execution must not run it twice.
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )

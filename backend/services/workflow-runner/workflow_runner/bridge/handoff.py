@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import AsyncActivityCancelledError, Client
 from temporalio.service import RPCError, RPCStatusCode
 
 _log = logging.getLogger(__name__)
@@ -29,16 +29,26 @@ def heartbeat_interval(timeout: timedelta | None) -> float:
 
 
 class HandoffKeeper:
-    """Heartbeats every token it holds until Temporal says the attempt is gone.
+    """Heartbeats every token it holds until Temporal says the attempt is gone or cancelled.
 
     Args:
         client: the runner's Temporal client.
         interval: seconds between two rounds of heartbeats.
+        watch: called every ``watch_every`` rounds with the executions held
+            (see :mod:`.engine_watch`).
     """
 
-    def __init__(self, client: Client, interval: float) -> None:
+    def __init__(
+        self,
+        client: Client,
+        interval: float,
+        watch: Callable[[Iterable[str]], Awaitable[None]] | None = None,
+        watch_every: int = 3,
+    ) -> None:
         self._client = client
         self._interval = interval
+        self._watch = watch
+        self._watch_every = watch_every
         self._tokens: dict[bytes, str] = {}
         self._loop: asyncio.Task[None] | None = None
 
@@ -64,8 +74,12 @@ class HandoffKeeper:
             self._loop = None
 
     async def _run(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(self._interval)
+            rounds += 1
+            if self._watch is not None and rounds % self._watch_every == 0:
+                await self._watch(list(self._tokens.values()))
             tokens = list(self._tokens.items())
             results = await asyncio.gather(
                 *(self._beat(token) for token, _ in tokens), return_exceptions=True
@@ -80,6 +94,9 @@ class HandoffKeeper:
         """Heartbeat one attempt; False once it no longer exists (completed or timed out)."""
         try:
             await self._client.get_async_activity_handle(task_token=token).heartbeat()
+        except AsyncActivityCancelledError:
+            # The orchestration was cancelled: the engine is stopped by the cancel itself.
+            return False
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return False

@@ -28,7 +28,13 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.commons.v1 import metadata_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.environment.v1 import query_pb2_grpc as environment_query
+from stigmer.executioncontext.v1 import io_pb2 as context_io
+from stigmer.executioncontext.v1 import query_pb2_grpc as context_query
 from stigmer.workflow.v1 import api_pb2 as workflow_api
+from stigmer.workflow.v1 import io_pb2 as workflow_io
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
@@ -95,6 +101,8 @@ class StigmerApi:
         )
         self._instances = instance_query.WorkflowInstanceQueryControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
+        self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
+        self._contexts = context_query.ExecutionContextQueryControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -121,6 +129,33 @@ class StigmerApi:
             self._workflows.Get,
             commons_io.ApiResourceId(value=workflow_id),
             workflow_api.Workflow,
+        )
+
+    async def list_workflows(self, page_token: str = "") -> workflow_io.WorkflowList:
+        return await self._call(
+            "Workflow.List",
+            self._workflows.List,
+            commons_io.ApiResourceListInput(page_size=500, page_token=page_token),
+            workflow_io.WorkflowList,
+        )
+
+    async def get_environment(
+        self, reference: metadata_pb2.ApiResourceReference
+    ) -> environment_api.Environment:
+        return await self._call(
+            "Environment.GetByReference",
+            self._environments.GetByReference,
+            reference,
+            environment_api.Environment,
+        )
+
+    async def list_execution_contexts(self, execution_id: str) -> context_io.ExecutionContextList:
+        """The ExecutionContexts of one execution (their parent is the execution)."""
+        return await self._call(
+            "ExecutionContext.List",
+            self._contexts.List,
+            commons_io.ApiResourceListInput(parent_id=execution_id, page_size=500),
+            context_io.ExecutionContextList,
         )
 
     async def update_status(
