@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +83,16 @@ class Platform:
 
 @asynccontextmanager
 async def running_platform(
-    dev_server: WorkflowEnvironment, payload_keys: str, tmp: Path, runner_cwd: Path | None = None
+    dev_server: WorkflowEnvironment,
+    payload_keys: str,
+    tmp: Path,
+    runner_cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Platform]:
-    """A stigmer-server (RocksDB under ``tmp``) and a runner on fresh task queues."""
+    """A stigmer-server (RocksDB under ``tmp``) and a runner on fresh task queues.
+
+    ``extra_env`` is added to both processes' environment (e.g. STIGMER_EVENTS_ADDRESS).
+    """
     suffix = uuid.uuid4().hex[:8]
     target = dev_server.client.service_client.config.target_host
     env = {
@@ -94,6 +101,7 @@ async def running_platform(
         "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": f"wf-stigmer-{suffix}",
         "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": f"wf-runner-{suffix}",
         "TEMPORAL_ZIGFLOW_EXECUTION_TASK_QUEUE": f"engine-{suffix}",
+        **(extra_env or {}),
     }
     server = start_server(tmp / "data", log_path=tmp / "server.log", env=env)
     client = await Client.connect(

@@ -3,6 +3,7 @@ engine harness on the same dev server for the `dsl` side, and the fake HTTP serv
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,12 +24,23 @@ async def shared_platform(
 ) -> AsyncIterator[Platform]:
     """Started once for the whole target: every scenario and example runs on it.
 
-    The runner starts in the spec's gRPC example folder, where the example's relative
+    The runner serves CloudEvents on a free port (``STIGMER_EVENTS_ADDRESS``), and
+    starts in the spec's gRPC example folder, where the example's relative
     ``file://app/greet.proto`` resolves (as the `dsl` side's test does with chdir).
     """
     tmp: Path = tmp_path_factory.mktemp("platform")
-    async with running_platform(dev_server, payload_keys, tmp, runner_cwd=PROTO_DIR) as platform:
+    events = {"STIGMER_EVENTS_ADDRESS": free_address()}
+    async with running_platform(
+        dev_server, payload_keys, tmp, runner_cwd=PROTO_DIR, extra_env=events
+    ) as platform:
         yield platform
+
+
+def free_address() -> str:
+    """A loopback ``host:port`` nobody listens on (the runner's CloudEvents endpoint)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
 @pytest.fixture(scope="session")

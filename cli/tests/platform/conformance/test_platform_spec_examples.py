@@ -12,14 +12,19 @@ fault under `dsl` (containers, asyncapi, mcp) must fault the same way here.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from e2e_platform import Platform
 from outcomes import Outcome, run_on_engine, run_on_platform
+from stigmer_cli.api import StigmerClient
 from stigmer_testing.reference_documents import spec_examples
+from temporalio.testing import WorkflowEnvironment
+from test_platform_events_examples import FILES as EVENT_FILES
 from tests.engine.harness import EngineHarness
 from tests.io_tasks.test_spec_examples_io import CONTAINER
 from tests.io_tasks.test_spec_examples_io import NOT_RUN as IO_NOT_RUN
@@ -27,13 +32,24 @@ from tests.io_tasks.test_spec_examples_io import RUN as IO_RUN
 from tests.io_tasks.test_spec_examples_io import _definition as io_definition
 from tests.support.fake_http_services import FakeHttpServices
 from tests.support.greeter_server import start_spec_greeter_server
+from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.catalog import DirectoryCatalog
+from workflow_runner.converter import workflow_from_dsl
+from workflow_runner.engine.loader import parse_document
+from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.events.publisher import BusConfig
+from workflow_runner.wiring.settings import RunSettings
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 pytestmark = pytest.mark.e2e
 
-NEEDS_SECRETS = "needs use.secrets (mySecret); resolving secrets on the platform is not built yet"
+NEEDS_SECRETS = (
+    "its secret mySecret is an object (authority, grant, client); ExecutionContext and "
+    "Environment values are strings"
+)
 WAITS_FOR_EVENTS = (
-    "waits for events; the `dsl` path sends them from a second execution or the bus "
-    "(tests/events), the platform has no event ingress yet"
+    "a listen inside a for loop over pets, one checkup event per pet; the `dsl` path "
+    "does not run it either"
 )
 
 
@@ -77,6 +93,16 @@ CASES: tuple[Case, ...] = (
 #: Run in their own test, concurrently (each waits 30 s).
 WAITS = ("wait-duration-inline.yaml", "wait-duration-iso8601.yaml")
 GRPC = "call-grpc.yaml"
+SUBFLOW = "run-subflow.yaml"
+#: The workflow run-subflow.yaml runs by reference (the spec does not ship one).
+REGISTER_CUSTOMER = """
+document: {dsl: '1.0.3', namespace: test, name: register-customer, version: '0.1.0'}
+do:
+  - register:
+      set:
+        registered: ${ .customer }
+        at: ${ $workflow.definition.document.name }
+"""
 
 NOT_RUN: dict[str, str] = {
     **{k: v for k, v in IO_NOT_RUN.items() if k != "try-catch-then.yaml"},
@@ -84,14 +110,7 @@ NOT_RUN: dict[str, str] = {
     "authentication-oidc-secret.yaml": NEEDS_SECRETS,
     "set.yaml": "its input is a list ($workflow.input[0]); an execution's input is an object",
     "set-expression.yaml": "its input is a list ($workflow.input[0]); an execution's input is an object",
-    "run-subflow.yaml": "runs a workflow by reference; the platform has no catalog of stored workflows yet",
     "for.yaml": WAITS_FOR_EVENTS,
-    "listen-to-all.yaml": WAITS_FOR_EVENTS,
-    "listen-to-all-read-envelope.yaml": WAITS_FOR_EVENTS,
-    "listen-to-any.yaml": WAITS_FOR_EVENTS,
-    "listen-to-any-filter.yaml": WAITS_FOR_EVENTS,
-    "listen-to-any-until-condition.yaml": WAITS_FOR_EVENTS,
-    "listen-to-any-until-consumed.yaml": WAITS_FOR_EVENTS,
 }
 
 
@@ -156,8 +175,45 @@ async def test_grpc_example_on_the_platform(
     assert actual.comparable() == expected.comparable()
 
 
+@pytest.mark.asyncio(loop_scope="session")
+async def test_subflow_example_on_the_platform(
+    shared_platform: Platform, dev_server: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # `dsl` side: the child from a directory catalog; platform: the child stored by Apply.
+    text = next(p for p in spec_examples() if p.name == SUBFLOW).read_text()
+    workflow_input = {"user": {"name": "Ada"}}
+    (tmp_path / "register-customer.yaml").write_text(REGISTER_CUSTOMER)
+    queue = f"subflow-{uuid.uuid4()}"
+    async with (
+        httpx.AsyncClient() as http,
+        build_engine_worker(
+            dev_server.client,
+            task_queue=queue,
+            providers=EngineProviders(
+                bus=BusConfig(task_queue=queue, bus=f"sub-{uuid.uuid4().hex[:8]}"),
+                catalog=DirectoryCatalog(tmp_path),
+                io_activities=build_io_activities(http),
+            ),
+        ),
+    ):
+        handle = await dev_server.client.start_workflow(
+            "ExecuteServerlessWorkflow",
+            EngineInput(definition=text, input=workflow_input),
+            id=queue,
+            task_queue=queue,
+            memo=RunSettings(lifecycle_events=False).memo(),
+        )
+        expected = await handle.result()
+    async with StigmerClient(shared_platform.server.address) as client:
+        await client.apply_workflow(workflow_from_dsl(parse_document(REGISTER_CUSTOMER))[0])
+    actual = await run_on_platform(shared_platform, text, workflow_input)
+    assert expected == {"registered": ".user", "at": "register-customer"}
+    assert actual.comparable() == Outcome(True, output=expected, tasks=actual.tasks).comparable()
+    assert actual.tasks[:1] == ["registerCustomer"]
+
+
 def test_every_example_is_run_or_explained() -> None:
     names = {path.name for path in spec_examples()}
-    run = {case.file for case in CASES} | set(WAITS) | {GRPC}
+    run = {case.file for case in CASES} | set(WAITS) | {GRPC, SUBFLOW} | EVENT_FILES
     assert not run & set(NOT_RUN), sorted(run & set(NOT_RUN))
     assert names == run | set(NOT_RUN), sorted(names ^ (run | set(NOT_RUN)))
