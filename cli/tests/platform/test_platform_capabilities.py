@@ -20,7 +20,7 @@ from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import command_pb2_grpc as instance_command
 from stigmer_cli.api import StigmerClient
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -19,12 +19,12 @@ from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
+from stigmer_dsl.converter import spec_to_yaml, workflow_from_dsl
 from stigmer_testing.server_process import start_server
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.wiring.worker import engine_sandbox

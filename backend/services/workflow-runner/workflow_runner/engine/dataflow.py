@@ -14,15 +14,15 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from stigmer_dsl.durations import resolve_duration
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+from stigmer_dsl.pacing import TASK_COST
+from stigmer_dsl.schemas import validate
 from temporalio import workflow
 
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import Directed, RunState, TaskContext
-from workflow_runner.engine.durations import resolve_duration
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
-from workflow_runner.engine.pacing import TASK_COST
-from workflow_runner.engine.schemas import validate
 from workflow_runner.engine.tasks.registry import runner_for
 
 

@@ -34,6 +34,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import ExpressionEvaluator
+from stigmer_dsl.expressions.jq_language import BATCH_SIZE
+from stigmer_dsl.loader import (
+    DefinitionError,
+    build_definition,
+    compile_expressions,
+    parse_document,
+)
+from stigmer_dsl.pacing import DEFINITION_EXPRESSION_COST, WorkMeter, definition_cost
+from stigmer_dsl.schemas import validate
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
@@ -41,26 +52,16 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested
 from workflow_runner.engine.context import RunState, datetime_descriptor
 from workflow_runner.engine.dataflow import resolve_timeout
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import ExpressionEvaluator
-from workflow_runner.engine.expressions.jq_language import BATCH_SIZE
+from workflow_runner.engine.errors import to_application_error
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.loader import (
-    DefinitionError,
-    build_definition,
-    compile_expressions,
-    parse_document,
-)
 from workflow_runner.engine.names import (
     CLOUDEVENT_SIGNAL,
     PAUSE_SIGNAL,
     RESUME_SIGNAL,
     WORKFLOW_TYPE,
 )
-from workflow_runner.engine.pacing import DEFINITION_EXPRESSION_COST, WorkMeter, definition_cost
 from workflow_runner.engine.pause import PauseGate
-from workflow_runner.engine.schemas import validate
 
 RUNTIME_NAME = "stigmer"
 RUNTIME_VERSION = "0.1.0"
@@ -157,7 +158,7 @@ class ExecuteServerlessWorkflow:
             await _quietly(hooks.observer.workflow_faulted(error))
             if hooks.completion is not None and params.completion_token is not None:
                 await hooks.completion.faulted(params.completion_token, error)
-            raise error.to_application_error() from None
+            raise to_application_error(error) from None
         await _quietly(hooks.observer.workflow_completed(output))
         if hooks.completion is not None and params.completion_token is not None:
             await hooks.completion.completed(params.completion_token, output)

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
 
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).

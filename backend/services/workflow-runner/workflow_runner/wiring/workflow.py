@@ -26,14 +26,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.loader import parse_document
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
-from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
-from workflow_runner.engine.loader import parse_document
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
@@ -183,5 +184,5 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
                 result_type=dict,
             )
         except ActivityError as exc:
-            raise WorkflowError.from_failure(exc, instance="/use/secrets") from None
+            raise error_from_failure(exc, instance="/use/secrets") from None
         return dict(result)

@@ -30,14 +30,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from stigmer_dsl import parsed_documents
+from stigmer_dsl.durations import is_iso8601_duration
+from stigmer_dsl.expressions import EvaluationMode, ExpressionEvaluator
+from stigmer_dsl.expressions.evaluation import STANDARD_ARGUMENTS
+from stigmer_dsl.expressions.jq_language import ExpressionSyntaxError
+from stigmer_dsl.model import ExpressionSite, WorkflowDefinition, task_kind, task_list
 from temporalio import workflow
-
-from workflow_runner.engine import parsed_documents
-from workflow_runner.engine.durations import is_iso8601_duration
-from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
-from workflow_runner.engine.expressions.evaluation import STANDARD_ARGUMENTS
-from workflow_runner.engine.expressions.jq_language import ExpressionSyntaxError
-from workflow_runner.engine.model import ExpressionSite, WorkflowDefinition, task_kind, task_list
 
 with workflow.unsafe.imports_passed_through():
     import jsonschema
@@ -160,7 +159,7 @@ def default_schema_path() -> Path:
     if explicit:
         return Path(explicit)
     shared = os.environ.get(_SHARED_ENV)
-    root = Path(shared) if shared else Path(__file__).resolve().parents[5] / "shared"
+    root = Path(shared) if shared else Path(__file__).resolve().parents[4] / "shared"
     return root / "conformance" / "spec-v1.0.3" / "schema" / "workflow.yaml"
 
 
