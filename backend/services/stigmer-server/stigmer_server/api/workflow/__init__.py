@@ -3,6 +3,7 @@ then by the engine's own definition checks (what is stored can run)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 import grpc
@@ -21,10 +22,15 @@ from stigmer_server.validation.workflow_spec import task_config_violations
 KIND = kinds.WORKFLOW
 
 
-def validate_workflow(resource: Message) -> list[FieldViolation]:
+async def validate_workflow(resource: Message) -> list[FieldViolation]:
     """Typed task configs, then the engine's checks (the spec's own rules already passed)."""
     spec = cast(api_pb2.Workflow, resource).spec
-    return task_config_violations(spec) or dsl_violations(spec)
+    violations = task_config_violations(spec)
+    if violations:
+        return violations
+    # In a thread: compiling a large workflow's expressions takes seconds, which
+    # must not stall the other calls this server's event loop is serving.
+    return await asyncio.to_thread(dsl_violations, spec)
 
 
 def register(server: grpc.aio.Server, deps: Dependencies) -> None:
