@@ -30,13 +30,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from temporalio import workflow
+
 from stigmer_dsl import parsed_documents
 from stigmer_dsl.durations import is_iso8601_duration
 from stigmer_dsl.expressions import EvaluationMode, ExpressionEvaluator
 from stigmer_dsl.expressions.evaluation import STANDARD_ARGUMENTS
 from stigmer_dsl.expressions.jq_language import ExpressionSyntaxError
 from stigmer_dsl.model import ExpressionSite, WorkflowDefinition, task_kind, task_list
-from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import jsonschema

@@ -19,6 +19,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from stigmer.commons.v1 import metadata_pb2
 from stigmer.workflow.v1 import api_pb2
+
 from stigmer_dsl.converter.to_dsl import ConversionError
 from stigmer_dsl.durations import parse_duration
 
