@@ -106,7 +106,8 @@ class Stack:
         self.runner_starts += 1
         log_path = self.tmp / f"runner-{self.runner_starts}.log"
         metrics_address = f"127.0.0.1:{free_port()}"
-        env = {**os.environ, **self.env, **(extra_env or {})}
+        # The runner logs its readiness line at INFO.
+        env = {**os.environ, **self.env, "STIGMER_LOG_LEVEL": "INFO", **(extra_env or {})}
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
         env["STIGMER_SERVICE_ENDPOINT"] = self.server.address
@@ -134,8 +135,10 @@ class Stack:
 
 
 @asynccontextmanager
-async def platform_stack(runner_env: Mapping[str, str] | None = None) -> AsyncIterator[Stack]:
-    """Dev server + stigmer-server + workflow-runner, stopped on exit."""
+async def platform_stack(
+    runner_env: Mapping[str, str] | None = None, *, start_runner: bool = True
+) -> AsyncIterator[Stack]:
+    """Dev server + stigmer-server + workflow-runner (unless not asked), stopped on exit."""
     temporal = await start_dev_server()
     try:
         target = temporal.client.service_client.config.target_host
@@ -158,8 +161,8 @@ async def platform_stack(runner_env: Mapping[str, str] | None = None) -> AsyncIt
             server = start_server(tmp / "data", log_path=tmp / "server.log", env=env)
             stack = Stack(server=server, client=client, env=env, tmp=tmp)
             try:
-                # The runner logs its readiness line at INFO.
-                stack.start_runner({"STIGMER_LOG_LEVEL": "INFO", **(runner_env or {})})
+                if start_runner:
+                    stack.start_runner(runner_env)
                 yield stack
             finally:
                 stack.stop_runner()
@@ -238,7 +241,9 @@ async def closed_loop(
     )
 
 
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)")
+_SAMPLE = re.compile(
+    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)"
+)
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 

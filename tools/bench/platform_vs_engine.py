@@ -113,10 +113,16 @@ class PlatformSide:
             raise RuntimeError(f"execution {created.metadata.id} ended {last.status}")
         return from_struct(last.status.output)
 
+    def runner(self, workflow_id: str, shape: Shape) -> Callable[[int], Awaitable[Any]]:
+        """One platform run of ``shape`` per call (for :func:`closed_loop`)."""
 
-def bare_runner(
-    client: Client, engine_queue: str, shape: Shape
-) -> Callable[[int], Awaitable[Any]]:
+        async def run(_index: int) -> Any:
+            return await self.run(workflow_id, shape.input)
+
+        return run
+
+
+def bare_runner(client: Client, engine_queue: str, shape: Shape) -> Callable[[int], Awaitable[Any]]:
     """Start the engine workflow directly on ``engine_queue`` and wait for its result."""
     memo = RunSettings(lifecycle_events=False).memo()
 
@@ -127,7 +133,6 @@ def bare_runner(
             id=f"bench-bare-{uuid.uuid4()}",
             task_queue=engine_queue,
             memo=memo,
-            execution_timeout=None,
         )
 
     return run
@@ -172,13 +177,9 @@ async def measure(
             workflow_id = await platform.apply(shape)
             outputs: dict[str, Any] = {}
 
-            async def platform_run(_index: int, workflow_id: str = workflow_id) -> Any:
-                return await platform.run(workflow_id, shape.input)
-
-            bare_run = bare_runner(stack_client, engine_queue, shape)
             sides: dict[str, Callable[[int], Awaitable[Any]]] = {
-                "bare": bare_run,
-                "platform": platform_run,
+                "bare": bare_runner(stack_client, engine_queue, shape),
+                "platform": platform.runner(workflow_id, shape),
             }
             for side, run_one in sides.items():
                 for index in range(warmup):
