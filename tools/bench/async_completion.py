@@ -16,7 +16,8 @@ slots in use on the runner queue (where ``ExecuteWorkflow`` runs), as the SDK
 counts them. Reported: max, time average (mean of the samples) and
 slot-seconds (average x wall time), with the slot capacity from
 ``temporal_worker_task_slots_available`` + used. The engine queue's activity
-slots (progress reports, the completion) are reported too for context.
+slots are reported too for context (the completion by token in async mode;
+progress reports are local activities, not counted there).
 
 ``bazel run //tools/bench:async_completion -- --runs 40``, or from the virtualenv
 with the pyproject import roots on PYTHONPATH (see ``platform_vs_engine.py``).
