@@ -13,7 +13,8 @@ benchmark can read the runner's worker slot gauges while it runs; the runner
 code itself is unchanged.
 
 Also here: a closed-loop driver (C callers, each starting its next run when the
-previous one ends) and nearest-rank percentiles.
+previous one ends), sequential runs alternating between sides, and
+nearest-rank percentiles.
 """
 
 from __future__ import annotations
@@ -229,16 +230,37 @@ async def closed_loop(
 
     wall_start = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    wall = time.perf_counter() - wall_start
-    latencies.sort()
+    return _figures(latencies, concurrency, time.perf_counter() - wall_start)
+
+
+def _figures(latencies: list[float], concurrency: int, wall: float) -> LoopFigures:
+    latencies = sorted(latencies)
     return LoopFigures(
-        runs=runs,
+        runs=len(latencies),
         concurrency=concurrency,
         p50_ms=percentile(latencies, 0.50) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
-        throughput_per_s=runs / wall,
+        throughput_per_s=len(latencies) / wall,
         wall_s=wall,
     )
+
+
+async def interleaved(
+    sides: Mapping[str, Callable[[int], Awaitable[object]]], *, runs: int
+) -> dict[str, LoopFigures]:
+    """``runs`` sequential runs of each side, alternating sides run by run.
+
+    Sequential runs do not overlap, so alternating changes no latency while a
+    shared machine's load drifts over both sides alike. Throughput is runs
+    over the side's own summed latencies.
+    """
+    latencies: dict[str, list[float]] = {name: [] for name in sides}
+    for index in range(runs):
+        for name, run_one in sides.items():
+            started = time.perf_counter()
+            await run_one(index)
+            latencies[name].append(time.perf_counter() - started)
+    return {name: _figures(values, 1, sum(values)) for name, values in latencies.items()}
 
 
 _SAMPLE = re.compile(

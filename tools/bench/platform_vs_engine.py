@@ -15,7 +15,8 @@ measured side by side:
 
 Two shapes: ``http`` (one ``call: http`` GET to the loopback server) and
 ``set100`` (100 ``set`` tasks). Two loads each: C=1 (sequential runs: p50/p99
-latency) and C=10 (ten closed-loop callers: throughput). Both sides must
+latency; bare and platform runs alternate) and C=10 (ten closed-loop callers:
+throughput; one side after the other). Both sides must
 produce the same output. Lifecycle events are off on both sides (the
 platform's default).
 
@@ -42,7 +43,14 @@ import grpc
 import yaml
 from engine_vs_plain import http_definition, set_definition
 from google.protobuf import struct_pb2
-from platform_stack import LoopFigures, Stack, closed_loop, local_http_server, platform_stack
+from platform_stack import (
+    LoopFigures,
+    Stack,
+    closed_loop,
+    interleaved,
+    local_http_server,
+    platform_stack,
+)
 from stigmer.commons.v1 import io_pb2, phase_pb2
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
@@ -184,17 +192,14 @@ async def measure(
             for side, run_one in sides.items():
                 for index in range(warmup):
                     outputs[side] = await run_one(index)
-            figures: dict[str, dict[str, LoopFigures]] = {"bare": {}, "platform": {}}
-            for load, total, callers in (("c1", runs, 1), ("cn", concurrent_runs, concurrency)):
-                for side, run_one in sides.items():
-                    figures[side][load] = await closed_loop(
-                        run_one, runs=total, concurrency=callers
-                    )
+            c1 = await interleaved(sides, runs=runs)
+            cn = {
+                side: await closed_loop(run_one, runs=concurrent_runs, concurrency=concurrency)
+                for side, run_one in sides.items()
+            }
             report[shape.name] = {
-                "c1_latency": _compare(figures["platform"]["c1"], figures["bare"]["c1"]),
-                f"c{concurrency}_throughput": _compare(
-                    figures["platform"]["cn"], figures["bare"]["cn"]
-                ),
+                "c1_latency": _compare(c1["platform"], c1["bare"]),
+                f"c{concurrency}_throughput": _compare(cn["platform"], cn["bare"]),
                 "same_output": outputs["platform"] == outputs["bare"],
                 "output": outputs["bare"],
             }
