@@ -1,12 +1,13 @@
 """``ENABLE_ASYNC_ACTIVITY_COMPLETION`` on vs off: throughput and runner slots held (issue 12).
 
 One dev server and one stigmer-server process; the workflow-runner process is
-started twice on the same queues, first with the switch on (the default:
-``ExecuteWorkflow`` hands its task token to the engine and returns pending),
-then off (the activity waits for the engine's result, heartbeating). Each time
-``--concurrency`` closed-loop callers Create executions of a workflow that
-waits (``wait`` of ``--wait-seconds``, then a ``set``) and Subscribe until the
-terminal phase.
+restarted on the same queues for each stretch of runs, with the switch on (the
+default: ``ExecuteWorkflow`` hands its task token to the engine and returns
+pending) or off (the activity waits for the engine's result, heartbeating), in
+``--rounds`` rounds ordered on-off, off-on, ... so a shared machine's drifting
+load hits both modes alike. In each stretch ``--concurrency`` closed-loop
+callers Create executions of a workflow that waits (``wait`` of
+``--wait-seconds``, then a ``set``) and Subscribe until the terminal phase.
 
 Slots held: the runner is started with the Temporal SDK's Prometheus exporter
 (see ``platform_stack``), and a sampler reads the gauge
@@ -31,11 +32,11 @@ import json
 import os
 import statistics
 import sys
-import time
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from platform_stack import Stack, closed_loop, platform_stack, read_gauge
+from platform_stack import LoopFigures, Stack, closed_loop, merged, platform_stack, read_gauge
 from platform_vs_engine import PlatformSide, Shape
 
 SLOTS_USED = "temporal_worker_task_slots_used"
@@ -93,18 +94,32 @@ class SlotSampler:
     def stop(self) -> None:
         self._stop.set()
 
-    def figures(self, wall: float) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, samples in self.samples.items():
-            mean = statistics.fmean(samples) if samples else 0.0
-            out[name] = {
-                "max": max(samples, default=0.0),
-                "mean": round(mean, 2),
-                "slot_seconds": round(mean * wall, 1),
-                "capacity": self.capacity.get(name),
-                "samples": len(samples),
-            }
-        return out
+
+@dataclass
+class ModeRun:
+    """One measured stretch of one mode: the loop's figures and the slot samples."""
+
+    figures: LoopFigures
+    samples: dict[str, list[float]]
+    capacity: dict[str, float]
+    output: Any
+
+
+def slot_figures(runs: list[ModeRun]) -> dict[str, Any]:
+    """Max, mean of the samples and slot-seconds (mean x wall) per queue, over ``runs``."""
+    wall = sum(run.figures.wall_s for run in runs)
+    out: dict[str, Any] = {}
+    for name in runs[0].samples:
+        samples = [value for run in runs for value in run.samples[name]]
+        mean = statistics.fmean(samples) if samples else 0.0
+        out[name] = {
+            "max": max(samples, default=0.0),
+            "mean": round(mean, 2),
+            "slot_seconds": round(mean * wall, 1),
+            "capacity": runs[0].capacity.get(name),
+            "samples": len(samples),
+        }
+    return out
 
 
 async def measure_mode(
@@ -116,8 +131,8 @@ async def measure_mode(
     runs: int,
     concurrency: int,
     sample_every: float,
-) -> dict[str, Any]:
-    """Warm up, then the closed loop with the sampler running; the figures."""
+) -> ModeRun:
+    """Warm up, then the closed loop with the sampler running."""
     assert stack.runner is not None
     for _ in range(2):
         output = await platform.run(workflow_id, shape.input)
@@ -127,7 +142,6 @@ async def measure_mode(
         sample_every,
     )
     sampling = asyncio.create_task(sampler.run())
-    started = time.perf_counter()
     try:
         figures = await closed_loop(
             platform.runner(workflow_id, shape), runs=runs, concurrency=concurrency
@@ -135,43 +149,63 @@ async def measure_mode(
     finally:
         sampler.stop()
         await sampling
-    wall = time.perf_counter() - started
-    return {
-        **figures.as_dict(),
-        "activity_slots_used": sampler.figures(wall),
-        "output": output,
-    }
+    return ModeRun(figures, sampler.samples, sampler.capacity, output)
+
+
+MODES = {"async_on": "true", "async_off": "false"}
 
 
 async def measure(
-    stack: Stack, *, runs: int, concurrency: int, wait_seconds: float, sample_every: float
+    stack: Stack,
+    *,
+    runs: int,
+    concurrency: int,
+    wait_seconds: float,
+    sample_every: float,
+    rounds: int = 2,
 ) -> dict[str, Any]:
-    """Switch on, then off (runner restarted between), on one server; the report."""
+    """Both modes in ``rounds`` rounds, order on-off then off-on (ABBA), one server.
+
+    The runner is restarted with the mode's setting before each stretch; each
+    stretch has ``runs // rounds`` runs.
+    """
     shape = Shape("waits", waiting_definition(wait_seconds), {})
     report: dict[str, Any] = {
         "cpus": os.cpu_count(),
         "runs": runs,
+        "rounds": rounds,
         "concurrency": concurrency,
         "wait_seconds": wait_seconds,
     }
+    stretches: dict[str, list[ModeRun]] = {mode: [] for mode in MODES}
     async with grpc.aio.insecure_channel(stack.server.address) as channel:
         platform = PlatformSide(channel)
         workflow_id = await platform.apply(shape)
-        for mode, value in (("async_on", "true"), ("async_off", "false")):
-            stack.stop_runner()
-            await asyncio.to_thread(
-                stack.start_runner,
-                {"ENABLE_ASYNC_ACTIVITY_COMPLETION": value},
-            )
-            report[mode] = await measure_mode(
-                stack,
-                platform,
-                workflow_id,
-                shape,
-                runs=runs,
-                concurrency=concurrency,
-                sample_every=sample_every,
-            )
+        for round_index in range(rounds):
+            order = list(MODES) if round_index % 2 == 0 else list(reversed(MODES))
+            for mode in order:
+                stack.stop_runner()
+                await asyncio.to_thread(
+                    stack.start_runner, {"ENABLE_ASYNC_ACTIVITY_COMPLETION": MODES[mode]}
+                )
+                stretches[mode].append(
+                    await measure_mode(
+                        stack,
+                        platform,
+                        workflow_id,
+                        shape,
+                        runs=max(1, runs // rounds),
+                        concurrency=concurrency,
+                        sample_every=sample_every,
+                    )
+                )
+    for mode, measured in stretches.items():
+        report[mode] = {
+            **merged([run.figures for run in measured]).as_dict(),
+            "throughput_per_round": [round(run.figures.throughput_per_s, 2) for run in measured],
+            "activity_slots_used": slot_figures(measured),
+            "output": measured[-1].output,
+        }
     on, off = report["async_on"], report["async_off"]
     report["ratio_throughput_on_off"] = round(on["throughput_per_s"] / off["throughput_per_s"], 2)
     return report
@@ -179,7 +213,8 @@ async def measure(
 
 def summary(report: dict[str, Any]) -> str:
     lines = [
-        f"C={report['concurrency']}, wait {report['wait_seconds']} s, {report['runs']} runs per mode"
+        f"C={report['concurrency']}, wait {report['wait_seconds']} s, {report['runs']} runs "
+        f"per mode in {report['rounds']} rounds"
     ]
     for mode in ("async_on", "async_off"):
         figures = report[mode]
@@ -202,6 +237,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             concurrency=args.concurrency,
             wait_seconds=args.wait_seconds,
             sample_every=args.sample_ms / 1000,
+            rounds=args.rounds,
         )
 
 
@@ -215,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sample-ms", type=int, default=100, help="slot sampling period (default 100)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="stretches per mode, ABBA order (default 2)"
+    )
     args = parser.parse_args(argv)
-    if min(args.runs, args.concurrency, args.sample_ms) < 1 or args.wait_seconds <= 0:
+    if min(args.runs, args.concurrency, args.sample_ms, args.rounds) < 1 or args.wait_seconds <= 0:
         parser.error("counts and the wait must be positive")
     report = asyncio.run(_run(args))
     print(json.dumps(report, indent=2))

@@ -200,6 +200,7 @@ class LoopFigures:
     p99_ms: float
     throughput_per_s: float
     wall_s: float
+    latencies_s: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -242,7 +243,14 @@ def _figures(latencies: list[float], concurrency: int, wall: float) -> LoopFigur
         p99_ms=percentile(latencies, 0.99) * 1000,
         throughput_per_s=len(latencies) / wall,
         wall_s=wall,
+        latencies_s=tuple(latencies),
     )
+
+
+def merged(parts: list[LoopFigures]) -> LoopFigures:
+    """Several measurements of one thing as one: all latencies, runs over summed walls."""
+    latencies = [value for part in parts for value in part.latencies_s]
+    return _figures(latencies, parts[0].concurrency, sum(part.wall_s for part in parts))
 
 
 async def interleaved(
