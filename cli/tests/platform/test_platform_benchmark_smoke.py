@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import pytest
 from e2e_platform import Platform
-from engine_vs_plain import JsonHandler
+from platform_stack import local_http_server
 from platform_vs_engine import measure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -16,13 +14,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 @pytest.fixture
 def item_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), JsonHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/item"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_http_server() as url:
+        yield url
 
 
 async def test_platform_and_bare_engine_agree_on_both_shapes(
