@@ -1,6 +1,6 @@
 """protoc plugin: Temporal contract options -> one typed ``*_temporal.py`` per contract.proto.
 
-The generated module is data only — names, queues, timeouts, message types —
+The generated module is data only — names, queues, timeouts, signals, message types —
 instantiating the hand-written runtime in ``stigmer_temporal``. Options are read
 straight from the serialized descriptors protoc hands us, through a descriptor
 pool of our own, so the plugin needs no generated code of its own options.
@@ -125,17 +125,24 @@ def generate_file(
         )
         wf_names: list[str] = []
         act_names: list[str] = []
+        # Signals are emitted after every method so their workflow constant exists.
+        signals: list[tuple[str, str, Any]] = []
         for method in service.method:
             opts = method.options if method.HasField("options") else None
             wf = reader.read(opts, "MethodOptions", "workflow")
             act = reader.read(opts, "MethodOptions", "activity")
-            if (wf is None) == (act is None):
+            sig = reader.read(opts, "MethodOptions", "signal")
+            if sum(option is not None for option in (wf, act, sig)) != 1:
                 raise PluginError(
-                    f"{service.name}.{method.name}: declare exactly one of the workflow or activity options"
+                    f"{service.name}.{method.name}: declare exactly one of the workflow, "
+                    "activity or signal options"
                 )
             in_t = type_ref(method.input_type.lstrip("."))
-            out_t = type_ref(method.output_type.lstrip("."))
             const = _constant(method.name)
+            if sig is not None:
+                signals.append((const, in_t, sig))
+                continue
+            out_t = type_ref(method.output_type.lstrip("."))
             if wf is not None:
                 wf_names.append(const)
                 body.append(
@@ -176,12 +183,35 @@ def generate_file(
                     )
                     + ")\n"
                 )
+        workflow_methods = {
+            m.name: _constant(m.name)
+            for m in service.method
+            if reader.read(
+                m.options if m.HasField("options") else None, "MethodOptions", "workflow"
+            )
+            is not None
+        }
+        for const, in_t, sig in signals:
+            if not sig.name:
+                raise PluginError(f"{service.name}.{const}: the signal option needs a name")
+            target = workflow_methods.get(sig.workflow)
+            if target is None:
+                raise PluginError(
+                    f"{service.name}: signal {sig.name!r} names {sig.workflow!r}, "
+                    "which is not a workflow of this service"
+                )
+            body.append(
+                f"\n{const}: SignalContract[{in_t}] = SignalContract(\n"
+                + _kwargs([("name", repr(sig.name)), ("input_type", in_t), ("workflow", target)])
+                + ")\n"
+            )
         body.append(
             f"\n{_constant(service.name)} = ServiceContract(\n"
             f"    name={service.name!r},\n"
             f"    task_queue={queue},\n"
             f"    workflows=({''.join(n + ', ' for n in wf_names)}),\n"
             f"    activities=({''.join(n + ', ' for n in act_names)}),\n"
+            f"    signals=({''.join(c + ', ' for c, _, _ in signals)}),\n"
             ")\n\n"
         )
 
@@ -190,7 +220,7 @@ def generate_file(
         '"""Temporal contract constants and typed helpers (see stigmer_temporal)."""\n\n'
         "from datetime import timedelta  # noqa: F401\n\n"
         "from stigmer_temporal import (  # noqa: F401\n"
-        "    ActivityContract,\n    RetryPolicySpec,\n    ServiceContract,\n"
+        "    ActivityContract,\n    RetryPolicySpec,\n    ServiceContract,\n    SignalContract,\n"
         "    TaskQueue,\n    WorkflowContract,\n)\n"
     )
     header += "".join(f"import {module} as {alias}\n" for module, alias in sorted(imports.items()))

@@ -47,7 +47,9 @@ def temporal_cli_path() -> str:
     )
 
 
-async def start_dev_server(*extra_args: str, keep_stdout: bool = False) -> WorkflowEnvironment:
+async def start_dev_server(
+    *extra_args: str, keep_stdout: bool = False, port: int | None = None
+) -> WorkflowEnvironment:
     """Start a local dev server and return its environment (call ``shutdown()`` after).
 
     Args:
@@ -65,6 +67,7 @@ async def start_dev_server(*extra_args: str, keep_stdout: bool = False) -> Workf
             dev_server_existing_path=temporal_cli_path(),
             dev_server_extra_args=[*FAST_DEV_SERVER_ARGS, *extra_args],
             dev_server_log_level="error",
+            port=port,
         )
     finally:
         if saved is not None:

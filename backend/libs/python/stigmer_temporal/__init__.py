@@ -10,6 +10,7 @@ from stigmer_temporal.contract import (
     ContractViolation,
     RetryPolicySpec,
     ServiceContract,
+    SignalContract,
     TaskQueue,
     WorkflowContract,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "ContractViolation",
     "RetryPolicySpec",
     "ServiceContract",
+    "SignalContract",
     "TaskQueue",
     "WorkflowContract",
 ]

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf.message import Message
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
 InputT = TypeVar("InputT", bound=Message)
@@ -179,8 +179,14 @@ class WorkflowContract(Generic[InputT, OutputT]):
         task_queue: str | None = None,
         memo: Mapping[str, Any] | None = None,
         execution_timeout: timedelta | None = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        rpc_timeout: timedelta | None = None,
     ) -> WorkflowHandle[Any, OutputT]:
-        """Start the workflow with the contract's id, queue and timeouts."""
+        """Start the workflow with the contract's id, queue and timeouts.
+
+        ``id_reuse_policy`` REJECT_DUPLICATE makes a repeated start of the same id
+        fail even after the first run closed (an idempotent "start once").
+        """
         return await client.start_workflow(
             self.name,
             arg,
@@ -190,7 +196,31 @@ class WorkflowContract(Generic[InputT, OutputT]):
             execution_timeout=execution_timeout or self.execution_timeout,
             run_timeout=self.run_timeout,
             memo=dict(memo) if memo else None,
+            id_reuse_policy=id_reuse_policy,
+            rpc_timeout=rpc_timeout,
         )
+
+
+@dataclass(frozen=True)
+class SignalContract(Generic[InputT]):
+    """A signal one workflow type accepts: its registered name and argument type."""
+
+    name: str
+    input_type: type[InputT]
+    workflow: WorkflowContract[Any, Any]
+
+    def defn(self, fn: F) -> F:
+        """Register ``fn`` as this signal's handler (use instead of ``workflow.signal``)."""
+        return workflow.signal(name=self.name)(fn)
+
+    async def send(self, client: Client, workflow_id: str, arg: InputT) -> None:
+        """Signal the running workflow ``workflow_id`` (raises ``RPCError`` NOT_FOUND if none)."""
+        if not isinstance(arg, self.input_type):
+            raise ContractViolation(
+                f"signal {self.name} takes {self.input_type.DESCRIPTOR.full_name}, "
+                f"got {type(arg).__name__}"
+            )
+        await client.get_workflow_handle(workflow_id).signal(self.name, arg)
 
 
 @dataclass(frozen=True)
@@ -201,6 +231,7 @@ class ServiceContract:
     task_queue: TaskQueue
     workflows: Sequence[WorkflowContract[Any, Any]] = field(default_factory=tuple)
     activities: Sequence[ActivityContract[Any, Any]] = field(default_factory=tuple)
+    signals: Sequence[SignalContract[Any]] = field(default_factory=tuple)
 
     def check_implementations(
         self, *, workflows: Sequence[type] = (), activities: Sequence[Callable[..., Any]] = ()

@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from stigmer_server.execution.change_feed import ChangeFeed
 from stigmer_server.execution.keyed_locks import KeyedLocks
+from stigmer_server.execution.run_control import NothingToControl, RunControl
 from stigmer_server.execution.starter import ExecutionStarter
 from stigmer_server.ids import IdGenerator
 from stigmer_server.repository import Repository
@@ -24,12 +25,13 @@ def timestamp_now() -> Timestamp:
 class Dependencies:
     """Shared collaborators of the API layer.
 
-    ``starter`` is mutable on purpose: the orchestration integration may be
-    connected after the gRPC server is already serving queries.
+    ``starter`` and ``run_control`` are mutable on purpose: the orchestration
+    integration may be connected after the gRPC server is already serving queries.
     """
 
     repository: Repository
     starter: ExecutionStarter
+    run_control: RunControl = field(default_factory=NothingToControl)
     ids: IdGenerator = field(default_factory=IdGenerator)
     clock: Callable[[], Timestamp] = timestamp_now
     change_feed: ChangeFeed = field(default_factory=ChangeFeed)

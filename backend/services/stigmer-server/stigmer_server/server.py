@@ -115,7 +115,8 @@ class StigmerServer:
         self.services: ServerServices | None = None
 
     async def start(self) -> None:
-        """Opens the store, starts serving, then connects the orchestrator.
+        """Opens the store, starts serving, then installs the orchestrator (which
+        connects to Temporal in the background, so this never waits for it).
 
         Raises:
             DataDirectoryInUse: Another process owns the data directory.
@@ -213,6 +214,7 @@ class StigmerServer:
                     f"cannot reach Temporal at {self.config.temporal.host_port}: {error}"
                 )
         self.deps.starter = self._orchestration.starter
+        self.deps.run_control = self._orchestration.run_control
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:

@@ -13,10 +13,12 @@ import grpc
 from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2, metadata_pb2
 
-from stigmer_server.api.error_mapping import call_mapped, caller_of
+from stigmer_server.api.error_mapping import abort_with, call_mapped, caller_of
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import InvalidArgument, NotFound
+from stigmer_server.execution.change_feed import Deleted
 from stigmer_server.execution.phase_rules import TERMINAL
+from stigmer_server.execution.run_commands import WorkflowExecutionRunCommands
 from stigmer_server.execution.status_updater import ExecutionStatusUpdater
 from stigmer_server.kinds import KindDescriptor
 from stigmer_server.pipeline import Pipeline, RequestContext
@@ -119,6 +121,38 @@ class ExecutionCommandServicer(ResourceCommandServicer):
         )
 
 
+class WorkflowExecutionCommandServicer(ExecutionCommandServicer):
+    """Adds Cancel, Pause and Resume (workflow executions only)."""
+
+    def __init__(
+        self,
+        kind: KindDescriptor,
+        deps: Dependencies,
+        pipelines: CommandPipelines,
+        updater: ExecutionStatusUpdater,
+    ) -> None:
+        super().__init__(kind, deps, pipelines, updater)
+        self._run_commands = WorkflowExecutionRunCommands(kind, deps)
+
+    async def _control(
+        self, verb: str, pipeline: Pipeline, request: Message, context: grpc.aio.ServicerContext
+    ) -> Message:
+        return await call_mapped(
+            context,
+            f"{self._kind.kind_name}.{verb}",
+            lambda: self._run_commands.run(pipeline, request, caller=caller_of(context)),
+        )
+
+    async def Cancel(self, request: Message, context: grpc.aio.ServicerContext) -> Message:
+        return await self._control("Cancel", self._run_commands.cancel, request, context)
+
+    async def Pause(self, request: Message, context: grpc.aio.ServicerContext) -> Message:
+        return await self._control("Pause", self._run_commands.pause, request, context)
+
+    async def Resume(self, request: Message, context: grpc.aio.ServicerContext) -> Message:
+        return await self._control("Resume", self._run_commands.resume, request, context)
+
+
 class ResourceQueryServicer:
     """Get / GetByReference / List of one kind."""
 
@@ -204,6 +238,13 @@ class ExecutionQueryServicer(ResourceQueryServicer):
                 change = await queue.get()
                 if change is None:  # server shutting down
                     return
+                if isinstance(change, Deleted):
+                    await abort_with(
+                        context,
+                        NotFound(
+                            f"{self._kind.kind_name} {request.value} was deleted", field="value"
+                        ),
+                    )
                 version = metadata_of(change).version
                 if version <= last_version:
                     continue  # published before our read: already sent

@@ -14,6 +14,7 @@ from stigmer_server.kinds import KindDescriptor
 from stigmer_server.pipeline import Pipeline, Step, UnderLock
 from stigmer_server.pipeline.steps.build_state import BuildCreatedState, BuildUpdatedState
 from stigmer_server.pipeline.steps.duplicates import CheckSlugFree
+from stigmer_server.pipeline.steps.execution_delete import EndSubscriptions
 from stigmer_server.pipeline.steps.load import CheckVersion, LoadById, LoadExisting
 from stigmer_server.pipeline.steps.normalize import NormalizeMetadata
 from stigmer_server.pipeline.steps.persist import (
@@ -86,16 +87,20 @@ def update_pipeline(
     )
 
 
-def delete_pipeline(kind: KindDescriptor, deps: Dependencies) -> Pipeline:
+def delete_pipeline(
+    kind: KindDescriptor, deps: Dependencies, *, delete_checks: Sequence[Step] = ()
+) -> Pipeline:
+    """``delete_checks`` run on the loaded resource, under the lock, before the delete."""
     return Pipeline(
         f"{kind.space}-delete",
         [
             ValidateRequest(),
             UnderLock(
                 deps.repository.write_lock,
-                [LoadById(deps), CheckNoChildren(deps), PersistDelete(deps)],
+                [LoadById(deps), *delete_checks, CheckNoChildren(deps), PersistDelete(deps)],
             ),
             AwaitDurable(deps),
+            *([EndSubscriptions(deps)] if kind.is_execution else []),
         ],
     )
 
@@ -108,6 +113,7 @@ def standard_pipelines(
     resolve: Sequence[Step] = (),
     update_resolve: Sequence[Step] | None = None,
     side_effects: Sequence[Step] = (),
+    delete_checks: Sequence[Step] = (),
 ) -> CommandPipelines:
     """The three pipelines of a kind; ``update_resolve`` defaults to ``resolve``."""
     return CommandPipelines(
@@ -124,5 +130,5 @@ def standard_pipelines(
             extra_validation=extra_validation,
             resolve=resolve if update_resolve is None else update_resolve,
         ),
-        delete=delete_pipeline(kind, deps),
+        delete=delete_pipeline(kind, deps, delete_checks=delete_checks),
     )

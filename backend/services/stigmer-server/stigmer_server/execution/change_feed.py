@@ -15,15 +15,27 @@ from contextlib import contextmanager
 from google.protobuf.message import Message
 
 
+class Deleted:
+    """Queued to a topic's subscribers when its execution is deleted: the stream
+    ends with NOT_FOUND instead of waiting for a change that will never come."""
+
+
+DELETED = Deleted()
+
+#: What a subscription queue carries: a change, ``DELETED``, or ``None`` (shutdown).
+FeedItem = Message | Deleted | None
+
+
 class ChangeFeed:
     def __init__(self) -> None:
-        self._topics: dict[str, set[asyncio.Queue[Message | None]]] = {}
+        self._topics: dict[str, set[asyncio.Queue[FeedItem]]] = {}
 
     @contextmanager
-    def subscribe(self, execution_id: str) -> Iterator[asyncio.Queue[Message | None]]:
+    def subscribe(self, execution_id: str) -> Iterator[asyncio.Queue[FeedItem]]:
         """A queue receiving a copy of every change published for ``execution_id``;
-        ``None`` means the feed is closing (server shutdown)."""
-        queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        ``None`` means the feed is closing (server shutdown), ``DELETED`` that the
+        execution is gone."""
+        queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self._topics.setdefault(execution_id, set()).add(queue)
         try:
             yield queue
@@ -39,6 +51,11 @@ class ChangeFeed:
             copy = type(resource)()
             copy.CopyFrom(resource)
             queue.put_nowait(copy)
+
+    def end(self, execution_id: str) -> None:
+        """Ends the subscriptions of a deleted execution (they answer NOT_FOUND)."""
+        for queue in self._topics.get(execution_id, ()):
+            queue.put_nowait(DELETED)
 
     def close(self) -> None:
         """Ends every open subscription (graceful shutdown)."""

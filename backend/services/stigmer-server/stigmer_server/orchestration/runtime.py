@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
+from stigmer_server.orchestration.run_control import TemporalRunControl
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
@@ -48,6 +49,7 @@ class Orchestration:
     ) -> None:
         self._client: Client | None = client
         self._starter = TemporalExecutionStarter(client, queues)
+        self._run_control = TemporalRunControl(client)
         activities = StatusActivities(writer)
         self._workers: list[Worker] = [
             WORKFLOW_EXECUTION_ORCHESTRATION.worker(
@@ -73,6 +75,11 @@ class Orchestration:
         return self._starter
 
     @property
+    def run_control(self) -> TemporalRunControl:
+        """Cancel / pause / resume of running executions (the server's ``RunControl``)."""
+        return self._run_control
+
+    @property
     def client(self) -> Client:
         """The Temporal client (only until :meth:`close_client`)."""
         if self._client is None:
@@ -89,6 +96,15 @@ class Orchestration:
             "orchestration workers polling %s",
             ", ".join(worker.task_queue for worker in self._workers),
         )
+
+    async def wait_worker_exit(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True if a worker stopped meanwhile (or before)."""
+        if not self._runs:
+            return True
+        done, _ = await asyncio.wait(
+            self._runs, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        return bool(done)
 
     async def stop_worker(self) -> None:
         """Stop both workers: in-flight tasks get a grace period, then are cancelled."""

@@ -7,6 +7,7 @@ import pytest
 from api_client import field_of, stubs
 from samples import sample
 from stigmer.commons.v1 import io_pb2, metadata_pb2
+from stigmer.workflowexecution.v1 import io_pb2 as wex_io
 from stigmer_server import kinds
 from stigmer_server.kinds import KindDescriptor
 
@@ -40,6 +41,8 @@ async def test_crud(channel: grpc.aio.Channel, kind: KindDescriptor) -> None:
     listed = await api.query.List(io_pb2.ApiResourceListInput(page_size=500))
     assert rid in [item.metadata.id for item in listed.items]
 
+    if kind is kinds.WORKFLOW_EXECUTION:  # deleted only once ended (it is PENDING here)
+        await api.command.Cancel(wex_io.WorkflowExecutionControlInput(execution_id=rid))
     deleted = await api.command.Delete(io_pb2.ApiResourceId(value=rid))
     assert deleted.metadata.id == rid
     with pytest.raises(grpc.aio.AioRpcError) as caught:

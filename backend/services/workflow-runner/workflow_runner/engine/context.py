@@ -47,6 +47,7 @@ from workflow_runner.engine.expressions import ExpressionEvaluator
 from workflow_runner.engine.hooks import EngineHooks
 from workflow_runner.engine.model import TaskDefinition, WorkflowDefinition
 from workflow_runner.engine.pacing import YIELD_DELAY, WorkMeter
+from workflow_runner.engine.pause import PauseGate
 
 #: Activity timeout used when a runner does not give one.
 DEFAULT_ACTIVITY_TIMEOUT = timedelta(minutes=5)
@@ -97,6 +98,8 @@ class RunState:
     workflow_descriptor: Mapping[str, Any]
     runtime_descriptor: Mapping[str, Any]
     inbox: list[Mapping[str, Any]] = field(default_factory=list)
+    #: Held closed by the pause signal; every task start waits for it (see pause.py).
+    pause_gate: PauseGate = field(default_factory=PauseGate)
     #: The run's clock: ``workflow.now`` in a workflow; injectable so the data
     #: flow can be unit-tested without a Temporal worker.
     clock: Callable[[], datetime] = workflow.now

@@ -52,6 +52,9 @@ async def run_task(
     body = task.body
     ref = task.reference
     observer = state.hooks.observer
+    if resume_frame is None:
+        # A paused run holds here, before the task starts (a resumed frame already had).
+        await state.pause_gate.wait_open()
     try:
         if resume_frame is not None:
             ctx.raw_input = resume_frame["raw_input"]

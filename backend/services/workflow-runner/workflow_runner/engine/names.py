@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     # Generated protobuf modules must not be re-imported per run inside the sandbox.
     from stigmer.engine.v1.contract_temporal import (
         EXECUTE_SERVERLESS_WORKFLOW,
+        PAUSE_ENGINE,
+        RESUME_ENGINE,
         SERVERLESS_WORKFLOW_ENGINE_QUEUE,
     )
 
@@ -27,3 +29,7 @@ TASK_QUEUE: Final = SERVERLESS_WORKFLOW_ENGINE_QUEUE.default
 
 #: Signal that delivers one CloudEvent (a JSON object) to a running workflow.
 CLOUDEVENT_SIGNAL: Final = "cloudevent"
+
+#: Signals holding the run at its next task boundary and letting it go on (see pause.py).
+PAUSE_SIGNAL: Final = PAUSE_ENGINE.name
+RESUME_SIGNAL: Final = RESUME_ENGINE.name

@@ -52,7 +52,12 @@ from workflow_runner.engine.loader import (
     build_definition,
     compile_expressions,
 )
-from workflow_runner.engine.names import CLOUDEVENT_SIGNAL, WORKFLOW_TYPE
+from workflow_runner.engine.names import (
+    CLOUDEVENT_SIGNAL,
+    PAUSE_SIGNAL,
+    RESUME_SIGNAL,
+    WORKFLOW_TYPE,
+)
 from workflow_runner.engine.pacing import (
     DEFINITION_BYTE_COST,
     DEFINITION_EXPRESSION_COST,
@@ -61,6 +66,7 @@ from workflow_runner.engine.pacing import (
     YIELD_DELAY,
     WorkMeter,
 )
+from workflow_runner.engine.pause import PauseGate
 from workflow_runner.engine.schemas import validate
 
 RUNTIME_NAME = "stigmer"
@@ -95,6 +101,8 @@ class EngineInput:
             completion hook when the run ends (the ExecuteWorkflow bridge).
         execution_id: id exposed as ``$workflow.id`` (default: the Temporal workflow id).
         resume: set by the engine itself when it continues as new.
+        paused: start held (a pause requested before the run started); the
+            pause and resume signals override it.
     """
 
     definition: str
@@ -104,6 +112,7 @@ class EngineInput:
     execution_id: str | None = None
     resume: Resume | None = None
     runtime_metadata: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -112,6 +121,7 @@ class ExecuteServerlessWorkflow:
 
     def __init__(self) -> None:
         self._inbox: list[Mapping[str, Any]] = []
+        self._pause = PauseGate()
 
     def hooks(self, params: EngineInput) -> EngineHooks:
         """The observer/event bus/completion hook for this run; override to plug real ones."""
@@ -125,9 +135,25 @@ class ExecuteServerlessWorkflow:
         else:
             workflow.logger.warning("ignored a cloudevent signal without a type")
 
+    # The signals carry an EngineControlSignal message; only its reason is used
+    # (logged), so the handlers take the payload as is.
+    @workflow.signal(name=PAUSE_SIGNAL)
+    def pause(self, signal: Any = None) -> None:
+        """Hold the run before its next task (the running one finishes)."""
+        workflow.logger.info("paused: %s", _reason(signal))
+        self._pause.set_paused(True)
+
+    @workflow.signal(name=RESUME_SIGNAL)
+    def resume(self, signal: Any = None) -> None:
+        """Let a held run start its next task."""
+        workflow.logger.info("resumed: %s", _reason(signal))
+        self._pause.set_paused(False)
+
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
         """Run the definition; return its output or fail with problem details."""
+        if params.paused and not self._pause.signalled:
+            self._pause.paused = True
         hooks = self.hooks(params)
         try:
             output = await self._execute(params, hooks)
@@ -175,6 +201,7 @@ class ExecuteServerlessWorkflow:
                 "metadata": dict(hooks.runtime_metadata),
             },
             inbox=self._inbox,
+            pause_gate=self._pause,
         )
         await _compile_expressions(state)
         raw = document
@@ -198,7 +225,7 @@ class ExecuteServerlessWorkflow:
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
             )
-            workflow.continue_as_new(replace(params, resume=next_resume))
+            workflow.continue_as_new(replace(params, resume=next_resume, paused=self._pause.paused))
         except WorkflowError:
             raise
         except (asyncio.CancelledError, ApplicationError):
@@ -296,6 +323,13 @@ async def _parse(text: str, meter: WorkMeter) -> Mapping[str, Any]:
         parse.step()
         meter.charge(cost)
     return parse.document()
+
+
+def _reason(signal: Any) -> str:
+    reason = getattr(signal, "reason", None)
+    if reason is None and isinstance(signal, Mapping):
+        reason = signal.get("reason")
+    return str(reason or "no reason given")
 
 
 async def _compile_expressions(state: RunState) -> None:

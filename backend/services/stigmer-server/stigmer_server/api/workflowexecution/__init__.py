@@ -1,4 +1,5 @@
-"""WorkflowExecution API: resolve the instance, persist PENDING, start the run."""
+"""WorkflowExecution API: resolve the instance, persist PENDING, start the run; cancel,
+pause and resume it; delete it only once it ended."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from stigmer_server import kinds
 from stigmer_server.api.execution_spec import KeepStoredSpec
 from stigmer_server.api.execution_start import StartExecution
 from stigmer_server.api.registration import add_servicers
-from stigmer_server.api.resource_servicers import ExecutionCommandServicer, ExecutionQueryServicer
+from stigmer_server.api.resource_servicers import (
+    ExecutionQueryServicer,
+    WorkflowExecutionCommandServicer,
+)
 from stigmer_server.api.standard_pipelines import standard_pipelines
 from stigmer_server.api.workflowexecution.resolve import ResolveWorkflowInstance
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.status_merge import merge_workflow_execution_status
 from stigmer_server.execution.status_updater import ExecutionStatusUpdater
+from stigmer_server.pipeline.steps.execution_delete import RequireEnded
 
 KIND = kinds.WORKFLOW_EXECUTION
 
@@ -29,21 +34,22 @@ def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
 
 
 def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
-    async def start(execution: object) -> None:
+    async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.WorkflowExecution)
-        await deps.starter.start_workflow_execution(execution)
+        return await deps.starter.start_workflow_execution(execution)
 
     pipelines = standard_pipelines(
         KIND,
         deps,
         resolve=[ResolveWorkflowInstance(deps)],
         update_resolve=[KeepStoredSpec()],
-        side_effects=[StartExecution(start, updater, api_pb2.WorkflowExecutionStatus)],
+        side_effects=[StartExecution(start)],
+        delete_checks=[RequireEnded()],
     )
     add_servicers(
         server,
         command_pb2_grpc.add_WorkflowExecutionCommandControllerServicer_to_server,
-        ExecutionCommandServicer(KIND, deps, pipelines, updater),
+        WorkflowExecutionCommandServicer(KIND, deps, pipelines, updater),
         query_pb2_grpc.add_WorkflowExecutionQueryControllerServicer_to_server,
         ExecutionQueryServicer(KIND, deps),
     )
