@@ -39,11 +39,18 @@ from stigmer_dsl.expressions import ExpressionEvaluator
 from stigmer_dsl.expressions.jq_language import BATCH_SIZE
 from stigmer_dsl.loader import (
     DefinitionError,
+    DocumentParse,
     build_definition,
     compile_expressions,
-    parse_document,
 )
-from stigmer_dsl.pacing import DEFINITION_EXPRESSION_COST, WorkMeter, definition_cost
+from stigmer_dsl.pacing import (
+    DEFINITION_BYTE_COST,
+    DEFINITION_EXPRESSION_COST,
+    DEFINITION_TASK_COST,
+    JSON_BYTE_COST,
+    YIELD_DELAY,
+    WorkMeter,
+)
 from stigmer_dsl.schemas import validate
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -165,14 +172,14 @@ class ExecuteServerlessWorkflow:
         return output
 
     async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+        meter = WorkMeter()
         try:
-            document = parse_document(params.definition)
+            document = await _parse(params.definition, meter)
             # Expressions are compiled below, paced: thousands take seconds.
             definition = build_definition(document, defer_expressions=True)
         except DefinitionError as exc:
             raise _invalid_definition(exc) from None
-        meter = WorkMeter()
-        meter.charge(definition_cost(len(params.definition), definition.task_count))
+        meter.charge(definition.task_count * DEFINITION_TASK_COST)
         resume = params.resume
         started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
         state = RunState(
@@ -302,6 +309,21 @@ class ExecuteServerlessWorkflow:
                 ) from None
         except EndWorkflow as end:
             return end.output
+
+
+async def _parse(text: str, meter: WorkMeter) -> Mapping[str, Any]:
+    """Parse the definition a slice at a time, yielding to Temporal between slices
+    once the activation spent its budget (a large YAML document takes ~0.4 s)."""
+    parse = DocumentParse(text)
+    cost = DocumentParse.SLICE * (JSON_BYTE_COST if parse.is_json else DEFINITION_BYTE_COST)
+    for _ in range(parse.slices):
+        if meter.exhausted():
+            await workflow.sleep(YIELD_DELAY)
+            meter.yields += 1
+            meter.reset()
+        parse.step()
+        meter.charge(cost)
+    return parse.document()
 
 
 def _reason(signal: Any) -> str:
