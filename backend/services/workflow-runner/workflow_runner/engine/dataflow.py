@@ -40,7 +40,7 @@ async def run_task(
     ``resume_frame`` (after a continue-as-new) holds the task's already
     computed inputs; ``resume`` the frames to resume inside it.
     """
-    await state.pace(TASK_COST)
+    await state.pace(TASK_COST + state.hooks.observer_task_cost)
     ctx = TaskContext(
         state=state,
         task=task,

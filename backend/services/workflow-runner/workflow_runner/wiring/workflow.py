@@ -42,7 +42,7 @@ from workflow_runner.secrets.activities import LOAD_SECRETS_ACTIVITY, LoadSecret
 from workflow_runner.secrets.references import undeclared_secret_references
 from workflow_runner.wiring.completion import TokenCompletion
 from workflow_runner.wiring.observers import FanOutObserver
-from workflow_runner.wiring.progress import ProgressObserver
+from workflow_runner.wiring.progress import PROGRESS_TASK_COST, ProgressObserver
 from workflow_runner.wiring.settings import RunSettings
 
 with workflow.unsafe.imports_passed_through():
@@ -92,14 +92,17 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
         observers: list[ExecutionObserver] = [self._lifecycle]
+        cost = 0
         if params.execution_id:
             self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
             observers.append(self._progress)
+            cost += PROGRESS_TASK_COST
         return EngineHooks(
             observer=FanOutObserver(observers),
             event_bus=bus,
             completion=TokenCompletion(lambda: params.completion_token),
             runtime_metadata=params.runtime_metadata,
+            observer_task_cost=cost,
         )
 
     @UPDATE_COMPLETION_TOKEN.defn
