@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -105,17 +108,24 @@ async def test_cancel_inside_a_long_wait_stops_the_engine(platform: Platform) ->
 
 
 class _SlowSink(BaseHTTPRequestHandler):
-    """Answers after ``delay`` seconds unless the client hangs up first."""
+    """Answers after ``delay`` seconds, unless the client hangs up first (counted)."""
 
     delay = 60.0
     requests = 0
     finished = 0
+    hung_up = 0
     closing = threading.Event()
 
     def do_GET(self) -> None:
         type(self).requests += 1
-        if self.closing.wait(self.delay):
-            return  # the test is over
+        deadline = time.monotonic() + self.delay
+        while time.monotonic() < deadline and not self.closing.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                type(self).hung_up += 1
+                return
+        if self.closing.is_set():
+            return
         type(self).finished += 1
         self.send_response(200)
         self.send_header("content-type", "application/json")
@@ -132,7 +142,7 @@ def slow_sink() -> Iterator[str]:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _SlowSink.requests = _SlowSink.finished = 0
+    _SlowSink.requests = _SlowSink.finished = _SlowSink.hung_up = 0
     _SlowSink.closing.clear()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/slow"
@@ -163,7 +173,13 @@ async def test_cancel_inside_a_slow_http_call_stops_the_engine(
     await _assert_engine_cancelled(platform, execution_id)
     stored = await get_execution(platform.server.address, execution_id)
     assert [(t.name, t.status) for t in stored.status.tasks] == [("fetch", phase_pb2.CANCELLED)]
-    assert _SlowSink.finished == 0  # the engine did not wait for the answer
+    # The activity learns of the cancellation at its next heartbeat and abandons
+    # the request: the sink sees the client hang up instead of answering.
+    for _ in range(600):
+        if _SlowSink.hung_up:
+            break
+        await asyncio.sleep(0.05)
+    assert (_SlowSink.requests, _SlowSink.hung_up, _SlowSink.finished) == (1, 1, 0)
 
 
 async def test_cancel_of_a_paused_execution(platform: Platform) -> None:
