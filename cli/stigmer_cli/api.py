@@ -137,9 +137,11 @@ async def follow(
 ) -> execution_api.WorkflowExecution:
     """Stream the execution until a terminal phase, writing one line per change seen.
 
-    Lines: ``phase PENDING``, ``task greet (set) IN_PROGRESS``, ``task greet (set) COMPLETED``...
+    Lines: ``phase PENDING``, ``task greet (set) IN_PROGRESS``, ``task greet (set) COMPLETED``,
+    ``paused`` / ``resumed``...
     """
     last_phase = -1
+    paused = False
     seen: dict[str, int] = {}
     latest = execution_api.WorkflowExecution()
     async for update in client.subscribe(execution_id):
@@ -148,6 +150,9 @@ async def follow(
         if status.phase != last_phase and status.phase not in TERMINAL:
             print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
             last_phase = status.phase
+        if status.paused != paused and status.phase not in TERMINAL:
+            paused = status.paused
+            print("paused" if paused else "resumed", file=progress, flush=True)
         for task in status.tasks:
             if seen.get(task.task_id) != task.status:
                 seen[task.task_id] = task.status
