@@ -40,7 +40,9 @@ async def test_signals_carry_the_proto_options(
     assert demo.POKE.input_type.DESCRIPTOR.full_name == "stigmer.demo.v1.PingInput"
     assert demo.DEMO_ORCHESTRATION.signals == (demo.POKE,)
     assert demo.DEMO_ORCHESTRATION.workflows == (demo.RUN_DEMO,)  # a signal is no workflow
-    with pytest.raises(ContractViolation, match="signal demo/poke takes stigmer.demo.v1.PingInput"):
+    with pytest.raises(
+        ContractViolation, match=r"signal demo/poke takes stigmer\.demo\.v1\.PingInput"
+    ):
         await demo.POKE.send(None, "demo/run/x", demo.RUN_DEMO.output_type())
 
 
