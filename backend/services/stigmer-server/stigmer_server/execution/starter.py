@@ -1,9 +1,9 @@
 """The port through which the server starts executions on an orchestrator.
 
 The API only knows this interface. The Temporal implementation (orchestration
-workflows, client, worker) plugs in through :class:`Orchestration`; until it is
-there, or when Temporal cannot be reached at boot, :class:`OrchestratorUnavailable`
-keeps executions PENDING and says so once in the log.
+workflows, client, worker, reconciliation) plugs in through :class:`Orchestration`;
+in a build without it, :class:`OrchestratorUnavailable` keeps executions PENDING
+and says so once in the log.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ _log = logging.getLogger(__name__)
 
 
 class ExecutionStarter(Protocol):
-    """Starts the durable run of a persisted (PENDING) execution.
+    """Starts the durable run of a persisted (PENDING) execution, at most once.
 
-    Implementations raise to signal a failed start; the server then marks the
-    execution FAILED and answers UNAVAILABLE. Returning normally means the run
-    was handed over (or deliberately deferred).
+    Starting is idempotent: a second start of the same execution returns False
+    and changes nothing. Implementations raise to signal a failed start; the
+    execution then stays PENDING and reconciliation retries it (see
+    ``execution.reconciliation``). True means this call handed the run over.
     """
 
     async def start_workflow_execution(
         self, execution: workflowexecution_api.WorkflowExecution
-    ) -> None: ...
+    ) -> bool: ...
 
-    async def start_agent_execution(self, execution: agentexecution_api.AgentExecution) -> None: ...
+    async def start_agent_execution(self, execution: agentexecution_api.AgentExecution) -> bool: ...
 
 
 class Orchestration(Protocol):
@@ -70,11 +71,13 @@ class OrchestratorUnavailable:
 
     async def start_workflow_execution(
         self, execution: workflowexecution_api.WorkflowExecution
-    ) -> None:
+    ) -> bool:
         self._warn_once()
+        return False
 
-    async def start_agent_execution(self, execution: agentexecution_api.AgentExecution) -> None:
+    async def start_agent_execution(self, execution: agentexecution_api.AgentExecution) -> bool:
         self._warn_once()
+        return False
 
 
 class NoOrchestration:

@@ -1,43 +1,80 @@
 """``connect``: the hook through which stigmer-server installs its Temporal orchestration.
 
-The server calls it once, after it started serving queries (so a slow or
-absent Temporal never delays reads). It returns a running :class:`Orchestration`
-or, when Temporal is unreachable, :class:`TemporalUnavailable` after exactly
-one warning. Payloads are sealed by the shared payload codec: the runners of
-the deployment must use the same keyring (``STIGMER_PAYLOAD_KEYS`` or key file).
+The server calls it once, after it started serving queries. It returns at once
+a :class:`ReconnectingOrchestration` that connects to Temporal in the
+background (so a slow or absent Temporal never delays reads), installs the
+orchestration workers once connected, and reconciles: every PENDING execution
+without an orchestration workflow is started, or FAILED after the start
+deadline. Payloads are sealed by the shared payload codec: the runners of the
+deployment must use the same keyring (``STIGMER_PAYLOAD_KEYS`` or key file).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from google.protobuf.message import Message
+from stigmer.agentexecution.v1 import api_pb2 as agent_api
+from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 
-from stigmer_server.orchestration.connection import connect_at_boot
+from stigmer_server import kinds
+from stigmer_server.execution.reconciliation import ReconciledKind, Reconciler
+from stigmer_server.execution.starter import ExecutionStarter
+from stigmer_server.orchestration.reconnecting import ReconnectingOrchestration
 from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationSettings
-from stigmer_server.orchestration.unavailable import TemporalUnavailable
 from stigmer_server.orchestration.updater_status_writer import UpdaterStatusWriter
 
 if TYPE_CHECKING:  # the server imports this module at run time; avoid the cycle
     from stigmer_server.server import ServerServices
 
 
-async def connect(services: ServerServices) -> Orchestration | TemporalUnavailable:
-    """Connect to Temporal and start the orchestration workers, or run without them."""
+async def connect(services: ServerServices) -> ReconnectingOrchestration:
+    """Start connecting to Temporal and reconciling in the background."""
     settings = OrchestrationSettings.from_config(services.config.temporal)
-    connected = await connect_at_boot(settings)
-    if connected is None:
-        return TemporalUnavailable()
-    # Same connection, sealed payloads. The keyring is read only now, when it
-    # will be used (it may generate a key file on a first local run).
-    sealed = connected.config()
-    sealed["data_converter"] = encrypted_data_converter(load_keyring())
     writer = UpdaterStatusWriter(
         workflow_executions=services.workflow_status,
         agent_executions=services.agent_status,
     )
-    orchestration = Orchestration(Client(**sealed), settings.queues, writer)
+
+    def install(connected: Client) -> Orchestration:
+        # Same connection, sealed payloads. The keyring is read only now, when it
+        # will be used (it may generate a key file on a first local run).
+        sealed = connected.config()
+        sealed["data_converter"] = encrypted_data_converter(load_keyring())
+        return Orchestration(Client(**sealed), settings.queues, writer)
+
+    def reconciler(starter: ExecutionStarter) -> Reconciler:
+        async def start_workflow(execution: Message) -> bool:
+            assert isinstance(execution, workflow_api.WorkflowExecution)
+            return await starter.start_workflow_execution(execution)
+
+        async def start_agent(execution: Message) -> bool:
+            assert isinstance(execution, agent_api.AgentExecution)
+            return await starter.start_agent_execution(execution)
+
+        return Reconciler(
+            services.deps.repository,
+            [
+                ReconciledKind(
+                    kinds.WORKFLOW_EXECUTION,
+                    start_workflow,
+                    services.workflow_status,
+                    workflow_api.WorkflowExecutionStatus,
+                ),
+                ReconciledKind(
+                    kinds.AGENT_EXECUTION,
+                    start_agent,
+                    services.agent_status,
+                    agent_api.AgentExecutionStatus,
+                ),
+            ],
+            start_deadline=settings.start_deadline,
+            interval=settings.reconcile_interval,
+        )
+
+    orchestration = ReconnectingOrchestration(settings, install, reconciler)
     orchestration.start()
     return orchestration

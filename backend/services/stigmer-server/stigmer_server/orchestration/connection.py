@@ -1,9 +1,10 @@
-"""Connect to Temporal at boot, or decide to run without it.
+"""One attempt to connect to Temporal, bounded by a short timeout.
 
-stigmer-server must serve every query even when Temporal is down, so boot
-tries once with a short timeout; on failure it logs ONE warning naming the
-address and the consequence, and the server keeps its no-op starter (new
-executions stay PENDING).
+stigmer-server must serve every query even when Temporal is down, so it never
+waits for Temporal: the background reconnect (see ``reconnecting``) calls
+:func:`connect_at_boot` until it succeeds. The first failure logs ONE warning
+naming the address and the consequence (new executions stay PENDING until
+Temporal is reachable); the retries after it stay quiet.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ _log = logging.getLogger(__name__)
 
 
 async def connect_at_boot(
-    settings: OrchestrationSettings, *, data_converter: DataConverter | None = None
+    settings: OrchestrationSettings,
+    *,
+    data_converter: DataConverter | None = None,
+    warn: bool = True,
 ) -> Client | None:
     """A connected client, or None (after one warning) if Temporal cannot be reached.
 
@@ -30,6 +34,8 @@ async def connect_at_boot(
         data_converter: The client's converter (default: the SDK's). The server
             connects with the default and seals payloads afterwards (see ``boot``),
             so no keyring is read when Temporal is not there to use it.
+        warn: Log the failure as a warning (the first attempt) or at debug
+            level (the background retries after it).
     """
     timeout = settings.connect_timeout.total_seconds()
     try:
@@ -44,9 +50,11 @@ async def connect_at_boot(
         )
     except Exception as error:
         reason = "timed out" if isinstance(error, asyncio.TimeoutError) else str(error)
-        _log.warning(
+        _log.log(
+            logging.WARNING if warn else logging.DEBUG,
             "Temporal unreachable at %s (namespace %s): %s; serving queries without "
-            "orchestration, new executions stay PENDING until a restart with Temporal up",
+            "orchestration and reconnecting in the background; new executions stay "
+            "PENDING until Temporal is reachable",
             settings.host_port,
             settings.namespace,
             reason or type(error).__name__,

@@ -97,6 +97,15 @@ class Orchestration:
             ", ".join(worker.task_queue for worker in self._workers),
         )
 
+    async def wait_worker_exit(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True if a worker stopped meanwhile (or before)."""
+        if not self._runs:
+            return True
+        done, _ = await asyncio.wait(
+            self._runs, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        return bool(done)
+
     async def stop_worker(self) -> None:
         """Stop both workers: in-flight tasks get a grace period, then are cancelled."""
         if not self._runs:  # never started, or already stopped

@@ -18,8 +18,8 @@ from stigmer.workflowexecution.v1 import contract_temporal as workflow_contract
 
 from stigmer_server import config
 
-# Short on purpose: boot must not hang when Temporal is down; the server then
-# serves queries and leaves new executions PENDING.
+# Short on purpose: one connection attempt must not hang when Temporal is down;
+# the server serves queries meanwhile and keeps trying in the background.
 DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=3)
 
 
@@ -61,14 +61,20 @@ class OrchestrationSettings:
     Attributes:
         host_port: ``TEMPORAL_HOST_PORT`` (default ``127.0.0.1:7233``).
         namespace: ``TEMPORAL_NAMESPACE`` (default ``default``).
-        connect_timeout: How long boot waits for Temporal before serving without it.
+        connect_timeout: How long one connection attempt waits for Temporal.
         queues: The resolved task queues.
+        reconcile_interval: How often unstarted PENDING executions are started
+            (and how often a lost Temporal is retried, at most).
+        start_deadline: How long an execution may stay unstartable before it
+            ends FAILED.
     """
 
     host_port: str
     namespace: str
     connect_timeout: timedelta
     queues: OrchestrationQueues
+    reconcile_interval: timedelta = timedelta(seconds=config.DEFAULT_RECONCILE_INTERVAL_SECONDS)
+    start_deadline: timedelta = timedelta(seconds=config.DEFAULT_START_DEADLINE_SECONDS)
 
     @classmethod
     def from_config(
@@ -85,4 +91,6 @@ class OrchestrationSettings:
             namespace=temporal.namespace,
             connect_timeout=connect_timeout,
             queues=OrchestrationQueues.resolve(dict(temporal.queue_overrides)),
+            reconcile_interval=timedelta(seconds=temporal.reconcile_interval_seconds),
+            start_deadline=timedelta(seconds=temporal.start_deadline_seconds),
         )

@@ -1,13 +1,20 @@
-"""``TemporalExecutionStarter``: start the orchestration workflow of a new execution.
+"""``TemporalExecutionStarter``: start the orchestration workflow of an execution.
 
 The create pipelines persist an execution PENDING and then call this starter;
-if it raises, the pipeline marks the execution FAILED and the RPC fails. Ids,
+reconciliation calls it again for every PENDING execution it finds. Starting is
+idempotent: the workflow id is the contract's template over the execution id
+and the start rejects any reuse of that id, so a second start (a race between
+Create and reconciliation, or a start whose answer was lost) finds the first
+workflow and returns normally instead of running the execution twice. Ids,
 workflow types, queues and timeouts all come from the generated contracts; the
 only thing added here is the memo telling the workflow which runner queue this
 deployment uses.
 """
 
 from __future__ import annotations
+
+import logging
+from datetime import timedelta
 
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import contract_pb2 as agent_contract_pb2
@@ -16,9 +23,17 @@ from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import INVOKE_WORKFLOW_EXECUTION
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from stigmer_server.orchestration.memo import runner_queue_memo
 from stigmer_server.orchestration.settings import OrchestrationQueues
+
+_log = logging.getLogger(__name__)
+
+# A start is on the Create path: bounded, so an unreachable frontend answers the
+# client quickly (the execution stays PENDING and reconciliation retries it).
+START_RPC_TIMEOUT = timedelta(seconds=5)
 
 
 class TemporalExecutionStarter:
@@ -33,24 +48,42 @@ class TemporalExecutionStarter:
         self._client = client
         self._queues = queues
 
-    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> None:
-        """Start the orchestration of ``execution``; raises if Temporal refuses.
+    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> bool:
+        """Start the orchestration of ``execution`` once; raises if Temporal refuses.
 
-        The workflow id is the contract's template over the execution id, so a
-        second start of the same execution fails instead of running it twice.
+        Returns:
+            True if this call started it, False if it was already started.
         """
-        await INVOKE_WORKFLOW_EXECUTION.start(
-            self._client,
-            workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
-            task_queue=self._queues.workflow_stigmer,
-            memo=runner_queue_memo(self._queues.workflow_runner),
-        )
+        try:
+            await INVOKE_WORKFLOW_EXECUTION.start(
+                self._client,
+                workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
+                task_queue=self._queues.workflow_stigmer,
+                memo=runner_queue_memo(self._queues.workflow_runner),
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=START_RPC_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            _log.debug("orchestration already started: %s", execution.metadata.id)
+            return False
+        return True
 
-    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> None:
-        """Start the orchestration of ``execution``; raises if Temporal refuses."""
-        await INVOKE_AGENT_EXECUTION.start(
-            self._client,
-            agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
-            task_queue=self._queues.agent_stigmer,
-            memo=runner_queue_memo(self._queues.agent_runner),
-        )
+    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> bool:
+        """Start the orchestration of ``execution`` once; raises if Temporal refuses.
+
+        Returns:
+            True if this call started it, False if it was already started.
+        """
+        try:
+            await INVOKE_AGENT_EXECUTION.start(
+                self._client,
+                agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
+                task_queue=self._queues.agent_stigmer,
+                memo=runner_queue_memo(self._queues.agent_runner),
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=START_RPC_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            _log.debug("orchestration already started: %s", execution.metadata.id)
+            return False
+        return True

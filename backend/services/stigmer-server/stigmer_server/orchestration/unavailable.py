@@ -1,52 +1,32 @@
-"""The orchestration used when Temporal was unreachable at boot.
+"""The starter used while stigmer-server has no connection to Temporal.
 
-``connect_at_boot`` already logged the one warning; this starter therefore
-stays quiet (debug only) and leaves every new execution PENDING, which is what
-the server promises when it runs without Temporal.
+It refuses every start with :class:`OrchestrationNotConnected`; the create
+pipeline then keeps the execution PENDING (answering OK: it is stored and
+acknowledged) and reconciliation starts it once Temporal is reachable, or
+fails it after the start deadline. The background reconnect already logged
+why Temporal is missing, so this starter adds nothing to the log itself.
 """
 
 from __future__ import annotations
 
-import logging
-
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 
-from stigmer_server.execution.run_control import NothingToControl
 
-_log = logging.getLogger(__name__)
-
-
-class PendingOnlyStarter:
-    """Accepts executions without starting them (they stay PENDING)."""
-
-    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> None:
-        """Leave the execution PENDING; the boot warning already explained why."""
-        _log.debug("not started (no Temporal): %s", execution.metadata.id)
-
-    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> None:
-        """Leave the execution PENDING; the boot warning already explained why."""
-        _log.debug("not started (no Temporal): %s", execution.metadata.id)
+class OrchestrationNotConnected(RuntimeError):
+    """Temporal is not connected (yet); the start is deferred to reconciliation."""
 
 
-class TemporalUnavailable:
-    """The server's ``Orchestration`` port with nothing connected and nothing to stop."""
+class NotConnectedStarter:
+    """Refuses every start, naming the Temporal address it is waiting for."""
 
-    def __init__(self) -> None:
-        self._starter = PendingOnlyStarter()
+    def __init__(self, host_port: str) -> None:
+        self._reason = f"Temporal at {host_port} is not connected"
 
-    @property
-    def starter(self) -> PendingOnlyStarter:
-        """A starter that leaves executions PENDING."""
-        return self._starter
+    async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> bool:
+        """Raise: nothing can be started without Temporal."""
+        raise OrchestrationNotConnected(self._reason)
 
-    @property
-    def run_control(self) -> NothingToControl:
-        """Nothing was started, so there is nothing to cancel or pause."""
-        return NothingToControl()
-
-    async def stop_worker(self) -> None:
-        """Nothing runs, nothing to stop."""
-
-    async def close_client(self) -> None:
-        """No client was connected."""
+    async def start_agent_execution(self, execution: agent_api.AgentExecution) -> bool:
+        """Raise: nothing can be started without Temporal."""
+        raise OrchestrationNotConnected(self._reason)

@@ -39,6 +39,9 @@ CONFIG_TYPES: dict[int, type[Message]] = {
     api_pb2.RAISE: task_configs_pb2.RaiseTaskConfig,
     api_pb2.RUN: task_configs_pb2.RunTaskConfig,
     api_pb2.AGENT_CALL: task_configs_pb2.AgentCallTaskConfig,
+    api_pb2.EMIT: task_configs_pb2.EmitTaskConfig,
+    api_pb2.DO: task_configs_pb2.DoTaskConfig,
+    api_pb2.FUNCTION_CALL: task_configs_pb2.FunctionCallTaskConfig,
 }
 
 _NO_FIELD = re.compile(r'has no field named "([^"]+)"')

@@ -46,6 +46,15 @@ def test_config_defaults_and_overrides(tmp_path: Path) -> None:
     assert "k1" not in repr(config)
 
 
+def test_reconciliation_periods_default_and_override() -> None:
+    default = ServerConfig.from_env({}).temporal
+    assert (default.reconcile_interval_seconds, default.start_deadline_seconds) == (30.0, 600.0)
+    tuned = ServerConfig.from_env(
+        {"STIGMER_RECONCILE_INTERVAL_SECONDS": "0.5", "STIGMER_START_DEADLINE_SECONDS": "3"}
+    ).temporal
+    assert (tuned.reconcile_interval_seconds, tuned.start_deadline_seconds) == (0.5, 3.0)
+
+
 def test_default_data_dir_is_the_user_data_dir() -> None:
     assert "stigmer" in str(ServerConfig.from_env({}).data_dir)
     assert not ServerConfig.from_env({}).auth_enabled
@@ -58,6 +67,8 @@ def test_default_data_dir_is_the_user_data_dir() -> None:
         ({"STIGMER_MAX_MESSAGE_BYTES": "0"}, "must be positive"),
         ({"STIGMER_LOG_FORMAT": "xml"}, "STIGMER_LOG_FORMAT must be one of"),
         ({"STIGMER_API_KEYS_FILE": "/nonexistent/keys"}, "cannot be read"),
+        ({"STIGMER_RECONCILE_INTERVAL_SECONDS": "soon"}, "STIGMER_RECONCILE_INTERVAL_SECONDS"),
+        ({"STIGMER_START_DEADLINE_SECONDS": "-1"}, "STIGMER_START_DEADLINE_SECONDS must be pos"),
     ],
 )
 def test_bad_config_names_the_variable(env: dict[str, str], message: str) -> None:

@@ -16,9 +16,8 @@ from stigmer_server import kinds
 from stigmer_server.api.agent import agent_references
 from stigmer_server.api.execution_start import StartExecution
 from stigmer_server.api.references import RequireReferences, require
-from stigmer_server.api.workflowexecution import status_updater
 from stigmer_server.dependencies import Dependencies
-from stigmer_server.errors import InvalidArgument, NotFound, Unavailable
+from stigmer_server.errors import InvalidArgument, NotFound
 from stigmer_server.execution.starter import OrchestratorUnavailable
 from stigmer_server.pipeline import RequestContext
 from stigmer_server.pipeline.steps.build_state import BuildCreatedState, BumpVersion
@@ -124,17 +123,20 @@ async def test_references_must_resolve_in_the_resource_org(deps: Dependencies) -
     assert caught.value.field == "spec.sub_agents[0].skill_refs[0].slug"
 
 
-async def test_failed_start_persists_failed_and_raises_unavailable(deps: Dependencies) -> None:
+async def test_failed_start_keeps_the_execution_pending_and_says_why(
+    deps: Dependencies, caplog: pytest.LogCaptureFixture
+) -> None:
     execution = await stored(deps, kinds.WORKFLOW_EXECUTION, an_execution())
 
-    async def refuse(_: Message) -> None:
+    async def refuse(_: Message) -> bool:
         raise TimeoutError("no frontend")
 
-    step = StartExecution(refuse, status_updater(deps), wex_api.WorkflowExecutionStatus)
+    step = StartExecution(refuse)
     ctx = RequestContext(kinds.WORKFLOW_EXECUTION, "create", execution, resource=execution)
-    with pytest.raises(Unavailable, match="is FAILED"):
-        await step.run(ctx)
+    await step.run(ctx)  # acknowledged: stored, reconciliation will start it
     saved = deps.repository.get(kinds.WORKFLOW_EXECUTION, execution.metadata.id)  # type: ignore[attr-defined]
     assert isinstance(saved, wex_api.WorkflowExecution)
-    assert saved.status.phase == phase.FAILED
-    assert saved.status.error.code == "START_FAILED"
+    assert saved.status.phase == phase.PENDING
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert execution.metadata.id in warning.getMessage()  # type: ignore[attr-defined]
+    assert "no frontend" in warning.getMessage()

@@ -57,8 +57,14 @@ def test_valid_spec_of_every_kind_passes() -> None:
                 "branches": [
                     {
                         "name": "b1",
-                        "do": [{"name": "k", "kind": "WAIT", "task_config": {"duration": "PT0S"}}],
-                    }
+                        "kind": "DO",
+                        "task_config": {
+                            "do": [
+                                {"name": "k", "kind": "WAIT", "task_config": {"duration": "PT0S"}}
+                            ]
+                        },
+                    },
+                    {"name": "b2", "kind": "SET", "task_config": {"expression": "${ . }"}},
                 ]
             },
         },
@@ -85,6 +91,18 @@ def test_valid_spec_of_every_kind_passes() -> None:
             },
         },
         {"name": "p", "kind": "CALL_ACTIVITY", "task_config": {"activity": "Do"}},
+        {"name": "q", "kind": "EMIT", "task_config": {"event": {"type": "com.example"}}},
+        {
+            "name": "r",
+            "kind": "FUNCTION_CALL",
+            "task_config": {"call": "openapi", "with": {"operationId": "findPets"}},
+            "if": "${ .enabled }",
+            "input": {"from": "${ .x }"},
+            "output": {"as": "${ .y }"},
+            "timeout": {"after": {"seconds": 5}},
+            "metadata": {"owner": "me"},
+        },
+        {"name": "s", "kind": "RAISE", "task_config": {"errorName": "notImplemented"}},
     )
     assert validate_workflow_spec(s) == []
 
@@ -154,3 +172,57 @@ def test_run_needs_exactly_one_target() -> None:
     assert fields(spec({"name": "a", "kind": "RUN", "task_config": {"await": True}})) == [
         "spec.tasks[0].task_config.target"
     ]
+
+
+def test_dsl_blocks_of_the_new_kinds_name_the_field() -> None:
+    s = spec(
+        {"name": "a", "kind": "EMIT", "task_config": {}},
+        {"name": "b", "kind": "FUNCTION_CALL", "task_config": {"with": {}}},
+        {
+            "name": "c",
+            "kind": "DO",
+            "task_config": {
+                "do": [
+                    {"name": "d", "kind": "HTTP_CALL", "task_config": {**HTTP_OK, "method": "X"}}
+                ]
+            },
+        },
+        {
+            "name": "e",
+            "kind": "RUN",
+            "task_config": {"shell": {"command": "x"}, "return": "all-of"},
+        },
+        {
+            "name": "f",
+            "kind": "LISTEN",
+            "task_config": {"mode": "any", "events": [], "read": "body"},
+        },
+        {"name": "g", "kind": "DO", "task_config": {"do": []}},
+    )
+    assert fields(s) == [
+        "spec.tasks[0].task_config.event",
+        "spec.tasks[1].task_config.call",
+        "spec.tasks[2].task_config.do[0].task_config.method",
+        "spec.tasks[3].task_config.return",
+        "spec.tasks[4].task_config.read",
+        "spec.tasks[5].task_config.do",
+    ]
+
+
+def test_set_and_raise_need_one_of_their_forms() -> None:
+    assert fields(
+        spec(
+            {"name": "a", "kind": "SET", "task_config": {}},
+            {"name": "b", "kind": "RAISE", "task_config": {}},
+        )
+    ) == ["spec.tasks[0].task_config.value", "spec.tasks[1].task_config.definition"]
+
+
+def test_dsl_versions_the_engine_loads_are_accepted() -> None:
+    task = {"name": "a", "kind": "SET", "task_config": {"variables": {}}}
+    for version in ("1.0.0", "1.0.3", "1.0.0-alpha5", "1.0.0-rc.1", "1.0.3+build.7"):
+        assert fields(spec(task, document={**DOCUMENT, "dsl": version})) == [], version
+    for version in ("2.0.0", "1.1.0", "1.0", "1.0.01", "1.0.0-"):
+        assert fields(spec(task, document={**DOCUMENT, "dsl": version})) == ["spec.document.dsl"], (
+            version
+        )

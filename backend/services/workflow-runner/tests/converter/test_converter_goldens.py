@@ -37,11 +37,9 @@ def test_golden_yaml_loads_in_the_engine(name: str) -> None:
 def test_the_example_survives_dsl_to_spec_to_dsl() -> None:
     original = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     workflow, notes = workflow_from_dsl(original)
-    assert notes == [
-        "top-level 'input' has no field in a Workflow spec; not applied on the platform"
-    ]
+    assert notes == []
+    assert json_format.MessageToDict(workflow.spec.input)["schema"]["format"] == "json"
     again = yaml.safe_load(spec_to_yaml(workflow.spec))
-    original.pop("input")
     # The only rewrite: `wait: {milliseconds: 200}` is stored as ISO 8601.
     original["do"][2]["pause"]["wait"] = "PT0.2S"
     assert again == original
@@ -62,12 +60,22 @@ def test_missing_config_field_names_the_field() -> None:
         spec_to_yaml(spec)
 
 
-def test_dsl_task_feature_without_spec_field_is_refused() -> None:
+def test_dsl_task_key_without_spec_field_is_refused() -> None:
     document = {
         "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
-        "do": [{"a": {"set": {"x": 1}, "if": "${ true }"}}],
+        "do": [{"a": {"set": {"x": 1}, "iff": "${ true }"}}],
     }
-    with pytest.raises(ConversionError, match=r"do\[0\]\.a\.if"):
+    with pytest.raises(ConversionError, match=r"do\[0\]\.a\.iff"):
+        workflow_from_dsl(document)
+
+
+def test_unknown_top_level_key_is_refused() -> None:
+    document = {
+        "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
+        "do": [{"a": {"set": {"x": 1}}}],
+        "inputs": {},
+    }
+    with pytest.raises(ConversionError, match=r"^inputs: not a DSL 1.0 top-level key"):
         workflow_from_dsl(document)
 
 
@@ -76,3 +84,32 @@ def test_dsl_of_every_case_converts_back_to_the_same_spec(name: str) -> None:
     first = render(name)
     workflow, _ = workflow_from_dsl(yaml.safe_load(first))
     assert spec_to_yaml(workflow.spec) == first
+
+
+@pytest.mark.parametrize(
+    ("task", "path"),
+    [
+        (
+            {"listen": {"to": {"one": {"with": {"type": "t", "n": 1}}}}},
+            r"listen\.to\.one\[0\]\.with\.n",
+        ),
+        ({"run": {"shell": {"command": "x", "cwd": "/"}}}, r"run\.shell\.cwd"),
+        ({"raise": {"error": 5}}, r"raise\.error"),
+        ({"emit": {"event": {"type": "t"}}}, r"emit\.event\.with"),
+    ],
+)
+def test_dsl_value_without_spec_form_names_the_field(task: dict[str, object], path: str) -> None:
+    document = {
+        "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
+        "do": [{"a": task}],
+    }
+    with pytest.raises(ConversionError, match=r"^do\[0\]\.a\." + path):
+        workflow_from_dsl(document)
+
+
+def test_stored_fork_branches_of_the_old_shape_still_convert() -> None:
+    # all_kinds.json stores branches as {name, do} (before branches were tasks).
+    document = yaml.safe_load(render("all_kinds"))
+    both = next(task["both"] for task in document["do"] if "both" in task)
+    assert [next(iter(branch)) for branch in both["fork"]["branches"]] == ["left", "right"]
+    assert all("do" in next(iter(b.values())) for b in both["fork"]["branches"])

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.events.events_harness import RecordingServer, WiredEngine
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.events.publisher import BusConfig, EventPublisher
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +44,10 @@ async def wired(env: WorkflowEnvironment, bus_config: BusConfig) -> AsyncIterato
     )
     async with (
         httpx.AsyncClient() as http,
-        build_wired_worker(
+        build_engine_worker(
             client,
             task_queue=bus_config.task_queue,
-            bus=bus_config,
-            activities=build_io_activities(http),
+            providers=EngineProviders(bus=bus_config, io_activities=build_io_activities(http)),
         ),
     ):
         yield WiredEngine(client, bus_config, EventPublisher(client, bus_config))

@@ -16,7 +16,7 @@ from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.events.publisher import BusConfig
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 
 async def main(address: str, task_queue: str, bus_name: str) -> None:
@@ -24,8 +24,10 @@ async def main(address: str, task_queue: str, bus_name: str) -> None:
     bus = BusConfig(task_queue=task_queue, bus=bus_name)
     async with (
         httpx.AsyncClient() as http,
-        build_wired_worker(
-            client, task_queue=task_queue, bus=bus, activities=build_io_activities(http)
+        build_engine_worker(
+            client,
+            task_queue=task_queue,
+            providers=EngineProviders(bus=bus, io_activities=build_io_activities(http)),
         ),
     ):
         print("ready", flush=True)

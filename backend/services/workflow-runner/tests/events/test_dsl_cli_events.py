@@ -24,7 +24,7 @@ from tests.events.events_harness import WiredEngine, result
 from workflow_runner.events.names import registry_workflow_id
 from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.events.registry import EventRegistryWorkflow
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +147,9 @@ async def test_dsl_serve_events_routes_posted_events(
     suffix = uuid.uuid4().hex[:10]
     bus = BusConfig(task_queue=f"serve-{suffix}", bus=f"serve-{suffix}")
     address = env.client.service_client.config.target_host
-    async with build_wired_worker(client, task_queue=bus.task_queue, bus=bus):
+    async with build_engine_worker(
+        client, task_queue=bus.task_queue, providers=EngineProviders(bus=bus)
+    ):
         harness = WiredEngine(client, bus, EventPublisher(client, bus))
         handle = await harness.start(
             (spec_dir() / "examples" / "listen-to-any.yaml").read_text("utf-8")

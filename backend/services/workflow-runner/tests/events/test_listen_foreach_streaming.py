@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.events.events_harness import RecordingServer, WiredEngine, is_running, result
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.events.publisher import BusConfig, EventPublisher
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +47,10 @@ async def low_limit_wired(low_limit_env: WorkflowEnvironment) -> AsyncIterator[W
     bus = BusConfig(task_queue=f"stream-{suffix}", bus=f"stream-{suffix}")
     async with (
         httpx.AsyncClient() as http,
-        build_wired_worker(
-            client, task_queue=bus.task_queue, bus=bus, activities=build_io_activities(http)
+        build_engine_worker(
+            client,
+            task_queue=bus.task_queue,
+            providers=EngineProviders(bus=bus, io_activities=build_io_activities(http)),
         ),
     ):
         yield WiredEngine(client, bus, EventPublisher(client, bus))

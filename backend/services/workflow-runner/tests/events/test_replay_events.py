@@ -6,9 +6,9 @@ import pytest
 from stigmer_testing.reference_data import spec_dir
 from temporalio.worker import Replayer
 from tests.events.events_harness import WiredEngine, result
-from workflow_runner.engine.worker import sandbox_runner
 from workflow_runner.events.registry import EventRegistryWorkflow
-from workflow_runner.wiring.workflow import WiredServerlessWorkflow
+from workflow_runner.wiring.worker import engine_sandbox
+from workflow_runner.wiring.workflow import ServerlessWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,8 @@ async def test_registry_and_wired_engine_histories_replay(wired: WiredEngine) ->
         await wired.client.get_workflow_handle(wired.bus.registry_id).fetch_history(),
     ]
     replayer = Replayer(
-        workflows=[WiredServerlessWorkflow, EventRegistryWorkflow],
-        workflow_runner=sandbox_runner(),
+        workflows=[ServerlessWorkflow, EventRegistryWorkflow],
+        workflow_runner=engine_sandbox(),
         data_converter=wired.client.data_converter,
     )
     for history in histories:

@@ -28,7 +28,7 @@ from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.secrets import FileSecretProvider
 from workflow_runner.wiring.settings import RunSettings
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 pytestmark = pytest.mark.integration
 
@@ -98,12 +98,14 @@ async def _run(client: Client, secrets_file: Path, text: str, *, workflow_id: st
     bus = BusConfig(task_queue=queue, bus=f"secrets-{uuid.uuid4().hex[:8]}")
     async with (
         httpx.AsyncClient() as http,
-        build_wired_worker(
+        build_engine_worker(
             client,
             task_queue=queue,
-            bus=bus,
-            secrets=FileSecretProvider(secrets_file),
-            activities=build_io_activities(http),
+            providers=EngineProviders(
+                bus=bus,
+                secrets=FileSecretProvider(secrets_file),
+                io_activities=build_io_activities(http),
+            ),
         ),
     ):
         return await client.execute_workflow(

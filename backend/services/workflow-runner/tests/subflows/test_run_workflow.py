@@ -23,7 +23,7 @@ from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.wiring.settings import RunSettings
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 pytestmark = pytest.mark.integration
 
@@ -82,12 +82,12 @@ async def _run(
     bus = BusConfig(task_queue=queue, bus=f"sub-{uuid.uuid4().hex[:8]}")
     async with (
         httpx.AsyncClient() as http,
-        build_wired_worker(
+        build_engine_worker(
             env.client,
             task_queue=queue,
-            bus=bus,
-            catalog=DirectoryCatalog(catalog),
-            activities=build_io_activities(http),
+            providers=EngineProviders(
+                bus=bus, catalog=DirectoryCatalog(catalog), io_activities=build_io_activities(http)
+            ),
         ),
     ):
         handle = await env.client.start_workflow(

@@ -11,13 +11,19 @@ import signal
 from contextlib import AsyncExitStack
 
 import httpx
+from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.bridge.engine_watch import StuckEngineWatch
+from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
-from workflow_runner.bridge.workers import build_engine_worker, build_runner_worker
+from workflow_runner.bridge.workers import build_platform_engine_worker, build_runner_worker
+from workflow_runner.events.http_endpoint import CloudEventsEndpoint
+from workflow_runner.events.publisher import BusConfig, EventPublisher
+from workflow_runner.wiring.worker import build_registry_worker
 
 _log = logging.getLogger("workflow_runner")
 
@@ -38,8 +44,38 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(api.close)
         http = await stack.enter_async_context(httpx.AsyncClient())
-        engine = build_engine_worker(client, api, settings, io_activities=build_io_activities(http))
-        runner = build_runner_worker(client, api, settings)
+        keeper = HandoffKeeper(
+            client,
+            heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout),
+            watch=StuckEngineWatch(client, api).check,
+        )
+        keeper.start()
+        stack.push_async_callback(keeper.stop)
+        engine = build_platform_engine_worker(
+            client, api, settings, io_activities=build_io_activities(http)
+        )
+        runner = build_runner_worker(client, api, settings, keeper)
+        bus = BusConfig(task_queue=settings.event_queue)
+        await stack.enter_async_context(build_registry_worker(client, bus))
+        if settings.events_address:
+            host, _, port = settings.events_address.rpartition(":")
+            try:
+                endpoint = CloudEventsEndpoint(
+                    EventPublisher(client, bus).publish,
+                    asyncio.get_running_loop(),
+                    host=host or "127.0.0.1",
+                    port=int(port),
+                ).start()
+            except OSError as error:
+                # The endpoint is one way in for events; executions run without it.
+                _log.error(
+                    "no CloudEvents endpoint: cannot listen on %s (%s)",
+                    settings.events_address,
+                    error.strerror or error,
+                )
+            else:
+                stack.callback(endpoint.stop)
+                _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(

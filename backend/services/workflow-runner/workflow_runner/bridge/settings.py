@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from stigmer.engine.v1.contract_temporal import SERVERLESS_WORKFLOW_ENGINE_QUEUE
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER_QUEUE
 
+from workflow_runner.events.names import REGISTRY_TASK_QUEUE
+
 DEFAULT_STIGMER_ENDPOINT = "127.0.0.1:7234"
 DEFAULT_TEMPORAL_HOST_PORT = "127.0.0.1:7233"
 
@@ -33,6 +35,16 @@ class RunnerSettings:
         temporal_namespace: ``TEMPORAL_NAMESPACE``.
         runner_queue: queue of ``ExecuteWorkflow`` (contract default + env override).
         engine_queue: queue of the engine workflow (contract default + env override).
+        events_address: ``host:port`` of the CloudEvents HTTP endpoint
+            (``STIGMER_EVENTS_ADDRESS``; unset: no endpoint).
+        event_queue: queue of the event registry (``TEMPORAL_EVENT_REGISTRY_TASK_QUEUE``).
+        lifecycle_events: publish the spec's lifecycle events of platform runs
+            (``STIGMER_LIFECYCLE_EVENTS``, default false: each costs history).
+        async_completion: ``ENABLE_ASYNC_ACTIVITY_COMPLETION`` (default true):
+            ``ExecuteWorkflow`` hands its token to the engine and returns pending,
+            holding no worker slot; false runs the engine while the activity
+            waits for its result (one slot per running execution), kept for
+            comparison.
     """
 
     stigmer_endpoint: str = DEFAULT_STIGMER_ENDPOINT
@@ -42,6 +54,10 @@ class RunnerSettings:
     temporal_namespace: str = "default"
     runner_queue: str = WORKFLOW_EXECUTION_RUNNER_QUEUE.default
     engine_queue: str = SERVERLESS_WORKFLOW_ENGINE_QUEUE.default
+    event_queue: str = REGISTRY_TASK_QUEUE
+    events_address: str = ""
+    lifecycle_events: bool = False
+    async_completion: bool = True
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> RunnerSettings:
@@ -51,15 +67,34 @@ class RunnerSettings:
             SettingsError: a variable is malformed.
         """
         source = os.environ if env is None else env
-        tls_text = (source.get("STIGMER_SERVICE_USE_TLS") or "false").strip().lower()
-        if tls_text not in ("true", "false", "1", "0", "yes", "no"):
-            raise SettingsError(f"STIGMER_SERVICE_USE_TLS must be true or false, got {tls_text!r}")
         return RunnerSettings(
             stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
             stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
-            stigmer_use_tls=tls_text in ("true", "1", "yes"),
+            stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False),
+            async_completion=_flag(source, "ENABLE_ASYNC_ACTIVITY_COMPLETION", default=True),
+            lifecycle_events=_flag(source, "STIGMER_LIFECYCLE_EVENTS", default=False),
+            event_queue=source.get("TEMPORAL_EVENT_REGISTRY_TASK_QUEUE") or REGISTRY_TASK_QUEUE,
+            events_address=_address(source, "STIGMER_EVENTS_ADDRESS"),
             temporal_host_port=source.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
             temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",
             runner_queue=WORKFLOW_EXECUTION_RUNNER_QUEUE.resolve(source),
             engine_queue=SERVERLESS_WORKFLOW_ENGINE_QUEUE.resolve(source),
         )
+
+
+def _flag(source: Mapping[str, str], name: str, *, default: bool) -> bool:
+    text = (source.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {text!r}")
+    return text in ("true", "1", "yes")
+
+
+def _address(source: Mapping[str, str], name: str) -> str:
+    text = (source.get(name) or "").strip()
+    if text:
+        _, colon, port = text.rpartition(":")
+        if not colon or not port.isdigit() or int(port) > 65535:
+            raise SettingsError(f"{name} must be HOST:PORT, got {text!r}")
+    return text

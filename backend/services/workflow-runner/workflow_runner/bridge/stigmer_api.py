@@ -2,13 +2,40 @@
 
 Runners own no database; everything they know about an execution comes from
 here, and every progress report goes back through ``UpdateStatus``.
+
+Every call survives a stigmer-server outage (a restart, a crash and recovery):
+an attempt that fails with UNAVAILABLE (which is also how gRPC reports a refused
+or dropped connection) or DEADLINE_EXCEEDED is retried with exponential backoff
+until ``retry_budget`` (two minutes by default) has passed since the call
+began; then the last error is raised. Answers such as NOT_FOUND or
+INVALID_ARGUMENT are final at once. Retrying is safe: the reads have no effect
+and ``UpdateStatus`` merges (a report applied twice changes nothing more). The
+channel itself reconnects quickly (at most a second between attempts) so a
+server that is back is used as soon as it answers (each attempt waits for
+the channel to be ready, up to its deadline). Inside a regular activity,
+each retry heartbeats, so a long outage is not mistaken for a lost worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
 import grpc
+from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.commons.v1 import metadata_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.environment.v1 import query_pb2_grpc as environment_query
+from stigmer.executioncontext.v1 import io_pb2 as context_io
+from stigmer.executioncontext.v1 import query_pb2_grpc as context_query
 from stigmer.workflow.v1 import api_pb2 as workflow_api
+from stigmer.workflow.v1 import io_pb2 as workflow_io
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
@@ -16,22 +43,54 @@ from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import query_pb2_grpc as instance_query
+from temporalio import activity
 
 from workflow_runner.bridge.settings import RunnerSettings
 
+_log = logging.getLogger(__name__)
+
+#: One attempt's deadline (the retry budget bounds the whole call).
 RPC_TIMEOUT_SECONDS = 10.0
+#: How long one call keeps retrying through an outage before it fails.
+DEFAULT_RETRY_BUDGET = timedelta(minutes=2)
+#: Transient answers: the server is down, restarting or overloaded.
+RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_FIRST_BACKOFF_SECONDS = 0.2
+_MAX_BACKOFF_SECONDS = 2.0
+# gRPC's own reconnect backoff grows to two minutes by default: a channel whose
+# server was gone for a while would then miss its return by that much.
+_CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+ReplyT = TypeVar("ReplyT", bound=Message)
 
 
 class StigmerApi:
-    """Typed calls to stigmer-server over one (async) channel; ``close()`` it after use."""
+    """Typed calls to stigmer-server over one (async) channel; ``close()`` it after use.
 
-    def __init__(self, settings: RunnerSettings) -> None:
+    Args:
+        settings: Where stigmer-server is and how to authenticate.
+        retry_budget: How long one call retries transient failures.
+    """
+
+    def __init__(
+        self, settings: RunnerSettings, *, retry_budget: timedelta = DEFAULT_RETRY_BUDGET
+    ) -> None:
         if settings.stigmer_use_tls:
             self._channel = grpc.aio.secure_channel(
-                settings.stigmer_endpoint, grpc.ssl_channel_credentials()
+                settings.stigmer_endpoint,
+                grpc.ssl_channel_credentials(),
+                options=_CHANNEL_OPTIONS,
             )
         else:
-            self._channel = grpc.aio.insecure_channel(settings.stigmer_endpoint)
+            self._channel = grpc.aio.insecure_channel(
+                settings.stigmer_endpoint, options=_CHANNEL_OPTIONS
+            )
+        self._endpoint = settings.stigmer_endpoint
+        self._budget = retry_budget.total_seconds()
         self._metadata: tuple[tuple[str, str], ...] = (
             (("authorization", f"Bearer {settings.stigmer_api_key}"),)
             if settings.stigmer_api_key
@@ -43,38 +102,131 @@ class StigmerApi:
         )
         self._instances = instance_query.WorkflowInstanceQueryControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
+        self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
+        self._contexts = context_query.ExecutionContextQueryControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
 
     async def get_execution(self, execution_id: str) -> execution_api.WorkflowExecution:
-        reply: execution_api.WorkflowExecution = await self._executions.Get(
+        return await self._call(
+            "WorkflowExecution.Get",
+            self._executions.Get,
             commons_io.ApiResourceId(value=execution_id),
-            metadata=self._metadata,
-            timeout=RPC_TIMEOUT_SECONDS,
+            execution_api.WorkflowExecution,
         )
-        return reply
 
     async def get_instance(self, instance_id: str) -> instance_api.WorkflowInstance:
-        reply: instance_api.WorkflowInstance = await self._instances.Get(
+        return await self._call(
+            "WorkflowInstance.Get",
+            self._instances.Get,
             commons_io.ApiResourceId(value=instance_id),
-            metadata=self._metadata,
-            timeout=RPC_TIMEOUT_SECONDS,
+            instance_api.WorkflowInstance,
         )
-        return reply
 
     async def get_workflow(self, workflow_id: str) -> workflow_api.Workflow:
-        reply: workflow_api.Workflow = await self._workflows.Get(
+        return await self._call(
+            "Workflow.Get",
+            self._workflows.Get,
             commons_io.ApiResourceId(value=workflow_id),
-            metadata=self._metadata,
-            timeout=RPC_TIMEOUT_SECONDS,
+            workflow_api.Workflow,
         )
-        return reply
+
+    async def list_workflows(self, page_token: str = "") -> workflow_io.WorkflowList:
+        return await self._call(
+            "Workflow.List",
+            self._workflows.List,
+            commons_io.ApiResourceListInput(page_size=500, page_token=page_token),
+            workflow_io.WorkflowList,
+        )
+
+    async def get_environment(
+        self, reference: metadata_pb2.ApiResourceReference
+    ) -> environment_api.Environment:
+        return await self._call(
+            "Environment.GetByReference",
+            self._environments.GetByReference,
+            reference,
+            environment_api.Environment,
+        )
+
+    async def list_execution_contexts(self, execution_id: str) -> context_io.ExecutionContextList:
+        """The ExecutionContexts of one execution (their parent is the execution)."""
+        return await self._call(
+            "ExecutionContext.List",
+            self._contexts.List,
+            commons_io.ApiResourceListInput(parent_id=execution_id, page_size=500),
+            context_io.ExecutionContextList,
+        )
 
     async def update_status(
         self, report: execution_io.WorkflowExecutionUpdateStatusInput
     ) -> execution_api.WorkflowExecution:
-        reply: execution_api.WorkflowExecution = await self._execution_commands.UpdateStatus(
-            report, metadata=self._metadata, timeout=RPC_TIMEOUT_SECONDS
+        return await self._call(
+            "WorkflowExecution.UpdateStatus",
+            self._execution_commands.UpdateStatus,
+            report,
+            execution_api.WorkflowExecution,
         )
-        return reply
+
+    async def _call(
+        self,
+        name: str,
+        rpc: Callable[..., Awaitable[Any]],
+        request: Message,
+        reply_type: type[ReplyT],
+    ) -> ReplyT:
+        """``rpc(request)``, retried on transient failures within the budget."""
+        deadline = time.monotonic() + self._budget
+        backoff = _FIRST_BACKOFF_SECONDS
+        attempt = 1
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                reply = await rpc(
+                    request,
+                    metadata=self._metadata,
+                    timeout=max(0.1, min(RPC_TIMEOUT_SECONDS, remaining)),
+                    # Wait for the channel to (re)connect within the attempt instead
+                    # of failing fast: a server that is back is used at once.
+                    wait_for_ready=True,
+                )
+            except grpc.aio.AioRpcError as error:
+                delay = backoff * random.uniform(
+                    0.8, 1.2
+                )  # jitter: restarts are not met in lockstep
+                if error.code() not in RETRYABLE_CODES or time.monotonic() + delay >= deadline:
+                    if attempt > 1:
+                        _log.warning(
+                            "%s on %s failed after %d attempts in %.0fs: %s",
+                            name,
+                            self._endpoint,
+                            attempt,
+                            self._budget - (deadline - time.monotonic()),
+                            error.code().name,
+                        )
+                    raise
+                if attempt == 1:
+                    _log.warning(
+                        "%s on %s: %s (%s); retrying for up to %.0fs",
+                        name,
+                        self._endpoint,
+                        error.code().name,
+                        error.details(),
+                        self._budget,
+                    )
+                _heartbeat()
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+                attempt += 1
+                continue
+            if attempt > 1:
+                _log.info("%s on %s succeeded at attempt %d", name, self._endpoint, attempt)
+            assert isinstance(reply, reply_type)
+            return reply
+
+
+def _heartbeat() -> None:
+    # A retried read inside ExecuteWorkflow must not look like a dead worker.
+    if activity.in_activity() and not activity.info().is_local:
+        activity.heartbeat()

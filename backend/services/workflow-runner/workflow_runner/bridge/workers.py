@@ -1,12 +1,14 @@
-"""The two workers of a workflow-runner process.
+"""The workers of a workflow-runner process.
 
 * runner worker, on the runner queue: exactly the ``WorkflowExecutionRunner``
   contract (``ExecuteWorkflow``), checked by ``ServiceContract.worker``;
-* engine worker, on the engine queue: the platform engine workflow,
-  ``CompleteExternalActivity``, the progress local activity and the task I/O
-  activities. Not built through ``SERVERLESS_WORKFLOW_ENGINE.worker``, whose
-  exact-match check would refuse the I/O activities the engine calls on its
-  own queue.
+* engine worker, on the engine queue: the engine as every entry point runs it
+  (:func:`workflow_runner.wiring.worker.build_engine_worker`) with the
+  platform's providers: secrets from the execution's ExecutionContext and
+  environments, `run: workflow` from stored Workflows, progress to
+  stigmer-server, events on the platform's registry;
+* registry worker, on the event registry's queue: routes events between
+  executions (and from ``stigmer emit``).
 """
 
 from __future__ import annotations
@@ -17,34 +19,26 @@ from typing import Any
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from workflow_runner.bridge.completion import CompleteExternalActivity
 from workflow_runner.bridge.execute_workflow import ExecuteWorkflowActivity
-from workflow_runner.bridge.platform_workflow import PlatformServerlessWorkflow
-from workflow_runner.bridge.progress import ProgressReporter
+from workflow_runner.bridge.handoff import HandoffKeeper
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
-from workflow_runner.engine.worker import PASSTHROUGH_MODULES
-
-#: Generated protos and their runtime are pure data: re-importing them per run only costs time.
-PLATFORM_PASSTHROUGH = ("stigmer", "stigmer_temporal", "google.protobuf", "grpc")
-
-
-def platform_sandbox() -> SandboxedWorkflowRunner:
-    """The engine's sandbox plus the generated protos (also used by replay tests)."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            *PASSTHROUGH_MODULES, *PLATFORM_PASSTHROUGH
-        )
-    )
+from workflow_runner.catalog.platform import StoredWorkflowCatalog
+from workflow_runner.events.publisher import BusConfig
+from workflow_runner.secrets.platform import ExecutionSecretProvider
+from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
 
 
 def build_runner_worker(
-    client: Client, api: StigmerApi, settings: RunnerSettings, **options: Any
+    client: Client,
+    api: StigmerApi,
+    settings: RunnerSettings,
+    keeper: HandoffKeeper,
+    **options: Any,
 ) -> Worker:
     """The worker serving ``ExecuteWorkflow`` on the runner queue."""
-    bridge = ExecuteWorkflowActivity(api, client, settings.engine_queue)
+    bridge = ExecuteWorkflowActivity(api, client, settings, keeper)
     return WORKFLOW_EXECUTION_RUNNER.worker(
         client,
         activities=[bridge.execute_workflow],
@@ -53,7 +47,20 @@ def build_runner_worker(
     )
 
 
-def build_engine_worker(
+def platform_providers(
+    api: StigmerApi, settings: RunnerSettings, io_activities: Sequence[Callable[..., Any]] = ()
+) -> EngineProviders:
+    """What the engine's activities reach on the platform."""
+    return EngineProviders(
+        bus=BusConfig(task_queue=settings.event_queue),
+        secrets=ExecutionSecretProvider(api),
+        catalog=StoredWorkflowCatalog(api),
+        status_updates=api,
+        io_activities=io_activities,
+    )
+
+
+def build_platform_engine_worker(
     client: Client,
     api: StigmerApi,
     settings: RunnerSettings,
@@ -61,16 +68,10 @@ def build_engine_worker(
     io_activities: Sequence[Callable[..., Any]] = (),
     **options: Any,
 ) -> Worker:
-    """The worker running the platform engine workflow on the engine queue."""
-    return Worker(
+    """The engine worker on the engine queue, with the platform's providers."""
+    return build_engine_worker(
         client,
         task_queue=settings.engine_queue,
-        workflows=[PlatformServerlessWorkflow],
-        activities=[
-            CompleteExternalActivity(client).complete_external_activity,
-            ProgressReporter(api).report,
-            *io_activities,
-        ],
-        workflow_runner=platform_sandbox(),
+        providers=platform_providers(api, settings, io_activities),
         **options,
     )

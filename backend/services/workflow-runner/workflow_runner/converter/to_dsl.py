@@ -14,6 +14,13 @@ construct; this module is the one place that knows the mapping:
   ``retry.limit_attempts`` -> ``retry.limit.attempt.count``
 * ``LISTEN.mode/events`` -> ``listen.to.{one|any|all}``
 * ``WAIT.duration`` (ISO 8601) -> ``wait``
+* ``EMIT.event`` -> ``emit.event.with``; ``DO.do`` -> ``do``;
+  ``FUNCTION_CALL.call/with`` -> ``call``/``with`` (openapi, asyncapi, mcp, functions)
+* ``RAISE.errorName`` / ``TRY.catch.retryName`` -> ``raise.error: <name>`` / ``catch.retry: <name>``
+
+Blocks the spec keeps as written (WorkflowSpec ``input``/``output``/``use``/``timeout``/
+``schedule``/``evaluate``; WorkflowTask ``if``/``input``/``output``/``timeout``/``metadata``)
+are copied back verbatim.
 
 Working on the Struct (not the typed message) keeps field presence: an absent
 ``RUN.await`` stays absent (the DSL default ``true``) instead of proto3's false.
@@ -59,10 +66,30 @@ def spec_to_document(spec: api_pb2.WorkflowSpec) -> Json:
     doc = spec.document
     document: Json = {"dsl": doc.dsl or "1.0.0", "namespace": doc.namespace, "name": doc.name}
     document["version"] = doc.version or "0.0.1"
+    if doc.title:
+        document["title"] = doc.title
     summary = doc.description or spec.description
     if summary:
         document["summary"] = summary
-    return {"document": document, "do": _task_list(spec.tasks, "spec.tasks")}
+    if doc.tags:
+        document["tags"] = dict(sorted(doc.tags.items()))
+    if doc.HasField("metadata"):
+        document["metadata"] = _json(doc.metadata)
+    result: Json = {"document": document}
+    for key in ("input", "use", "schedule", "evaluate"):
+        if spec.HasField(key):
+            result[key] = _json(getattr(spec, key))
+    if spec.HasField("timeout"):
+        result["timeout"] = _json(spec.timeout)
+    result["do"] = _task_list(spec.tasks, "spec.tasks")
+    if spec.HasField("output"):
+        result["output"] = _json(spec.output)
+    return result
+
+
+def _json(message: Any) -> Any:
+    """A Struct / Value as plain JSON, keys sorted, integral numbers as ints."""
+    return _sorted(json_format.MessageToDict(message))
 
 
 def _task_list(tasks: Any, path: str) -> list[Json]:
@@ -78,10 +105,28 @@ def _task(task: api_pb2.WorkflowTask, path: str) -> Json:
         raise ConversionError(
             f"{path}.kind: {api_pb2.WorkflowTaskKind.Name(task.kind)} has no DSL form"
         )
-    body = convert(config, f"{path}.task_config")
+    body: Json = {}
+    if task.condition:
+        body["if"] = task.condition
+    if task.HasField("input"):
+        body["input"] = _json(task.input)
+    body.update(convert(config, f"{path}.task_config"))
+    if task.HasField("timeout"):
+        body["timeout"] = _json(task.timeout)
+    if task.HasField("output"):
+        body["output"] = _json(task.output)
+    export: Json = {}
     export_as = getattr(task.export, "as")  # "as" is a Python keyword
     if export_as:
-        body["export"] = {"as": export_as}
+        export["as"] = export_as
+    elif task.export.HasField("as_object"):
+        export["as"] = _json(task.export.as_object)
+    if task.export.HasField("schema"):
+        export["schema"] = _json(task.export.schema)
+    if export:
+        body["export"] = export
+    if task.HasField("metadata"):
+        body["metadata"] = _json(task.metadata)
     if task.HasField("flow") and task.flow.then:
         body["then"] = task.flow.then
     return {task.name: body}
@@ -130,6 +175,8 @@ def _copy(source: Mapping[str, Any], keys: tuple[str, ...]) -> Json:
 
 
 def _set(config: Json, path: str) -> Json:
+    if "expression" in config:
+        return {"set": config["expression"]}
     if "variables" not in config:
         raise ConversionError(f"{path}.variables: required")
     return {"set": config["variables"]}
@@ -141,13 +188,20 @@ def _http(config: Json, path: str) -> Json:
         raise ConversionError(f"{path}.endpoint.uri: required")
     with_: Json = {
         "method": str(config.get("method") or "GET").lower(),
-        "endpoint": endpoint["uri"],
+        # The shorthand unless the endpoint carries more than its URI.
+        "endpoint": endpoint if endpoint.get("authentication") else endpoint["uri"],
     }
     with_.update(_copy(config, ("headers", "query")))
+    for key in ("headers", "query"):
+        expression = config.get(f"{key}Expression") or config.get(f"{key}_expression")
+        if expression:
+            with_[key] = expression
     if "body" in config:
         with_["body"] = config["body"]
     if config.get("output"):
         with_["output"] = config["output"]
+    if "redirect" in config:
+        with_["redirect"] = config["redirect"]
     body: Json = {"call": "http", "with": with_}
     _timeout(body, config)
     return body
@@ -159,7 +213,7 @@ def _grpc(config: Json, path: str) -> Json:
         raise ConversionError(f"{path}.proto.uri: required")
     with_: Json = {
         "proto": {"endpoint": proto["uri"]},
-        "service": _copy(config.get("service") or {}, ("name", "host", "port")),
+        "service": _copy(config.get("service") or {}, ("name", "host", "port", "authentication")),
         "method": config.get("method", ""),
     }
     if config.get("arguments"):
@@ -201,7 +255,8 @@ def _switch(config: Json, path: str) -> Json:
 def _for(config: Json, path: str) -> Json:
     if not config.get("in"):
         raise ConversionError(f"{path}.in: required")
-    loop: Json = {"each": config.get("each") or "item", "in": config["in"]}
+    loop: Json = {"each": config["each"]} if config.get("each") else {}
+    loop["in"] = config["in"]
     if config.get("at"):
         loop["at"] = config["at"]
     body: Json = {"for": loop}
@@ -216,8 +271,11 @@ def _fork(config: Json, path: str) -> Json:
     for index, branch in enumerate(config.get("branches") or []):
         if not branch.get("name"):
             raise ConversionError(f"{path}.branches[{index}].name: required")
-        tasks = _nested(branch.get("do"), f"{path}.branches[{index}].do")
-        branches.append({branch["name"]: {"do": tasks}})
+        if "kind" not in branch:  # stored before branches were tasks: {name, do}
+            tasks = _nested(branch.get("do"), f"{path}.branches[{index}].do")
+            branches.append({branch["name"]: {"do": tasks}})
+        else:
+            branches.extend(_nested([branch], f"{path}.branches[{index}]"))
     if not branches:
         raise ConversionError(f"{path}.branches: at least one branch is required")
     fork: Json = {"branches": branches}
@@ -245,6 +303,11 @@ def _retry(retry: Mapping[str, Any]) -> Json:
     jitter_to = retry.get("jitterTo") or retry.get("jitter_to")
     if jitter_from or jitter_to:
         converted["jitter"] = _copy({"from": jitter_from, "to": jitter_to}, ("from", "to"))
+    if retry.get("when"):
+        converted["when"] = retry["when"]
+    except_when = retry.get("exceptWhen") or retry.get("except_when")
+    if except_when:
+        converted["exceptWhen"] = except_when
     return converted
 
 
@@ -265,7 +328,10 @@ def _try(config: Json, path: str) -> Json:
     except_when = catch_config.get("exceptWhen") or catch_config.get("except_when")
     if except_when:
         catch["exceptWhen"] = except_when
-    if catch_config.get("retry"):
+    retry_name = catch_config.get("retryName") or catch_config.get("retry_name")
+    if retry_name:
+        catch["retry"] = retry_name
+    elif "retry" in catch_config:
         catch["retry"] = _retry(catch_config["retry"])
     if catch_config.get("do"):
         catch["do"] = _nested(catch_config["do"], f"{path}.catch.do")
@@ -274,7 +340,8 @@ def _try(config: Json, path: str) -> Json:
 
 def _listen(config: Json, path: str) -> Json:
     events = config.get("events") or []
-    if not events:
+    mode = config.get("mode") or "one"
+    if not events and mode != "any":
         raise ConversionError(f"{path}.events: at least one event filter is required")
     filters = []
     for event in events:
@@ -282,15 +349,28 @@ def _listen(config: Json, path: str) -> Json:
         if event.get("source"):
             match["source"] = event["source"]
         match.update(event.get("attributes") or {})
-        filters.append({"with": match})
-    mode = config.get("mode") or "one"
+        event_filter: Json = {"with": match}
+        if "correlate" in event:
+            event_filter["correlate"] = event["correlate"]
+        filters.append(event_filter)
+    to: Json
     if mode == "one":
         if len(filters) != 1:
             raise ConversionError(f"{path}.events: mode 'one' takes exactly one event filter")
-        return {"listen": {"to": {"one": filters[0]}}}
-    if mode not in ("any", "all"):
+        to = {"one": filters[0]}
+    elif mode in ("any", "all"):
+        to = {mode: filters}
+    else:
         raise ConversionError(f"{path}.mode: must be one, any or all, got {mode!r}")
-    return {"listen": {"to": {mode: filters}}}
+    if "until" in config:
+        to["until"] = config["until"]
+    listen: Json = {"to": to}
+    if config.get("read"):
+        listen["read"] = config["read"]
+    body: Json = {"listen": listen}
+    if "foreach" in config:
+        body["foreach"] = config["foreach"]
+    return body
 
 
 def _wait(config: Json, path: str) -> Json:
@@ -300,18 +380,54 @@ def _wait(config: Json, path: str) -> Json:
 
 
 def _raise(config: Json, path: str) -> Json:
+    error_name = config.get("errorName") or config.get("error_name")
+    if error_name:
+        return {"raise": {"error": error_name}}
     error = config.get("error") or {}
     if not error.get("type"):
         raise ConversionError(f"{path}.error.type: required")
     converted: Json = {"type": error["type"], "status": int(error.get("status") or 0)}
-    converted.update(_copy(error, ("title", "detail")))
+    converted.update(_copy(error, ("title", "detail", "instance")))
     return {"raise": {"error": converted}}
 
 
+def _emit(config: Json, path: str) -> Json:
+    if not isinstance(config.get("event"), dict):
+        raise ConversionError(f"{path}.event: required")
+    return {"emit": {"event": {"with": config["event"]}}}
+
+
+def _do(config: Json, path: str) -> Json:
+    tasks = _nested(config.get("do"), f"{path}.do")
+    if not tasks:
+        raise ConversionError(f"{path}.do: at least one task is required")
+    return {"do": tasks}
+
+
+def _function(config: Json, path: str) -> Json:
+    if not config.get("call"):
+        raise ConversionError(f"{path}.call: required")
+    body: Json = {"call": config["call"]}
+    if "with" in config:
+        body["with"] = config["with"]
+    return body
+
+
 _RUN_FIELDS = {
-    "shell": ("command", "arguments", "environment"),
-    "script": ("language", "code", "arguments", "environment"),
-    "container": ("image", "command", "environment"),
+    "shell": ("command", "arguments", "environment", "stdin"),
+    "script": ("language", "code", "source", "arguments", "environment", "stdin"),
+    "container": (
+        "image",
+        "name",
+        "command",
+        "ports",
+        "volumes",
+        "environment",
+        "stdin",
+        "arguments",
+        "lifetime",
+        "pullPolicy",
+    ),
     "workflow": ("namespace", "name", "version", "input"),
 }
 
@@ -324,6 +440,8 @@ def _run(config: Json, path: str) -> Json:
     run: Json = {target: _copy(config[target], _RUN_FIELDS[target])}
     if "await" in config:
         run["await"] = bool(config["await"])
+    if config.get("return"):
+        run["return"] = config["return"]
     return {"run": run}
 
 
@@ -352,4 +470,7 @@ _CONVERTERS: dict[int, Callable[[Json, str], Json]] = {
     api_pb2.RAISE: _raise,
     api_pb2.RUN: _run,
     api_pb2.AGENT_CALL: _agent,
+    api_pb2.EMIT: _emit,
+    api_pb2.DO: _do,
+    api_pb2.FUNCTION_CALL: _function,
 }

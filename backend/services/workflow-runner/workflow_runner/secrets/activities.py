@@ -22,9 +22,14 @@ LOAD_SECRETS_ACTIVITY = "stigmer.secrets.Load"
 
 @dataclass
 class LoadSecretsInput:
-    """Which secrets to fetch: the workflow's ``use.secrets`` list."""
+    """Which secrets to fetch: the workflow's ``use.secrets`` list.
+
+    ``execution_id`` names the platform execution whose secrets these are (its
+    ExecutionContext and environments); empty for a `dsl` run.
+    """
 
     names: list[str] = field(default_factory=list)
+    execution_id: str | None = None
 
 
 def authorization_failure(error: SecretAccessError) -> ApplicationError:
@@ -54,6 +59,6 @@ class SecretActivities:
                 )
             )
         try:
-            return dict(await self._provider.resolve(request.names))
+            return dict(await self._provider.resolve(request.names, request.execution_id))
         except SecretAccessError as exc:
             raise authorization_failure(exc) from None

@@ -68,7 +68,9 @@ class FileSecretProvider:
             )
         return data
 
-    async def resolve(self, names: Sequence[str]) -> Mapping[str, Any]:
+    async def resolve(
+        self, names: Sequence[str], execution_id: str | None = None
+    ) -> Mapping[str, Any]:
         available = self.load()
         missing = [n for n in names if n not in available]
         if missing:

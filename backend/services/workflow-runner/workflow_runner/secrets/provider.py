@@ -14,8 +14,10 @@ from typing import Any, Protocol
 class SecretProvider(Protocol):
     """Looks secrets up by name."""
 
-    async def resolve(self, names: Sequence[str]) -> Mapping[str, Any]:
-        """The value of each named secret.
+    async def resolve(
+        self, names: Sequence[str], execution_id: str | None = None
+    ) -> Mapping[str, Any]:
+        """The value of each named secret (for ``execution_id``, on the platform).
 
         Raises:
             SecretAccessError: one of ``names`` is unknown to this provider.

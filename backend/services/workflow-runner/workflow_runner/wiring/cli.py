@@ -25,7 +25,6 @@ from typing import Any
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.catalog.catalog import CatalogError
@@ -36,11 +35,14 @@ from workflow_runner.events.cloudevent import CloudEventError, new_event
 from workflow_runner.events.http_endpoint import CloudEventsEndpoint
 from workflow_runner.events.names import DEFAULT_BUS, REGISTRY_TASK_QUEUE
 from workflow_runner.events.publisher import BusConfig, EventPublisher
-from workflow_runner.events.registration import bus_activities, bus_workflows
 from workflow_runner.secrets import FileSecretProvider
 from workflow_runner.secrets.provider import SecretProvider
 from workflow_runner.wiring.settings import DEFAULT_MAX_DEPTH, RunSettings
-from workflow_runner.wiring.worker import build_wired_worker
+from workflow_runner.wiring.worker import (
+    EngineProviders,
+    build_engine_worker,
+    build_registry_worker,
+)
 
 
 class WiringUsageError(Exception):
@@ -121,7 +123,7 @@ async def serve_events(args: argparse.Namespace) -> tuple[int, Any]:
             f"--address: cannot reach Temporal at {args.address} ({exc})"
         ) from None
     bus = BusConfig(task_queue=REGISTRY_TASK_QUEUE, bus=args.bus)
-    async with registry_worker(client, bus):
+    async with build_registry_worker(client, bus):
         endpoint = CloudEventsEndpoint(
             EventPublisher(client, bus).publish, asyncio.get_running_loop(), port=args.port
         ).start()
@@ -200,16 +202,18 @@ async def execute(
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient())
         await stack.enter_async_context(
-            build_wired_worker(
+            build_engine_worker(
                 client,
                 task_queue=task_queue,
-                bus=bus,
-                secrets=provider,
-                catalog=catalog,
-                activities=build_io_activities(http),
+                providers=EngineProviders(
+                    bus=bus,
+                    secrets=provider,
+                    catalog=catalog,
+                    io_activities=build_io_activities(http),
+                ),
             )
         )
-        await stack.enter_async_context(registry_worker(client, bus))
+        await stack.enter_async_context(build_registry_worker(client, bus))
         port = getattr(args, "events_port", None)
         if port is not None:
             endpoint = CloudEventsEndpoint(
@@ -231,16 +235,6 @@ async def execute(
                 return 1, WorkflowError.from_failure(cause).to_dict()
             return 1, WorkflowError.runtime(str(cause)).to_dict()
     return 0, output
-
-
-def registry_worker(client: Client, bus: BusConfig) -> Worker:
-    """A worker hosting the registry workflow on its own queue."""
-    return Worker(
-        client,
-        task_queue=bus.task_queue,
-        workflows=bus_workflows(),
-        activities=bus_activities(client, bus),
-    )
 
 
 async def emit(args: argparse.Namespace) -> tuple[int, Any]:

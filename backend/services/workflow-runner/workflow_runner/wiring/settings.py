@@ -15,6 +15,7 @@ from temporalio import workflow
 LIFECYCLE_EVENTS_MEMO: Final = "stigmer.lifecycleEvents"
 DEPTH_MEMO: Final = "stigmer.workflowDepth"
 MAX_DEPTH_MEMO: Final = "stigmer.maxWorkflowDepth"
+EXECUTION_ID_MEMO: Final = "stigmer.executionId"
 DEFAULT_MAX_DEPTH: Final = 8
 
 
@@ -24,17 +25,21 @@ class RunSettings:
     lifecycle_events: publish the spec's lifecycle events (default on).
     depth: how many `run: workflow` parents this execution has (0 = top level).
     max_depth: deepest nesting allowed; deeper `run: workflow` faults clearly.
+    execution_id: the platform execution a `run: workflow` child belongs to
+        (its secrets are that execution's); empty outside the platform.
     """
 
     lifecycle_events: bool = True
     depth: int = 0
     max_depth: int = DEFAULT_MAX_DEPTH
+    execution_id: str = ""
 
     def memo(self) -> dict[str, Any]:
         return {
             LIFECYCLE_EVENTS_MEMO: self.lifecycle_events,
             DEPTH_MEMO: self.depth,
             MAX_DEPTH_MEMO: self.max_depth,
+            EXECUTION_ID_MEMO: self.execution_id,
         }
 
     @staticmethod
@@ -44,4 +49,5 @@ class RunSettings:
             lifecycle_events=bool(workflow.memo_value(LIFECYCLE_EVENTS_MEMO, True)),
             depth=int(workflow.memo_value(DEPTH_MEMO, 0)),
             max_depth=int(workflow.memo_value(MAX_DEPTH_MEMO, DEFAULT_MAX_DEPTH)),
+            execution_id=str(workflow.memo_value(EXECUTION_ID_MEMO, "")),
         )

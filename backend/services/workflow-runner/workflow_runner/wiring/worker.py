@@ -1,63 +1,105 @@
-"""A worker hosting the wired engine, the event registry and every activity it needs."""
+"""The one place an engine worker is assembled, for the `dsl` command and the platform.
+
+Both register the same engine workflow (:class:`.workflow.ServerlessWorkflow`)
+and the same activities; what differs is the providers behind them, chosen by
+the caller: the secret provider, the workflow catalog, the event bus's queue,
+the task I/O activities and, on the platform, the stigmer-server client the
+progress reports go through.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflow_runner.catalog.activities import CatalogActivities
 from workflow_runner.catalog.catalog import WorkflowCatalog
-from workflow_runner.engine.worker import build_worker
+from workflow_runner.engine.worker import PASSTHROUGH_MODULES
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.events.registration import bus_activities, bus_workflows
 from workflow_runner.secrets.activities import SecretActivities
 from workflow_runner.secrets.provider import SecretProvider
-from workflow_runner.wiring.workflow import WiredServerlessWorkflow
+from workflow_runner.wiring.completion import CompleteExternalActivity
+from workflow_runner.wiring.progress import ProgressReporter, StatusUpdates
+from workflow_runner.wiring.workflow import ServerlessWorkflow
+
+#: Generated protos and their runtime are pure data: re-importing them per run only costs time.
+PROTO_PASSTHROUGH = ("stigmer", "stigmer_temporal", "google.protobuf", "grpc")
 
 
-def wired_activities(
-    client: Client,
-    bus: BusConfig,
-    *,
-    secrets: SecretProvider | None = None,
-    catalog: WorkflowCatalog | None = None,
-) -> list[Callable[..., Any]]:
-    """Event bus, secret and catalog activities bound to their dependencies."""
-    return [
-        *bus_activities(client, bus),
-        SecretActivities(secrets).load_secrets,
-        CatalogActivities(catalog).resolve_workflow,
+def engine_sandbox() -> SandboxedWorkflowRunner:
+    """The sandbox every engine worker (and every replay of its histories) uses."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            *PASSTHROUGH_MODULES, *PROTO_PASSTHROUGH
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EngineProviders:
+    """What an entry point plugs behind the engine's activities.
+
+    Attributes:
+        bus: the event registry's queue and bus name.
+        secrets: resolves ``use.secrets`` (None: a run declaring secrets faults).
+        catalog: resolves `run: workflow` references (None: such a run faults).
+        status_updates: stigmer-server, for platform progress reports.
+        io_activities: the task I/O activities (HTTP, gRPC, OpenAPI, processes).
+    """
+
+    bus: BusConfig
+    secrets: SecretProvider | None = None
+    catalog: WorkflowCatalog | None = None
+    status_updates: StatusUpdates | None = None
+    io_activities: Sequence[Callable[..., Any]] = ()
+
+
+def engine_activities(client: Client, providers: EngineProviders) -> list[Callable[..., Any]]:
+    """Every activity the engine workflow may call, bound to ``providers``."""
+    activities: list[Callable[..., Any]] = [
+        *providers.io_activities,
+        *bus_activities(client, providers.bus),
+        SecretActivities(providers.secrets).load_secrets,
+        CatalogActivities(providers.catalog).resolve_workflow,
+        CompleteExternalActivity(client).complete_external_activity,
     ]
+    if providers.status_updates is not None:
+        activities.append(ProgressReporter(providers.status_updates).report)
+    return activities
 
 
-def build_wired_worker(
-    client: Client,
-    *,
-    task_queue: str,
-    bus: BusConfig,
-    secrets: SecretProvider | None = None,
-    catalog: WorkflowCatalog | None = None,
-    activities: Sequence[Callable[..., Any]] = (),
-    **options: Any,
+def build_engine_worker(
+    client: Client, *, task_queue: str, providers: EngineProviders, **options: Any
 ) -> Worker:
-    """The engine worker with hooks wired; ``activities`` adds the task I/O activities.
+    """The engine worker on ``task_queue``.
 
-    The registry workflow is hosted on the same queue when ``bus.task_queue`` is
+    The registry workflow is hosted on the same queue when the bus's queue is
     ``task_queue``; otherwise another worker must host it there.
     """
-    workflows: list[type] = [WiredServerlessWorkflow]
-    if bus.task_queue == task_queue:
+    workflows: list[type] = [ServerlessWorkflow]
+    if providers.bus.task_queue == task_queue:
         workflows.extend(bus_workflows())
-    return build_worker(
+    return Worker(
         client,
         task_queue=task_queue,
         workflows=workflows,
-        activities=[
-            *activities,
-            *wired_activities(client, bus, secrets=secrets, catalog=catalog),
-        ],
+        activities=engine_activities(client, providers),
+        workflow_runner=engine_sandbox(),
         **options,
+    )
+
+
+def build_registry_worker(client: Client, bus: BusConfig) -> Worker:
+    """A worker hosting the event registry workflow on its own queue."""
+    return Worker(
+        client,
+        task_queue=bus.task_queue,
+        workflows=bus_workflows(),
+        activities=bus_activities(client, bus),
     )

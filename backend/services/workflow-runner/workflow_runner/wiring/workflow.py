@@ -1,105 +1,187 @@
-"""``ExecuteServerlessWorkflow`` with the registry event bus, lifecycle events and secrets.
+"""``ExecuteServerlessWorkflow`` as every entry point runs it: the one engine workflow.
 
-Registered under the same workflow type as the bare engine, so starters do not
-care which one a worker hosts; a worker registers one or the other.
+The `dsl` command and the platform run this same class; they differ only in
+what the worker registers behind the activities it calls (secret provider,
+workflow catalog, event bus; see :mod:`.worker`) and in what the starter puts
+in the input:
 
-Secrets: when the starter passes none, the workflow's declared ``use.secrets``
-are fetched through the secret activity (their values then live only in
-encrypted payloads). Before that, every ``$secrets.<name>`` the definition reads
+* always: the registry event bus (emit/listen across executions), lifecycle
+  events (memo switch), secrets fetched through the secret activity when the
+  starter passes none;
+* a platform run (``execution_id`` set): per-task progress reports to
+  stigmer-server, a stop when stigmer-server says the execution already ended,
+  and, with a completion token, the completion of the paused ``ExecuteWorkflow``
+  (a retried attempt hands over its newer token by signal).
+
+Secrets: before any task runs, every ``$secrets.<name>`` the definition reads
 is checked against the declaration: reading an undeclared secret, or a declared
 one the provider does not have, faults with the spec's ``authorization`` error
-(status 403) before any task runs.
+(status 403).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.names import WORKFLOW_TYPE
+from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
+from workflow_runner.engine.loader import parse_document
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
 from workflow_runner.secrets.activities import LOAD_SECRETS_ACTIVITY, LoadSecretsInput
 from workflow_runner.secrets.references import undeclared_secret_references
+from workflow_runner.wiring.completion import TokenCompletion
+from workflow_runner.wiring.observers import FanOutObserver
+from workflow_runner.wiring.progress import ProgressObserver
 from workflow_runner.wiring.settings import RunSettings
 
 with workflow.unsafe.imports_passed_through():
-    import yaml
+    from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import (
+        EXECUTE_SERVERLESS_WORKFLOW,
+        UPDATE_COMPLETION_TOKEN,
+    )
+
+#: Failure type of a platform run stopped because its execution ended elsewhere.
+EXECUTION_ENDED = "ExecutionEnded"
 
 
 def _document_and_secrets(definition: str) -> tuple[dict[str, Any], list[str]]:
+    """The ``document`` block and the ``use.secrets`` names (empty when unreadable).
+
+    Parsed with the engine's own parser (a JSON fast path and a per-process
+    cache of large documents): this runs inside a workflow activation.
+    """
     try:
-        data = yaml.safe_load(definition)
-    except yaml.YAMLError:
+        data = parse_document(definition)
+    except Exception:
         return {}, []  # the engine reports the definition error itself
-    if not isinstance(data, dict):
-        return {}, []
-    document = data.get("document") if isinstance(data.get("document"), dict) else {}
-    use = data.get("use") if isinstance(data.get("use"), dict) else {}
-    declared = use.get("secrets") if isinstance(use, dict) else None
+    document = data.get("document")
+    use = data.get("use")
+    declared = use.get("secrets") if isinstance(use, Mapping) else None
     names = [str(n) for n in declared] if isinstance(declared, list) else []
-    return dict(document or {}), names
+    return (dict(document) if isinstance(document, Mapping) else {}), names
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
-class WiredServerlessWorkflow(ExecuteServerlessWorkflow):
-    """The engine plus registry events, lifecycle events and provider secrets."""
+@EXECUTE_SERVERLESS_WORKFLOW.defn
+class ServerlessWorkflow(ExecuteServerlessWorkflow):
+    """The engine with its real hooks; see the module docstring for what is on when."""
 
     _lifecycle: LifecycleEventObserver | None = None
+    _progress: ProgressObserver | None = None
+    _main: asyncio.Task[Any] | None = None
+    _params: EngineInput | None = None
+    #: A token signalled before the run started (applied when it starts).
+    _early_token: bytes | None = None
 
     def hooks(self, params: EngineInput) -> EngineHooks:
         document, _ = _document_and_secrets(params.definition)
         bus = RegistryEventBus()
-        observer = LifecycleEventObserver(
+        self._lifecycle = LifecycleEventObserver(
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
-        self._lifecycle = observer
+        observers: list[ExecutionObserver] = [self._lifecycle]
+        if params.execution_id:
+            self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
+            observers.append(self._progress)
         return EngineHooks(
-            observer=observer, event_bus=bus, runtime_metadata=params.runtime_metadata
+            observer=FanOutObserver(observers),
+            event_bus=bus,
+            completion=TokenCompletion(lambda: params.completion_token),
+            runtime_metadata=params.runtime_metadata,
         )
+
+    @UPDATE_COMPLETION_TOKEN.defn
+    def update_completion_token(self, signal: engine_contract.CompletionTokenSignal) -> None:
+        """A retried ExecuteWorkflow waits now: complete its token, not the expired one.
+
+        The params object is the run's own, so the completion at the end and a
+        continue-as-new both carry the newest token.
+        """
+        if self._params is None:
+            self._early_token = signal.task_token
+        else:
+            self._params.completion_token = signal.task_token
 
     @workflow.run
     async def run(self, params: EngineInput) -> Any:
-        if params.secrets is None and params.resume is None:
-            params = replace(params, secrets=await self._load_secrets(params.definition))
+        """Run the engine; a platform run stops when its execution already ended.
+
+        That happens when the execution was ended on stigmer-server (e.g. its
+        orchestration was cancelled); the engine learns it at its next progress
+        report and fails with ``ExecutionEnded`` instead of running the
+        remaining tasks for nobody.
+        """
+        if self._early_token is not None:
+            params.completion_token = self._early_token
+        self._params = params
+        self._main = asyncio.create_task(super().run(params))
         try:
-            return await super().run(params)
+            return await self._main
+        except asyncio.CancelledError:
+            ended = self._progress.ended_elsewhere if self._progress else None
+            # A Temporal cancel (the Cancel RPC cancels this workflow directly)
+            # cancels this run task itself: end *cancelled*, not ExecutionEnded.
+            current = asyncio.current_task()
+            if ended is None or (current is not None and current.cancelling() > 0):
+                raise
+            raise ApplicationError(
+                f"execution {params.execution_id} already ended on stigmer-server "
+                f"({phase_pb2.ExecutionPhase.Name(ended)}); engine stopped",  # type: ignore[arg-type]
+                type=EXECUTION_ENDED,
+                non_retryable=True,
+            ) from None
         except ContinueAsNewError:
-            # Lifecycle events still buffered would be lost with this run.
-            if self._lifecycle is not None:
-                await self._lifecycle.flush()
+            # Entries still buffered would be lost with this run.
+            for buffered in (self._lifecycle, self._progress):
+                if buffered is not None:
+                    await buffered.flush()
             raise
 
-    async def _load_secrets(self, definition: str) -> dict[str, Any]:
-        _, declared = _document_and_secrets(definition)
-        undeclared = sorted(set(undeclared_secret_references(definition, declared)))
+    def _stop(self, phase: int) -> None:
+        workflow.logger.info("execution ended on stigmer-server (phase %d): stopping", phase)
+        if self._main is not None and not self._main.done():
+            self._main.cancel()
+
+    async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+        # Secrets load inside the engine's run, so a refusal is a fault like any
+        # other: observed, reported, and completing a platform run's token.
+        if params.secrets is None and params.resume is None:
+            params.secrets = await self._load_secrets(params)
+        return await super()._execute(params, hooks)
+
+    async def _load_secrets(self, params: EngineInput) -> dict[str, Any]:
+        _, declared = _document_and_secrets(params.definition)
+        undeclared = sorted(set(undeclared_secret_references(params.definition, declared)))
         if undeclared:
             raise WorkflowError.authorization(
                 f"the workflow reads secret(s) {', '.join(undeclared)} that it does not "
                 "declare in use.secrets",
                 instance="/use/secrets",
-            ).to_application_error()
+            )
         if not declared:
             return {}
         try:
             result = await workflow.execute_activity(
                 LOAD_SECRETS_ACTIVITY,
-                LoadSecretsInput(names=declared),
+                LoadSecretsInput(
+                    names=declared,
+                    execution_id=params.execution_id or RunSettings.current().execution_id,
+                ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(maximum_attempts=3),
                 result_type=dict,
             )
         except ActivityError as exc:
-            raise WorkflowError.from_failure(
-                exc, instance="/use/secrets"
-            ).to_application_error() from None
+            raise WorkflowError.from_failure(exc, instance="/use/secrets") from None
         return dict(result)

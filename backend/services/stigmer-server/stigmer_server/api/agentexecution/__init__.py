@@ -32,16 +32,16 @@ def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
 
 
 def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
-    async def start(execution: object) -> None:
+    async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.AgentExecution)
-        await deps.starter.start_agent_execution(execution)
+        return await deps.starter.start_agent_execution(execution)
 
     pipelines = standard_pipelines(
         KIND,
         deps,
         resolve=[ResolveSession(deps)],
         update_resolve=[KeepStoredSpec()],
-        side_effects=[StartExecution(start, updater, api_pb2.AgentExecutionStatus)],
+        side_effects=[StartExecution(start)],
     )
     add_servicers(
         server,

@@ -34,16 +34,16 @@ def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
 
 
 def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
-    async def start(execution: object) -> None:
+    async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.WorkflowExecution)
-        await deps.starter.start_workflow_execution(execution)
+        return await deps.starter.start_workflow_execution(execution)
 
     pipelines = standard_pipelines(
         KIND,
         deps,
         resolve=[ResolveWorkflowInstance(deps)],
         update_resolve=[KeepStoredSpec()],
-        side_effects=[StartExecution(start, updater, api_pb2.WorkflowExecutionStatus)],
+        side_effects=[StartExecution(start)],
         delete_checks=[RequireEnded()],
     )
     add_servicers(

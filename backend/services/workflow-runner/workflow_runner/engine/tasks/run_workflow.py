@@ -15,6 +15,7 @@ of recursing until Temporal's limits hit.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from temporalio import workflow
@@ -58,11 +59,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
 
     info = workflow.info()
     awaited = run_spec.get("await", True) is not False
-    child_settings = RunSettings(
-        lifecycle_events=settings.lifecycle_events,
-        depth=settings.depth + 1,
-        max_depth=settings.max_depth,
-    )
+    child_settings = replace(settings, depth=settings.depth + 1)
     handle = await workflow.start_child_workflow(
         WORKFLOW_TYPE,
         EngineInput(definition=definition, input=child_input),

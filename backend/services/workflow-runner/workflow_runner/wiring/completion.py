@@ -17,6 +17,7 @@ directly in ``ExecuteWorkflow``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from temporalio import workflow
@@ -31,35 +32,61 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import AsyncActivityHandle, Client
     from temporalio.service import RPCError, RPCStatusCode
 
-    from workflow_runner.bridge.progress import problem_error, to_value
-    from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.wiring.progress import problem_error, to_value
 
 _log = logging.getLogger(__name__)
 
 
 class TokenCompletion:
-    """Completion hook: hands the final output or fault to ``CompleteExternalActivity``."""
+    """Completion hook: hands the final output or fault to ``CompleteExternalActivity``.
+
+    Args:
+        current_token: the newest task token the run holds. When the token
+            used was no longer valid (its attempt timed out) and a retried
+            attempt has handed the run a newer one meanwhile, the completion is
+            sent again with that one.
+    """
+
+    def __init__(self, current_token: Callable[[], bytes | None]) -> None:
+        self._current_token = current_token
 
     async def completed(self, token: bytes, output: Any) -> None:
         await self._complete(
-            engine_contract.CompleteExternalActivityInput(task_token=token, output=to_value(output))
+            token,
+            lambda t: engine_contract.CompleteExternalActivityInput(
+                task_token=t, output=to_value(output)
+            ),
         )
 
     async def faulted(self, token: bytes, error: WorkflowError) -> None:
         await self._complete(
-            engine_contract.CompleteExternalActivityInput(
-                task_token=token, error=problem_error(error)
-            )
+            token,
+            lambda t: engine_contract.CompleteExternalActivityInput(
+                task_token=t, error=problem_error(error)
+            ),
         )
 
-    @staticmethod
-    async def _complete(arg: engine_contract.CompleteExternalActivityInput) -> None:
-        try:
-            await COMPLETE_EXTERNAL_ACTIVITY.execute(arg, task_queue=workflow.info().task_queue)
-        except ActivityError:
-            # The orchestration's activity will time out and record the failure;
-            # the engine run's own result is still correct, so do not fail it.
-            workflow.logger.exception("could not complete the ExecuteWorkflow activity")
+    async def _complete(
+        self,
+        token: bytes,
+        build: Callable[[bytes], engine_contract.CompleteExternalActivityInput],
+    ) -> None:
+        tried: set[bytes] = set()
+        while token not in tried:
+            tried.add(token)
+            try:
+                result = await COMPLETE_EXTERNAL_ACTIVITY.execute(
+                    build(token), task_queue=workflow.info().task_queue
+                )
+            except ActivityError:
+                # The orchestration's attempt will time out and be retried; the
+                # retry reads this run's outcome. Do not fail the run for it.
+                workflow.logger.exception("could not complete the ExecuteWorkflow activity")
+                return
+            if result.delivered:
+                return
+            token = self._current_token() or token
 
 
 def final_status(
@@ -95,10 +122,10 @@ class CompleteExternalActivity:
             if error.status == RPCStatusCode.NOT_FOUND:
                 # Already completed (a retry of this activity) or timed out: nothing to do.
                 _log.warning("ExecuteWorkflow activity gone: %s", error.message)
-                return engine_contract.CompleteExternalActivityOutput()
+                return engine_contract.CompleteExternalActivityOutput(delivered=False)
             raise
         _log.info(
             "ExecuteWorkflow completed: %s",
             json_format.MessageToDict(final_status(arg)).get("phase"),
         )
-        return engine_contract.CompleteExternalActivityOutput()
+        return engine_contract.CompleteExternalActivityOutput(delivered=True)

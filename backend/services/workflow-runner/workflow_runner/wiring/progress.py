@@ -12,8 +12,11 @@ share one report. Each report is a *local* activity: one marker event in the
 engine's history and no extra workflow task, where a regular activity costs
 three events plus a workflow task.
 
-A report that fails (stigmer-server down, rejected) is logged and dropped: a
-progress report never fails the execution.
+A report survives a stigmer-server restart: the client retries transient
+failures for up to two minutes (see :mod:`workflow_runner.bridge.stigmer_api`), and the report's
+timeout leaves it that long. One that still fails (the server stayed down,
+or it refused the report) is logged and dropped: a progress report never
+fails the execution.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -33,48 +34,57 @@ with workflow.unsafe.imports_passed_through():
     from google.protobuf import json_format, struct_pb2
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
-    from workflow_runner.bridge.stigmer_api import StigmerApi
-    from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import WorkflowError
 
-#: Name of the local activity sending one report (registered on the engine worker).
-REPORT_PROGRESS_ACTIVITY = "ReportWorkflowProgress"
-REPORT_TIMEOUT = timedelta(seconds=15)
-REPORT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3)
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
+#: Runs of one task reference reported per engine run: a loop body reports its
+#: first iterations, not 100,000 of them (each entry costs CPU in the workflow
+#: activation, history in the report and room in the stored status).
+MAX_RUNS_PER_TASK = 100
+#: Entries reported per engine run, whatever their references.
+MAX_ENTRIES_PER_RUN = 10_000
+
+
+class StatusUpdates(Protocol):
+    """The one stigmer-server call progress needs (the runner's API client has it)."""
+
+    async def update_status(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> api_pb2.WorkflowExecution: ...
 
 
 class ProgressReporter:
     """The local activity implementation; holds the stigmer-server client."""
 
-    def __init__(self, api: StigmerApi) -> None:
+    def __init__(self, api: StatusUpdates) -> None:
         self._api = api
 
-    @activity.defn(name=REPORT_PROGRESS_ACTIVITY)
-    async def report(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> int:
+    @REPORT_WORKFLOW_PROGRESS.defn
+    async def report(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> engine_contract.ReportWorkflowProgressOutput:
         """Send one ``UpdateStatus``; return the execution's phase after it.
 
         The server ignores reports on an execution that already ended (e.g. its
         orchestration was cancelled) and answers with that terminal phase, which
-        tells the engine to stop. Refusals are final (not retried).
+        tells the engine to stop. The client already retried transient failures
+        for its whole budget, so every error here is final.
         """
         try:
             reply = await self._api.update_status(report)
         except grpc.aio.AioRpcError as error:
-            retryable = error.code() in (
-                grpc.StatusCode.UNAVAILABLE,
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                grpc.StatusCode.ABORTED,
-            )
             raise ApplicationError(
                 f"UpdateStatus {error.code().name}: {error.details()}",
                 type="ProgressReportFailed",
-                non_retryable=not retryable,
+                non_retryable=True,
             ) from None
-        return int(reply.status.phase)
+        return engine_contract.ReportWorkflowProgressOutput(phase=reply.status.phase)
 
 
 def to_value(data: Any) -> struct_pb2.Value:
@@ -135,6 +145,9 @@ class ProgressObserver:
         self._flusher: asyncio.Task[None] | None = None
         #: Reports sent (for history-cost measurements and tests).
         self.reports_sent = 0
+        #: Task runs past the caps, not reported (see ``MAX_RUNS_PER_TASK``).
+        self.omitted = 0
+        self._entries = 0
 
     def _task_id(self, reference: str, *, new_run: bool) -> str:
         if new_run:
@@ -175,13 +188,7 @@ class ProgressObserver:
             execution_id=self._execution_id, status=status
         )
         try:
-            phase: int = await workflow.execute_local_activity(
-                REPORT_PROGRESS_ACTIVITY,
-                report,
-                result_type=int,
-                start_to_close_timeout=REPORT_TIMEOUT,
-                retry_policy=REPORT_RETRY,
-            )
+            phase: int = (await REPORT_WORKFLOW_PROGRESS.execute(report)).phase
             self.reports_sent += 1
         except Exception:
             # Progress must never fail the execution: log and go on.
@@ -206,7 +213,30 @@ class ProgressObserver:
     async def workflow_cancelled(self) -> None:
         return None
 
+    def _reported(self, reference: str, *, new_run: bool) -> bool:
+        """Whether this run of ``reference`` has (or, new, gets) an entry: the caps."""
+        run = self._runs.get(reference, 0) + (1 if new_run else 0)
+        if new_run and (run > MAX_RUNS_PER_TASK or self._entries >= MAX_ENTRIES_PER_RUN):
+            self._runs[reference] = run
+            self.omitted += 1
+            if self.omitted == 1:
+                workflow.logger.info(
+                    "progress of %s: task runs past %d per task (or %d in all) are not reported",
+                    self._execution_id,
+                    MAX_RUNS_PER_TASK,
+                    MAX_ENTRIES_PER_RUN,
+                )
+            return False
+        if not new_run:
+            return run <= MAX_RUNS_PER_TASK and self._task_id(reference, new_run=False) in (
+                self._started_at
+            )
+        self._entries += 1
+        return True
+
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
+        if not self._reported(reference, new_run=True):
+            return
         task_id = self._task_id(reference, new_run=True)
         now = Timestamp()
         now.FromDatetime(workflow.now())
@@ -218,6 +248,8 @@ class ProgressObserver:
         self._enqueue(entry)
 
     async def task_completed(self, reference: str, name: str, kind: str, output: Any) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         entry = self._ended(reference, name, kind, phase_pb2.COMPLETED)
         entry.output.CopyFrom(to_value(output))
         self._enqueue(entry)
@@ -225,11 +257,15 @@ class ProgressObserver:
     async def task_faulted(
         self, reference: str, name: str, kind: str, error: WorkflowError
     ) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         entry = self._ended(reference, name, kind, phase_pb2.FAILED)
         entry.error.CopyFrom(problem_error(error))
         self._enqueue(entry)
 
     async def task_cancelled(self, reference: str, name: str, kind: str) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         self._enqueue(self._ended(reference, name, kind, phase_pb2.CANCELLED))
 
     def _ended(

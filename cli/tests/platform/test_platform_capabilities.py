@@ -1,0 +1,162 @@
+"""What the engine can do under `dsl`, it does on the platform (real processes):
+`use.secrets` from the execution's ExecutionContext and its instance's environments,
+and `run: workflow` by reference from the Workflows stored on stigmer-server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from e2e_platform import Platform
+from google.protobuf import json_format
+from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.environment.v1 import command_pb2_grpc as environment_command
+from stigmer.executioncontext.v1 import api_pb2 as context_api
+from stigmer.executioncontext.v1 import command_pb2_grpc as context_command
+from stigmer.workflowexecution.v1 import api_pb2 as execution_api
+from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
+from stigmer.workflowinstance.v1 import api_pb2 as instance_api
+from stigmer.workflowinstance.v1 import command_pb2_grpc as instance_command
+from stigmer_cli.api import StigmerClient
+from workflow_runner.converter import workflow_from_dsl
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+TIMEOUT = 90.0
+
+
+def _dsl(name: str, tasks: list[dict[str, object]], **top: object) -> dict[str, object]:
+    return {
+        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
+        **top,
+        "do": tasks,
+    }
+
+
+async def _final(client: StigmerClient, execution_id: str) -> execution_api.WorkflowExecution:
+    last = None
+    async with asyncio.timeout(TIMEOUT):
+        async for update in client.subscribe(execution_id):
+            last = update
+    assert last is not None
+    return last
+
+
+async def test_secrets_come_from_the_execution_context_and_environments(
+    platform: Platform,
+) -> None:
+    document = _dsl(
+        "uses-secrets",
+        [
+            {
+                "read": {
+                    "set": {
+                        "tokenLength": "${ $secrets.apiToken | length }",
+                        "region": "${ $secrets.region }",
+                    }
+                }
+            }
+        ],
+        use={"secrets": ["apiToken", "region"]},
+    )
+    workflow, _ = workflow_from_dsl(document)
+    # No runner while the execution and its context are created: the engine
+    # must find the ExecutionContext when it starts, whatever the timing.
+    assert platform.runner is not None
+    platform.runner.stop()
+    async with StigmerClient(platform.server.address) as client:
+        applied = await client.apply_workflow(workflow)
+        channel = grpc.aio.insecure_channel(platform.server.address)
+        environment = environment_api.Environment(api_version="stigmer.ai/v1", kind="Environment")
+        environment.metadata.name = "shared-values"
+        environment.spec.data["region"].value = "eu-west"
+        environment.spec.data["apiToken"].value = "overridden-by-the-context"
+        environment.spec.data["apiToken"].is_secret = True
+        environment = await environment_command.EnvironmentCommandControllerStub(channel).Create(
+            environment
+        )
+        instance = instance_api.WorkflowInstance(
+            api_version="stigmer.ai/v1", kind="WorkflowInstance"
+        )
+        instance.metadata.name = "with-environment"
+        instance.spec.workflow_id = applied.metadata.id
+        instance.spec.environment_refs.append(
+            metadata_pb2.ApiResourceReference(
+                slug=environment.metadata.slug, kind=kind_pb2.ENVIRONMENT
+            )
+        )
+        instance = await instance_command.WorkflowInstanceCommandControllerStub(channel).Create(
+            instance
+        )
+        execution = execution_api.WorkflowExecution(
+            api_version="stigmer.ai/v1", kind="WorkflowExecution"
+        )
+        execution.metadata.name = "with-secrets"
+        execution.spec.workflow_instance_id = instance.metadata.id
+        execution = await execution_command.WorkflowExecutionCommandControllerStub(channel).Create(
+            execution
+        )
+        context = context_api.ExecutionContext(api_version="stigmer.ai/v1", kind="ExecutionContext")
+        context.spec.execution_id = execution.metadata.id
+        context.spec.data["apiToken"].value = "s3cr3t-t0ken"
+        context.spec.data["apiToken"].is_secret = True
+        await context_command.ExecutionContextCommandControllerStub(channel).Create(context)
+        await channel.close()
+        platform.start_runner()
+        final = await _final(client, execution.metadata.id)
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    assert json_format.MessageToDict(final.status.output) == {
+        "tokenLength": len("s3cr3t-t0ken"),
+        "region": "eu-west",
+    }
+
+
+async def test_an_undeclared_or_missing_secret_fails_with_authorization(
+    platform: Platform,
+) -> None:
+    document = _dsl(
+        "missing-secret",
+        [{"read": {"set": {"token": "${ $secrets.nowhere }"}}}],
+        use={"secrets": ["nowhere"]},
+    )
+    workflow, _ = workflow_from_dsl(document)
+    async with StigmerClient(platform.server.address) as client:
+        applied = await client.apply_workflow(workflow)
+        execution = await client.start_execution(applied, {})
+        final = await _final(client, execution.metadata.id)
+    assert final.status.phase == phase_pb2.FAILED, platform.logs()
+    assert final.status.error.code.endswith("/errors/authorization")
+    assert "nowhere" in final.status.error.message
+
+
+async def test_run_workflow_resolves_a_stored_workflow(platform: Platform) -> None:
+    child = {
+        "document": {"dsl": "1.0.0", "namespace": "lib", "name": "doubler", "version": "2.0.0"},
+        "do": [{"double": {"set": {"doubled": "${ .n * 2 }"}}}],
+    }
+    parent = _dsl(
+        "calls-a-stored-child",
+        [
+            {
+                "delegate": {
+                    "run": {
+                        "workflow": {
+                            "namespace": "lib",
+                            "name": "doubler",
+                            "version": "2.0.0",
+                            "input": {"n": "${ .n }"},
+                        }
+                    }
+                }
+            }
+        ],
+    )
+    async with StigmerClient(platform.server.address) as client:
+        await client.apply_workflow(workflow_from_dsl(child)[0])
+        applied = await client.apply_workflow(workflow_from_dsl(parent)[0])
+        execution = await client.start_execution(applied, {"n": 21})
+        final = await _final(client, execution.metadata.id)
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    assert json_format.MessageToDict(final.status.output) == {"doubled": 42}

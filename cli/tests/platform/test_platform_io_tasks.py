@@ -1,0 +1,112 @@
+"""I/O tasks through the platform: `call: http` and `run: shell` run on the runner's
+engine worker (real processes), and JSON integers stay integers end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from e2e_platform import Platform
+from google.protobuf import json_format
+from stigmer.commons.v1 import phase_pb2
+from stigmer.workflowexecution.v1 import api_pb2 as execution_api
+from stigmer_cli.api import StigmerClient, result_json
+from workflow_runner.converter import workflow_from_dsl
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+TIMEOUT = 90.0
+
+
+class _Greeter(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "count": 3, "ratio": 0.5}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_base() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Greeter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _dsl(name: str, tasks: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
+        "do": tasks,
+    }
+
+
+async def _run(
+    platform: Platform, document: dict[str, object], workflow_input: dict[str, object]
+) -> execution_api.WorkflowExecution:
+    workflow, _ = workflow_from_dsl(document)
+    async with StigmerClient(platform.server.address) as client:
+        applied = await client.apply_workflow(workflow)
+        execution = await client.start_execution(applied, workflow_input)
+        last = execution
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution.metadata.id):
+                last = update
+    return last
+
+
+async def test_call_http_runs_on_the_platform(platform: Platform, http_base: str) -> None:
+    document = _dsl(
+        "http-get",
+        [
+            {
+                "fetch": {
+                    "call": "http",
+                    "with": {"method": "get", "endpoint": f"{http_base}/greet?n=1"},
+                }
+            }
+        ],
+    )
+    final = await _run(platform, document, {})
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    assert json_format.MessageToDict(final.status.output) == {
+        "path": "/greet?n=1",
+        "count": 3,
+        "ratio": 0.5,
+    }
+
+
+async def test_run_shell_runs_on_the_platform(platform: Platform) -> None:
+    document = _dsl(
+        "shell",
+        [{"say": {"run": {"shell": {"command": "echo hello-from-shell"}}}}],
+    )
+    final = await _run(platform, document, {})
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    assert "hello-from-shell" in json.dumps(json_format.MessageToDict(final.status.output))
+
+
+async def test_integers_stay_integers(platform: Platform) -> None:
+    document = _dsl(
+        "integers",
+        [{"count": {"set": {"n": "${ .n }", "eleven": 11, "half": 0.5, "big": 9007199254740993}}}],
+    )
+    final = await _run(platform, document, {"n": 5})
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    # What `stigmer run` prints: integers without a fraction, non-integers as they are.
+    printed = json.loads(result_json(final))
+    assert printed == {"n": 5, "eleven": 11, "half": 0.5, "big": 9007199254740992.0}
+    assert [type(printed[key]) for key in ("n", "eleven", "half")] == [int, int, float]
