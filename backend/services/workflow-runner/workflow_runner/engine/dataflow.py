@@ -52,7 +52,7 @@ async def run_task(
     body = task.body
     ref = task.reference
     observer = state.hooks.observer
-    if resume_frame is None:
+    if state.pause_gate.paused and resume_frame is None:
         # A paused run holds here, before the task starts (a resumed frame already had).
         await state.pause_gate.wait_open()
     try:
