@@ -27,7 +27,7 @@ Run from the virtualenv (import roots as in pyproject.toml)::
 
     PYTHONPATH=gen/python:backend/libs/python:backend/services/stigmer-server:\
 backend/services/workflow-runner:cli:tools/faults \\
-      .venv/bin/python tools/faults/fault_matrix.py --rounds 12 --executions-per-round 25
+      .venv/bin/python tools/faults/fault_matrix.py --rounds 12 --executions 300
 
 or ``bazel run //tools/faults:fault_matrix -- --seed 7``. Prints a JSON report.
 """
@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -72,6 +73,7 @@ from workflow_runner.converter import workflow_from_dsl
 KINDS = ("runner", "server", "temporal", "supervisor")
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
 SUPERVISOR_READY_LINE = "Ctrl-C to stop"
+RUNNER_READY_LINE = "workflow-runner polling"
 # Each HTTP answer is held this long, so a kill can land inside a call.
 SINK_DELAY_SECONDS = 0.3
 # The gRPC channel reconnects at least this often while the server is down.
@@ -112,8 +114,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: Callable[[],
 class Sink:
     """A loopback HTTP server recording every ``GET /hit?key=K&n=N`` with its arrival time."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = SINK_DELAY_SECONDS) -> None:
         self.requests: dict[str, list[float]] = {}
+        self.open = 0  # requests received and not yet answered
         self._lock = threading.Lock()
         sink = self
 
@@ -123,7 +126,15 @@ class Sink:
                 key = query.get("key", [""])[0]
                 with sink._lock:
                     sink.requests.setdefault(key, []).append(time.monotonic())
-                time.sleep(SINK_DELAY_SECONDS)
+                    sink.open += 1
+                try:
+                    time.sleep(delay)
+                    self._answer(key, query)
+                finally:
+                    with sink._lock:
+                        sink.open -= 1
+
+            def _answer(self, key: str, query: dict[str, list[str]]) -> None:
                 body = json.dumps({"key": key, "n": int(query.get("n", ["0"])[0])}).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
@@ -134,8 +145,15 @@ class Sink:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A caller killed mid-request leaves a broken pipe: nothing to report.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -295,7 +313,9 @@ class Stack:
 
         def up() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"temporal exited {process.returncode}:\n{self._tail('temporal')}")
+                raise RuntimeError(
+                    f"temporal exited {process.returncode}:\n{self._tail('temporal')}"
+                )
             return reachable(self.temporal_address)
 
         wait_until(up, 60, lambda: f"temporal not reachable:\n{self._tail('temporal')}")
@@ -312,15 +332,24 @@ class Stack:
         self._wait_serving(process)
 
     def start_runner(self) -> None:
+        """The runner, returned once it polls its task queues."""
         env = _python_env(self.env)
         env.update(
             TEMPORAL_HOST_PORT=self.temporal_address,
             STIGMER_SERVICE_ENDPOINT=self.server_address,
             STIGMER_EVENTS_ADDRESS=self.events_address,
         )
-        self.procs["runner"] = _spawn(
-            [sys.executable, "-m", "workflow_runner"], env, self.logs / "runner.log"
-        )
+        log = self.logs / "runner.log"
+        start = log.stat().st_size if log.exists() else 0
+        process = _spawn([sys.executable, "-m", "workflow_runner"], env, log)
+        self.procs["runner"] = process
+
+        def polling() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"runner exited {process.returncode}:\n{self._tail('runner')}")
+            return RUNNER_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
+
+        wait_until(polling, 90, lambda: f"runner not polling:\n{self._tail('runner')}")
 
     # the supervisor
     def start_supervisor(self) -> None:
@@ -347,7 +376,9 @@ class Stack:
 
         def ready() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"stigmer server exited {process.returncode}:\n{self._tail('supervisor')}")
+                raise RuntimeError(
+                    f"stigmer server exited {process.returncode}:\n{self._tail('supervisor')}"
+                )
             return SUPERVISOR_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
 
         wait_until(ready, 90, lambda: f"stigmer server not ready:\n{self._tail('supervisor')}")
@@ -471,6 +502,7 @@ class RoundReport:
     kind: str
     kill_at: float  # seconds after the round started
     down_for: float
+    http_open_at_kill: int = 0  # sink requests unanswered when the kill landed
     created_ok: int = 0
     create_failed: int = 0
     recovery_seconds: float = -1.0  # restart issued -> all of the round's executions ended
@@ -517,6 +549,7 @@ class MatrixReport:
                     "kind": r.kind,
                     "kill_at": round(r.kill_at, 2),
                     "down_for": round(r.down_for, 2),
+                    "http_open_at_kill": r.http_open_at_kill,
                     "created_ok": r.created_ok,
                     "create_failed": r.create_failed,
                     "restart_seconds": round(r.restart_seconds, 1),
@@ -535,16 +568,19 @@ class FaultMatrix:
         work: Path,
         *,
         seed: int,
-        executions_per_round: int,
+        executions: int,
         recovery_limit: float = 60.0,
         create_gap: float = 0.25,
+        sink_delay: float = SINK_DELAY_SECONDS,
+        aim_at_http: Sequence[str] = (),
         log: Callable[[str], None] = print,
     ) -> None:
         self.stack = Stack(work)
-        self.sink = Sink()
+        self.sink = Sink(sink_delay)
         self.rng = random.Random(seed)
         self.report = MatrixReport(seed=seed)
-        self.per_round = executions_per_round
+        self.executions = executions
+        self.aim_at_http = frozenset(aim_at_http)
         self.recovery_limit = recovery_limit
         self.create_gap = create_gap
         self.log = log
@@ -604,14 +640,14 @@ class FaultMatrix:
             return None
 
     # one round
-    async def run_round(self, index: int, kind: str) -> RoundReport:
-        window = self.per_round * self.create_gap
+    async def run_round(self, index: int, kind: str, count: int) -> RoundReport:
+        window = count * self.create_gap
         kill_at = self.rng.uniform(0.3, window + 3.0)
         down_for = self.rng.uniform(0.3, 2.5)
         report = RoundReport(round=index, kind=kind, kill_at=kill_at, down_for=down_for)
         items = [
             Created(key=f"r{index}-{i}-{uuid.uuid4().hex[:8]}", n=index * 1000 + i, round=index)
-            for i in range(self.per_round)
+            for i in range(count)
         ]
         self.created.extend(items)
         self.log(f"round {index}: kill {kind} at +{kill_at:.2f}s, down {down_for:.2f}s")
@@ -625,6 +661,12 @@ class FaultMatrix:
         started = time.monotonic()
         creator = asyncio.create_task(create_all())
         await asyncio.sleep(kill_at)
+        if kind in self.aim_at_http:
+            # Land inside an HTTP call (its activity is the one killed), if one comes.
+            deadline = time.monotonic() + 15
+            while self.sink.open == 0 and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)  # the sink is another thread: poll it
+        report.http_open_at_kill = self.sink.open
         await asyncio.to_thread(self.stack.kill, kind)
         self.kill_times.append((time.monotonic(), kind))
         self.report.kills[kind] = self.report.kills.get(kind, 0) + 1
@@ -680,7 +722,8 @@ class FaultMatrix:
                     await asyncio.to_thread(self.stack.switch_to_supervisor)
                 elif kind != "supervisor" and self.stack.supervised:
                     raise ValueError("component kills must come before the supervisor rounds")
-                await self.run_round(index, kind)
+                share, extra = divmod(self.executions, len(kinds))
+                await self.run_round(index, kind, share + (1 if index < extra else 0))
             await self._check_all()
         finally:
             if self._channel is not None:
@@ -749,7 +792,7 @@ class FaultMatrix:
             if item.key in keys_of_completed and not times:
                 self.report.missing_requests.append(item.key)
                 self.report.problems.append(f"{item.execution_id}: COMPLETED without its request")
-            for previous, current in zip(times, times[1:], strict=False):
+            for previous, current in itertools.pairwise(times):
                 self.report.duplicates += 1
                 if not any(previous < k < current for k in kills):
                     self.report.unexplained_duplicates.append(
@@ -765,11 +808,10 @@ class FaultMatrix:
 
 
 def kill_plan(rounds: int, kinds: Sequence[str], rng: random.Random) -> list[str]:
-    """``rounds`` kinds: every kind at least once, component kills before supervisor kills."""
+    """At least ``rounds`` kinds: each kind once, then random ones; supervisor kills last."""
     plan = list(kinds)
     while len(plan) < rounds:
         plan.append(rng.choice(list(kinds)))
-    plan = plan[:rounds] if rounds >= len(kinds) else plan
     components = [k for k in plan if k != "supervisor"]
     rng.shuffle(components)
     return components + [k for k in plan if k == "supervisor"]
@@ -792,9 +834,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     parser.add_argument("--rounds", type=int, default=8, help="kills (at least one per kind)")
-    parser.add_argument("--executions-per-round", type=int, default=25)
+    parser.add_argument("--executions", type=int, default=200, help="split over the rounds")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kill kinds")
     parser.add_argument("--recovery-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--sink-delay",
+        type=float,
+        default=SINK_DELAY_SECONDS,
+        help="seconds each HTTP answer takes",
+    )
+    parser.add_argument(
+        "--aim-at-http",
+        default="",
+        help="comma-separated kinds whose kill waits for an open HTTP call after its random delay",
+    )
     parser.add_argument("--work-dir", type=Path, default=None, help="keep data and logs here")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -807,8 +860,10 @@ def main(argv: list[str] | None = None) -> int:
         matrix = FaultMatrix(
             work,
             seed=seed,
-            executions_per_round=args.executions_per_round,
+            executions=args.executions,
             recovery_limit=args.recovery_limit,
+            sink_delay=args.sink_delay,
+            aim_at_http=[k for k in args.aim_at_http.split(",") if k],
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
         plan = kill_plan(max(args.rounds, len(kinds)), kinds, matrix.rng)
