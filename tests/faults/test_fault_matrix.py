@@ -23,13 +23,20 @@ EXECUTIONS = 50
 RECOVERY_LIMIT_SECONDS = 60.0
 # Fixed so CI replays one schedule; STIGMER_FAULTS_SEED picks another.
 DEFAULT_SEED = 20261201
+# After its random delay, the kill of these waits for an HTTP call in flight:
+# the runner's kill then loses a running activity, Temporal's its completion.
+AIM_AT_HTTP = ("runner", "temporal")
 
 
 async def test_every_execution_completes_through_kills_of_each_process(tmp_path: Path) -> None:
     seed = int(os.environ.get("STIGMER_FAULTS_SEED") or DEFAULT_SEED)
     print(f"fault matrix seed {seed}")
     matrix = FaultMatrix(
-        tmp_path, seed=seed, executions=EXECUTIONS, recovery_limit=RECOVERY_LIMIT_SECONDS
+        tmp_path,
+        seed=seed,
+        executions=EXECUTIONS,
+        recovery_limit=RECOVERY_LIMIT_SECONDS,
+        aim_at_http=AIM_AT_HTTP,
     )
     plan = kill_plan(len(KINDS), KINDS, matrix.rng)
     report = await matrix.run(plan)
@@ -49,3 +56,5 @@ async def test_every_execution_completes_through_kills_of_each_process(tmp_path:
     assert report.executions_completed == report.executions_created, context
     for played in report.rounds:
         assert 0 <= played.recovery_seconds <= RECOVERY_LIMIT_SECONDS, context
+        if played.kind in AIM_AT_HTTP:
+            assert played.http_open_at_kill > 0, context  # the kill hit a call
