@@ -117,8 +117,10 @@ async def follow(
     """Stream the execution until a terminal phase, writing one line per change seen.
 
     Lines: ``phase PENDING``, ``task greet (set) IN_PROGRESS``, ``task greet (set) COMPLETED``...
+    and ``stuck: ...`` while the engine cannot make progress (``moving again`` after).
     """
     last_phase = -1
+    last_problem = ""
     seen: dict[str, int] = {}
     latest = execution_api.WorkflowExecution()
     async for update in client.subscribe(execution_id):
@@ -135,6 +137,11 @@ async def follow(
                     file=progress,
                     flush=True,
                 )
+        problem = status.engine_problem.message
+        if problem != last_problem:
+            line = f"stuck: {problem}" if problem else "moving again"
+            print(line, file=progress, flush=True)
+            last_problem = problem
         if status.phase in TERMINAL:
             print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
             return latest

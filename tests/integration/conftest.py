@@ -48,6 +48,12 @@ async def runner_client(temporal_env: WorkflowEnvironment) -> Client:
 
 
 @pytest.fixture
+def payload_keys() -> str:
+    """The keyring every server process of this session seals payloads with."""
+    return PAYLOAD_KEYS
+
+
+@pytest.fixture
 def queues() -> Queues:
     suffix = uuid.uuid4().hex[:12]
     return Queues(

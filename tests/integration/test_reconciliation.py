@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 import pytest_asyncio
-from conftest import PAYLOAD_KEYS
 from cross_service import Queues, ServerFactory
 from google.protobuf import json_format
 from resource_requests import workflow, workflow_execution
@@ -47,11 +46,11 @@ TIMEOUT = 60.0
 FAST_RECONCILE = {"STIGMER_RECONCILE_INTERVAL_SECONDS": "0.5"}
 
 
-async def _sealed_client(target: str) -> Client:
+async def _sealed_client(target: str, payload_keys: str) -> Client:
     return await Client.connect(
         target,
         data_converter=encrypted_data_converter(
-            load_keyring({"STIGMER_PAYLOAD_KEYS": PAYLOAD_KEYS})
+            load_keyring({"STIGMER_PAYLOAD_KEYS": payload_keys})
         ),
     )
 
@@ -115,16 +114,17 @@ async def late_temporal() -> AsyncIterator[tuple[str, list[WorkflowEnvironment]]
         await env.shutdown()
 
 
-async def _bring_up(late: tuple[str, list[WorkflowEnvironment]]) -> Client:
+async def _bring_up(late: tuple[str, list[WorkflowEnvironment]], payload_keys: str) -> Client:
     address, started = late
     started.append(await start_dev_server(port=int(address.rsplit(":", 1)[1])))
-    return await _sealed_client(address)
+    return await _sealed_client(address, payload_keys)
 
 
 async def test_executions_created_while_temporal_is_down_complete_once_it_is_up(
     start_stigmer_server: ServerFactory,
     queues: Queues,
     late_temporal: tuple[str, list[WorkflowEnvironment]],
+    payload_keys: str,
 ) -> None:
     address, _ = late_temporal
     server = start_stigmer_server({"TEMPORAL_HOST_PORT": address, **queues.env(), **FAST_RECONCILE})
@@ -133,7 +133,7 @@ async def test_executions_created_while_temporal_is_down_complete_once_it_is_up(
     phases = [(await _get(server, i)).status.phase for i in ids]
     assert phases == [phase_pb2.PENDING] * len(ids)
 
-    client = await _bring_up(late_temporal)  # no server restart
+    client = await _bring_up(late_temporal, payload_keys)  # no server restart
     runner = ReportingRunner(server.address)
     runner.gate.set()
     async with WORKFLOW_EXECUTION_RUNNER.worker(
@@ -152,6 +152,7 @@ async def test_executions_created_while_temporal_is_down_complete_after_a_server
     start_stigmer_server: ServerFactory,
     queues: Queues,
     late_temporal: tuple[str, list[WorkflowEnvironment]],
+    payload_keys: str,
 ) -> None:
     address, _ = late_temporal
     env = {"TEMPORAL_HOST_PORT": address, **queues.env()}  # default 30 s period: boot does it
@@ -159,7 +160,7 @@ async def test_executions_created_while_temporal_is_down_complete_after_a_server
     ids = await _create_executions(first, 2)
     assert first.stop() == 0
 
-    client = await _bring_up(late_temporal)
+    client = await _bring_up(late_temporal, payload_keys)
     second = start_stigmer_server(env, data_dir=first.data_dir, address=first.address)
     runner = ReportingRunner(second.address)
     runner.gate.set()

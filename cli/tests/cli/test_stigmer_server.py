@@ -58,6 +58,8 @@ def _start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[b
                 str(data_dir),
                 "--address",
                 address,
+                "--events",
+                f"127.0.0.1:{free_port()}",
             ],
             env=_env(),
             stdout=out,

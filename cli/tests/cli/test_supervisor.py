@@ -137,7 +137,16 @@ def test_server_stopped_while_starting_leaves_nothing(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     data_dir = tmp_path / "data"
     server = spawn_stigmer(
-        ["server", "--data-dir", str(data_dir), "--address", f"127.0.0.1:{free_port()}"], log
+        [
+            "server",
+            "--data-dir",
+            str(data_dir),
+            "--address",
+            f"127.0.0.1:{free_port()}",
+            "--events",
+            f"127.0.0.1:{free_port()}",
+        ],
+        log,
     )
     started: dict[int, str] = {}
     try:

@@ -115,7 +115,8 @@ class StigmerServer:
         self.services: ServerServices | None = None
 
     async def start(self) -> None:
-        """Opens the store, starts serving, then connects the orchestrator.
+        """Opens the store, starts serving, then installs the orchestrator (which
+        connects to Temporal in the background, so this never waits for it).
 
         Raises:
             DataDirectoryInUse: Another process owns the data directory.

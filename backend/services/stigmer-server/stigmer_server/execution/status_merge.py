@@ -103,11 +103,18 @@ def merge_workflow_execution_status(
     _upsert(current.tasks, report.tasks, lambda t: t.task_id, _merge_phase_entry)
     _copy_if_set(current, report, "output", "error")
     _copy_if_nonempty(current, report, "temporal_workflow_id")
+    if report.HasField("engine_problem"):
+        if report.engine_problem.message or report.engine_problem.code:
+            current.engine_problem.CopyFrom(report.engine_problem)
+        else:
+            current.ClearField("engine_problem")
     _keep_first_timestamps(current, report)
     _stamp_phase(current, current.phase, now)
     if current.phase == phase_pb2.CANCELLED:
         # A cancelled run's engine is stopped before it can report its open tasks.
         _close_open_entries(current.tasks, phase_pb2.CANCELLED, now)
+    if current.phase in TERMINAL:
+        current.ClearField("engine_problem")  # ended: nothing is stuck any more
     if current.phase in TERMINAL and current.paused:
         current.paused = False  # server-owned (Pause/Resume); an ended run holds nothing
         current.ClearField("paused_at")

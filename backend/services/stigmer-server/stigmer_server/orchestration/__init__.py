@@ -5,7 +5,9 @@ This package ``__init__`` imports nothing on purpose: Temporal's workflow
 sandbox re-imports a workflow's package on every run, so it must stay free of
 the server's heavy modules (gRPC, RocksDB, cryptography). Import the modules:
 
-- ``boot``: the server hook (connect at boot or run without Temporal);
+- ``boot``: the server hook (installs the reconnecting orchestration);
+- ``reconnecting``: connects in the background, installs the workers once
+  Temporal answers, and runs reconciliation (``execution.reconciliation``);
 - ``runtime``: the client, the two ``*_stigmer`` workers and the starter;
 - ``workflow_execution`` / ``agent_execution``: the orchestration workflows;
 - ``status_activities``: their local status activities;

@@ -117,11 +117,6 @@ class ReconnectingOrchestration:
         """Cancel/pause/resume through the connected client (nothing while not connected)."""
         return self._run_control
 
-    @property
-    def connected(self) -> bool:
-        """Whether the orchestration workers are installed on a connected client."""
-        return self._connected is not None
-
     def start(self) -> None:
         """Start connecting and reconciling in the background."""
         self._task = asyncio.create_task(self._run(), name="temporal-orchestration")
@@ -139,9 +134,20 @@ class ReconnectingOrchestration:
                 client = await connect_at_boot(self._settings, warn=warn)
                 warn = client is not None
                 if client is not None:
-                    self._use(client)
-                    reason = "connected"
-                    last_pass = -math.inf  # reconcile right away
+                    try:
+                        self._use(client)
+                    except Exception:
+                        # E.g. an unusable payload keyring: keep serving and
+                        # reconciling (the deadline applies), retry with backoff.
+                        worker_failures += 1
+                        _log.exception(
+                            "cannot install the orchestration workers on Temporal at %s",
+                            self._settings.host_port,
+                        )
+                        await asyncio.sleep(_backoff(worker_failures, retry_delay, interval))
+                    else:
+                        reason = "connected"
+                        last_pass = -math.inf  # reconcile right away
             if time.monotonic() - last_pass >= interval:
                 await self._reconciler.run_pass(reason)
                 last_pass = time.monotonic()
@@ -153,7 +159,7 @@ class ReconnectingOrchestration:
                 # Workers that die right after every connection (e.g. a namespace
                 # that does not exist) are retried with backoff, not in a hot loop.
                 worker_failures += 1
-                delay = min(interval, retry_delay * 2 ** min(worker_failures, 8))
+                delay = _backoff(worker_failures, retry_delay, interval)
                 _log.error(
                     "orchestration workers stopped; reconnecting to Temporal at %s in %.1fs",
                     self._settings.host_port,
@@ -202,6 +208,12 @@ class ReconnectingOrchestration:
         self._run_control.target = NothingToControl()
         if connected is not None:
             await connected.close_client()
+
+
+def _backoff(failures: int, first: float, limit: float) -> float:
+    """Seconds to wait after the ``failures``-th consecutive failure (doubling, capped)."""
+    doublings: int = max(0, min(failures - 1, 8))
+    return min(limit, first * (1 << doublings))
 
 
 def _report_exit(task: asyncio.Task[None]) -> None:

@@ -163,13 +163,13 @@ class RecordingStarter:
         self.fail = fail
         self.started: list[str] = []
 
-    async def start_workflow_execution(self, execution: Message) -> None:
-        await self._start(execution)
+    async def start_workflow_execution(self, execution: Message) -> bool:
+        return await self._start(execution)
 
-    async def start_agent_execution(self, execution: Message) -> None:
-        await self._start(execution)
+    async def start_agent_execution(self, execution: Message) -> bool:
+        return await self._start(execution)
 
-    async def _start(self, execution: Any) -> None:
+    async def _start(self, execution: Any) -> bool:
         deps = self._server[0].deps
         assert deps is not None
         kind = (
@@ -182,6 +182,7 @@ class RecordingStarter:
         self.started.append(execution.metadata.id)
         if self.fail:
             raise ConnectionError("temporal frontend refused the start")
+        return True
 
 
 class FakeOrchestration:
@@ -206,9 +207,11 @@ class FakeOrchestration:
 @pytest.mark.parametrize(
     "kind", [kinds.WORKFLOW_EXECUTION, kinds.AGENT_EXECUTION], ids=lambda k: k.space
 )
-async def test_failed_start_marks_failed_and_answers_unavailable(
-    tmp_path: Path, kind: kinds.KindDescriptor
+async def test_failed_start_is_acknowledged_and_stays_pending(
+    tmp_path: Path, kind: kinds.KindDescriptor, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Stored means acknowledged: the Create answers OK and reconciliation starts
+    # the execution later (or FAILs it after the start deadline).
     holder: list[StigmerServer] = []
     starter = RecordingStarter(holder, fail=True)
 
@@ -219,16 +222,16 @@ async def test_failed_start_marks_failed_and_answers_unavailable(
     holder.append(server)
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await create(channel, kind)
-            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert "FAILED" in (caught.value.details() or "")
+            created = await create(channel, kind)
+            assert created.status.phase == phase.PENDING
             [eid] = starter.started
+            assert eid == created.metadata.id
             stored = await stubs(channel, kind).query.Get(io_pb2.ApiResourceId(value=eid))
-            assert stored.status.phase == phase.FAILED
-            assert "temporal frontend refused" in stored.status.error.message
+            assert stored.status.phase == phase.PENDING
     finally:
         await server.stop()
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING" and eid in r.getMessage()]
+    assert "temporal frontend refused" in warning.getMessage()
 
 
 async def test_started_executions_reach_the_starter(tmp_path: Path) -> None:

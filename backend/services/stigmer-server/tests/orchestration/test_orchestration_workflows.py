@@ -250,20 +250,24 @@ async def test_agent_thread_failure_persists_failed_naming_the_step(
     assert stored.status.error.details["activity"] == ENSURE_THREAD.name
 
 
-async def test_starting_the_same_execution_twice_is_refused(
+async def test_starting_the_same_execution_again_is_a_no_op_even_after_it_closed(
     client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
 ) -> None:
+    # Reconciliation may start an execution Create already started (or whose
+    # orchestration already ended): it must never run twice.
     execution = _workflow_execution(writer)
     orchestration = Orchestration(client, queues, writer)  # workers not started: stays queued
-    await orchestration.starter.start_workflow_execution(execution)
-    with pytest.raises(Exception, match="already started"):
-        await orchestration.starter.start_workflow_execution(execution)
+    assert await orchestration.starter.start_workflow_execution(execution) is True
     handle = client.get_workflow_handle(
         INVOKE_WORKFLOW_EXECUTION.workflow_id(
             workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
         )
     )
+    first_run = (await handle.describe()).run_id
+    assert await orchestration.starter.start_workflow_execution(execution) is False
     await handle.terminate("test over")
+    assert await orchestration.starter.start_workflow_execution(execution) is False
+    assert (await handle.describe()).run_id == first_run  # no second run, open or closed
     await orchestration.stop_worker()  # never started: a no-op, not an error
 
 

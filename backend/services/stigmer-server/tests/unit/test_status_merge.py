@@ -104,3 +104,22 @@ def test_agent_lists_upsert_by_id_and_messages_get_ids() -> None:
     assert [(c.id, c.name, c.status) for c in current.tool_calls] == [("t1", "search", p.COMPLETED)]
     assert [t.status for t in current.todos] == [aex.TODO_COMPLETED]
     assert len(current.sub_agent_executions) == 1
+
+
+def test_engine_problem_is_set_cleared_by_an_empty_report_and_by_the_end() -> None:
+    current = report(p.IN_PROGRESS)
+    stuck = report(p.IN_PROGRESS)
+    stuck.engine_problem.code = "EngineWorkflowTaskFailing"
+    stuck.engine_problem.message = "failed 3 times"
+    assert merge_workflow_execution_status(current, stuck, ts(1))
+    assert current.engine_problem.message == "failed 3 times"
+    # A report without the field leaves it alone.
+    merge_workflow_execution_status(current, report(p.IN_PROGRESS, task("a", p.COMPLETED)), ts(2))
+    assert current.HasField("engine_problem")
+    cleared = report(p.IN_PROGRESS)
+    cleared.engine_problem.SetInParent()
+    merge_workflow_execution_status(current, cleared, ts(3))
+    assert not current.HasField("engine_problem")
+    merge_workflow_execution_status(current, stuck, ts(4))
+    merge_workflow_execution_status(current, report(p.FAILED), ts(5))
+    assert not current.HasField("engine_problem")

@@ -19,7 +19,7 @@ from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from workflow_runner.bridge.settings import RunnerSettings
-from workflow_runner.bridge.stigmer_api import StigmerApi
+from workflow_runner.bridge.stigmer_api import RETRYABLE_CODES, StigmerApi
 
 
 def _free_port() -> int:
@@ -145,5 +145,6 @@ async def test_the_budget_bounds_the_retries(address: str) -> None:
             await api.get_execution("wex-known")  # nothing ever listens here
     finally:
         await api.close()
-    assert gave_up.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert time.monotonic() - started >= 1.0  # it did retry, and stopped at the budget
+    # The last attempt waited for a connection until the budget ran out.
+    assert gave_up.value.code() in RETRYABLE_CODES
+    assert time.monotonic() - started >= 1.4  # it kept trying, and stopped at the budget

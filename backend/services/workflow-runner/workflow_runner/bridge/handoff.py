@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from temporalio.client import AsyncActivityCancelledError, Client
@@ -34,11 +34,21 @@ class HandoffKeeper:
     Args:
         client: the runner's Temporal client.
         interval: seconds between two rounds of heartbeats.
+        watch: called every ``watch_every`` rounds with the executions held
+            (see :mod:`.engine_watch`).
     """
 
-    def __init__(self, client: Client, interval: float) -> None:
+    def __init__(
+        self,
+        client: Client,
+        interval: float,
+        watch: Callable[[Iterable[str]], Awaitable[None]] | None = None,
+        watch_every: int = 3,
+    ) -> None:
         self._client = client
         self._interval = interval
+        self._watch = watch
+        self._watch_every = watch_every
         self._tokens: dict[bytes, str] = {}
         self._loop: asyncio.Task[None] | None = None
 
@@ -64,8 +74,12 @@ class HandoffKeeper:
             self._loop = None
 
     async def _run(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(self._interval)
+            rounds += 1
+            if self._watch is not None and rounds % self._watch_every == 0:
+                await self._watch(list(self._tokens.values()))
             tokens = list(self._tokens.items())
             results = await asyncio.gather(
                 *(self._beat(token) for token, _ in tokens), return_exceptions=True

@@ -16,6 +16,7 @@ from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.bridge.engine_watch import StuckEngineWatch
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
@@ -43,7 +44,11 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(api.close)
         http = await stack.enter_async_context(httpx.AsyncClient())
-        keeper = HandoffKeeper(client, heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout))
+        keeper = HandoffKeeper(
+            client,
+            heartbeat_interval(EXECUTE_WORKFLOW.heartbeat_timeout),
+            watch=StuckEngineWatch(client, api).check,
+        )
         keeper.start()
         stack.push_async_callback(keeper.stop)
         engine = build_platform_engine_worker(
@@ -54,14 +59,23 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
         await stack.enter_async_context(build_registry_worker(client, bus))
         if settings.events_address:
             host, _, port = settings.events_address.rpartition(":")
-            endpoint = CloudEventsEndpoint(
-                EventPublisher(client, bus).publish,
-                asyncio.get_running_loop(),
-                host=host or "127.0.0.1",
-                port=int(port),
-            ).start()
-            stack.callback(endpoint.stop)
-            _log.info("accepting CloudEvents at %s", endpoint.url)
+            try:
+                endpoint = CloudEventsEndpoint(
+                    EventPublisher(client, bus).publish,
+                    asyncio.get_running_loop(),
+                    host=host or "127.0.0.1",
+                    port=int(port),
+                ).start()
+            except OSError as error:
+                # The endpoint is one way in for events; executions run without it.
+                _log.error(
+                    "no CloudEvents endpoint: cannot listen on %s (%s)",
+                    settings.events_address,
+                    error.strerror or error,
+                )
+            else:
+                stack.callback(endpoint.stop)
+                _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
         _log.info(

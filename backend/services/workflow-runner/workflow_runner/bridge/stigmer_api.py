@@ -11,7 +11,8 @@ began; then the last error is raised. Answers such as NOT_FOUND or
 INVALID_ARGUMENT are final at once. Retrying is safe: the reads have no effect
 and ``UpdateStatus`` merges (a report applied twice changes nothing more). The
 channel itself reconnects quickly (at most a second between attempts) so a
-server that is back is noticed by the next retry. Inside a regular activity,
+server that is back is used as soon as it answers (each attempt waits for
+the channel to be ready, up to its deadline). Inside a regular activity,
 each retry heartbeats, so a long outage is not mistaken for a lost worker.
 """
 
@@ -55,7 +56,7 @@ DEFAULT_RETRY_BUDGET = timedelta(minutes=2)
 #: Transient answers: the server is down, restarting or overloaded.
 RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 _FIRST_BACKOFF_SECONDS = 0.2
-_MAX_BACKOFF_SECONDS = 5.0
+_MAX_BACKOFF_SECONDS = 2.0
 # gRPC's own reconnect backoff grows to two minutes by default: a channel whose
 # server was gone for a while would then miss its return by that much.
 _CHANNEL_OPTIONS = (
@@ -186,6 +187,9 @@ class StigmerApi:
                     request,
                     metadata=self._metadata,
                     timeout=max(0.1, min(RPC_TIMEOUT_SECONDS, remaining)),
+                    # Wait for the channel to (re)connect within the attempt instead
+                    # of failing fast: a server that is back is used at once.
+                    wait_for_ready=True,
                 )
             except grpc.aio.AioRpcError as error:
                 delay = backoff * random.uniform(

@@ -24,11 +24,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, Protocol
 
-from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -36,16 +34,12 @@ with workflow.unsafe.imports_passed_through():
     from google.protobuf import json_format, struct_pb2
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
 from workflow_runner.engine.errors import WorkflowError
 
-#: Name of the local activity sending one report (registered on the engine worker).
-REPORT_PROGRESS_ACTIVITY = "ReportWorkflowProgress"
-# The client retries inside one attempt for up to its two-minute budget (plus
-# one RPC timeout); a second attempt would only repeat that, so there is none.
-REPORT_TIMEOUT = timedelta(seconds=150)
-REPORT_RETRY = RetryPolicy(maximum_attempts=1)
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
@@ -65,8 +59,10 @@ class ProgressReporter:
     def __init__(self, api: StatusUpdates) -> None:
         self._api = api
 
-    @activity.defn(name=REPORT_PROGRESS_ACTIVITY)
-    async def report(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> int:
+    @REPORT_WORKFLOW_PROGRESS.defn
+    async def report(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> engine_contract.ReportWorkflowProgressOutput:
         """Send one ``UpdateStatus``; return the execution's phase after it.
 
         The server ignores reports on an execution that already ended (e.g. its
@@ -82,7 +78,7 @@ class ProgressReporter:
                 type="ProgressReportFailed",
                 non_retryable=True,
             ) from None
-        return int(reply.status.phase)
+        return engine_contract.ReportWorkflowProgressOutput(phase=reply.status.phase)
 
 
 def to_value(data: Any) -> struct_pb2.Value:
@@ -183,13 +179,7 @@ class ProgressObserver:
             execution_id=self._execution_id, status=status
         )
         try:
-            phase: int = await workflow.execute_local_activity(
-                REPORT_PROGRESS_ACTIVITY,
-                report,
-                result_type=int,
-                start_to_close_timeout=REPORT_TIMEOUT,
-                retry_policy=REPORT_RETRY,
-            )
+            phase: int = (await REPORT_WORKFLOW_PROGRESS.execute(report)).phase
             self.reports_sent += 1
         except Exception:
             # Progress must never fail the execution: log and go on.

@@ -1,0 +1,82 @@
+"""The stuck-engine watch against a real dev server: a run whose workflow task keeps
+failing is reported as the execution's ``engine_problem``; a healthy one is not."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from stigmer.commons.v1 import phase_pb2
+from stigmer.workflowexecution.v1 import api_pb2, io_pb2
+from stigmer_common.temporal_dev_server import start_dev_server
+from temporalio import workflow
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from workflow_runner.bridge.engine_watch import ENGINE_STUCK, StuckEngineWatch
+from workflow_runner.bridge.execute_workflow import engine_workflow_id
+
+
+@workflow.defn(name="BrokenEngine")
+class BrokenEngine:
+    """Fails every workflow task (a bug): Temporal retries it, the run never ends."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("engine bug: cannot interpret this definition")
+
+
+@workflow.defn(name="HealthyEngine")
+class HealthyEngine:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.sleep(3600)
+
+
+class RecordedReports:
+    """Stands in for stigmer-server's UpdateStatus: keeps what the watch sent."""
+
+    def __init__(self) -> None:
+        self.reports: list[io_pb2.WorkflowExecutionUpdateStatusInput] = []
+
+    async def update_status(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> api_pb2.WorkflowExecution:
+        self.reports.append(report)
+        return api_pb2.WorkflowExecution(status=report.status)
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await start_dev_server()
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+async def test_a_failing_workflow_task_is_reported_and_a_healthy_run_is_not(
+    env: WorkflowEnvironment,
+) -> None:
+    queue = f"engine-watch-{uuid.uuid4().hex[:8]}"
+    stuck, healthy = f"wex-stuck-{queue}", f"wex-healthy-{queue}"
+    api = RecordedReports()
+    watch = StuckEngineWatch(env.client, api)
+    async with Worker(env.client, task_queue=queue, workflows=[BrokenEngine, HealthyEngine]):
+        await env.client.start_workflow(
+            "BrokenEngine", id=engine_workflow_id(stuck), task_queue=queue
+        )
+        await env.client.start_workflow(
+            "HealthyEngine", id=engine_workflow_id(healthy), task_queue=queue
+        )
+        async with asyncio.timeout(60):
+            while not api.reports:
+                await watch.check([stuck, healthy])
+                await asyncio.sleep(0.5)
+        await watch.check([stuck, healthy])  # the same problem is not reported twice
+    assert [report.execution_id for report in api.reports] == [stuck]
+    status = api.reports[0].status
+    assert status.phase == phase_pb2.IN_PROGRESS
+    assert status.engine_problem.code == ENGINE_STUCK
+    assert "engine bug: cannot interpret this definition" in status.engine_problem.message
