@@ -36,135 +36,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import itertools
 import json
-import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import grpc
+from fault_sink import SINK_DELAY_SECONDS, Sink
+from fault_stack import Stack
 from google.protobuf import json_format
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from stigmer.commons.v1 import io_pb2, phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
-from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cli_path
 from workflow_runner.converter import workflow_from_dsl
 
 KINDS = ("runner", "server", "temporal", "supervisor")
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
-SUPERVISOR_READY_LINE = "Ctrl-C to stop"
-RUNNER_READY_LINE = "workflow-runner polling"
-# Each HTTP answer is held this long, so a kill can land inside a call.
-SINK_DELAY_SECONDS = 0.3
 # The gRPC channel reconnects at least this often while the server is down.
 _CHANNEL_OPTIONS = (
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def reachable(address: str) -> bool:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what())
-        time.sleep(0.1)
-
-
-# -- the HTTP sink ------------------------------------------------------------------------------
-
-
-class Sink:
-    """A loopback HTTP server recording every ``GET /hit?key=K&n=N`` with its arrival time."""
-
-    def __init__(self, delay: float = SINK_DELAY_SECONDS) -> None:
-        self.requests: dict[str, list[float]] = {}
-        self.open = 0  # requests received and not yet answered
-        self._lock = threading.Lock()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-                key = query.get("key", [""])[0]
-                with sink._lock:
-                    sink.requests.setdefault(key, []).append(time.monotonic())
-                    sink.open += 1
-                try:
-                    time.sleep(delay)
-                    self._answer(key, query)
-                finally:
-                    with sink._lock:
-                        sink.open -= 1
-
-            def _answer(self, key: str, query: dict[str, list[str]]) -> None:
-                body = json.dumps({"key": key, "n": int(query.get("n", ["0"])[0])}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                # A caller killed mid-request leaves a broken pipe: nothing to report.
-                if not isinstance(sys.exc_info()[1], ConnectionError):
-                    super().handle_error(request, client_address)
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def times(self, key: str) -> list[float]:
-        with self._lock:
-            return list(self.requests.get(key, []))
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # -- workflows ----------------------------------------------------------------------------------
@@ -205,283 +110,6 @@ def workflow_documents(sink_base: str) -> list[dict[str, Any]]:
 
 def expected_output(key: str, n: int) -> dict[str, Any]:
     return {"key": key, "twice": 2 * n, "done": True}
-
-
-# -- processes ----------------------------------------------------------------------------------
-
-
-def _python_env(base: dict[str, str]) -> dict[str, str]:
-    env = dict(base)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def _spawn(argv: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        out.write(f"\n===== {time.strftime('%H:%M:%S')} start {' '.join(argv[:3])}\n".encode())
-        out.flush()
-        return subprocess.Popen(
-            list(argv),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _kill_group(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _running(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields is not None and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
-
-
-class Stack:
-    """The platform's processes on one data dir; each can be killed and restarted."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        self.data_dir = work / "data"
-        self.logs = work / "logs"
-        self.logs.mkdir(parents=True, exist_ok=True)
-        self.server_address = f"127.0.0.1:{free_port()}"
-        self.temporal_address = f"127.0.0.1:{free_port()}"
-        self._temporal_ports = (str(free_port()), str(free_port()))  # http, metrics
-        self.events_address = f"127.0.0.1:{free_port()}"
-        keys = "k1=" + base64.b64encode(os.urandom(32)).decode()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-        self.env["STIGMER_PAYLOAD_KEYS"] = keys
-        self.procs: dict[str, subprocess.Popen[bytes] | None] = {
-            "temporal": None,
-            "server": None,
-            "runner": None,
-            "supervisor": None,
-        }
-        self.supervised = False
-
-    # components
-    def start_temporal(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        http_port, metrics_port = self._temporal_ports
-        argv = [
-            temporal_cli_path(),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            self.temporal_address.rpartition(":")[2],
-            "--http-port",
-            http_port,
-            "--metrics-port",
-            metrics_port,
-            "--headless",
-            "--log-level",
-            "error",
-            *FAST_DEV_SERVER_ARGS,
-            "--db-filename",
-            str(self.data_dir / "temporal.db"),
-        ]
-        process = _spawn(argv, dict(self.env), self.logs / "temporal.log")
-        self.procs["temporal"] = process
-
-        def up() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"temporal exited {process.returncode}:\n{self._tail('temporal')}"
-                )
-            return reachable(self.temporal_address)
-
-        wait_until(up, 60, lambda: f"temporal not reachable:\n{self._tail('temporal')}")
-
-    def start_server(self) -> None:
-        env = _python_env(self.env)
-        env.update(
-            TEMPORAL_HOST_PORT=self.temporal_address,
-            STIGMER_DATA_DIR=str(self.data_dir / "db"),
-            STIGMER_GRPC_ADDRESS=self.server_address,
-        )
-        process = _spawn([sys.executable, "-m", "stigmer_server"], env, self.logs / "server.log")
-        self.procs["server"] = process
-        self._wait_serving(process)
-
-    def start_runner(self) -> None:
-        """The runner, returned once it polls its task queues."""
-        env = _python_env(self.env)
-        env.update(
-            TEMPORAL_HOST_PORT=self.temporal_address,
-            STIGMER_SERVICE_ENDPOINT=self.server_address,
-            STIGMER_EVENTS_ADDRESS=self.events_address,
-        )
-        log = self.logs / "runner.log"
-        start = log.stat().st_size if log.exists() else 0
-        process = _spawn([sys.executable, "-m", "workflow_runner"], env, log)
-        self.procs["runner"] = process
-
-        def polling() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(f"runner exited {process.returncode}:\n{self._tail('runner')}")
-            return RUNNER_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
-
-        wait_until(polling, 90, lambda: f"runner not polling:\n{self._tail('runner')}")
-
-    # the supervisor
-    def start_supervisor(self) -> None:
-        """``stigmer server`` on the data dir; returns once it printed its ready line."""
-        if reachable("127.0.0.1:7233"):
-            # `stigmer server` would use that Temporal instead of the data dir's.
-            raise RuntimeError("127.0.0.1:7233 is in use: the supervisor rounds need it free")
-        log = self.logs / "supervisor.log"
-        start = log.stat().st_size if log.exists() else 0
-        argv = [
-            sys.executable,
-            "-m",
-            "stigmer_cli",
-            "server",
-            "--data-dir",
-            str(self.data_dir),
-            "--address",
-            self.server_address,
-            "--events",
-            self.events_address,
-        ]
-        process = _spawn(argv, _python_env(self.env), log)
-        self.procs["supervisor"] = process
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"stigmer server exited {process.returncode}:\n{self._tail('supervisor')}"
-                )
-            return SUPERVISOR_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
-
-        wait_until(ready, 90, lambda: f"stigmer server not ready:\n{self._tail('supervisor')}")
-        self._wait_serving(process)
-
-    def switch_to_supervisor(self) -> None:
-        """Stop the harness's own processes and run ``stigmer server`` on the same data."""
-        if self.supervised:
-            return
-        for name in ("runner", "server", "temporal"):
-            process = self.procs[name]
-            if process is not None and process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    _kill_group(process)
-            self.procs[name] = None
-        self.supervised = True
-        self.start_supervisor()
-
-    def start(self, kind: str) -> None:
-        {
-            "temporal": self.start_temporal,
-            "server": self.start_server,
-            "runner": self.start_runner,
-            "supervisor": self.start_supervisor,
-        }[kind]()
-
-    def start_components(self) -> None:
-        self.start_temporal()
-        self.start_server()
-        self.start_runner()
-
-    def kill(self, kind: str) -> None:
-        """SIGKILL, and wait until it (for the supervisor: each of its children) is gone."""
-        process = self.procs[kind]
-        if process is None:
-            return
-        if kind != "supervisor":
-            _kill_group(process)
-            return
-        children = _children(process.pid)
-        process.kill()  # the supervisor alone: its children must die with it
-        process.wait()
-        wait_until(
-            lambda: not any(_running(pid) for pid in children),
-            60,
-            lambda: f"children of the killed supervisor still running: {children}",
-        )
-
-    def stop(self) -> None:
-        supervisor = self.procs["supervisor"]
-        if supervisor is not None and supervisor.poll() is None:
-            supervisor.send_signal(signal.SIGTERM)
-            try:
-                supervisor.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.kill("supervisor")
-        for name in ("runner", "server", "temporal"):
-            process = self.procs[name]
-            if process is not None and process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    _kill_group(process)
-
-    def _wait_serving(self, process: subprocess.Popen[bytes]) -> None:
-        with grpc.insecure_channel(self.server_address) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-
-            def serving() -> bool:
-                if process.poll() is not None:
-                    raise RuntimeError(f"process exited {process.returncode}:\n{self.log_tails()}")
-                try:
-                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
-                except grpc.RpcError:
-                    return False
-                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-            wait_until(serving, 90, lambda: f"server not serving:\n{self.log_tails()}")
-
-    def _tail(self, name: str, lines: int = 30) -> str:
-        path = self.logs / f"{name}.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-    def log_files(self) -> list[Path]:
-        found = sorted(self.logs.glob("*.log"))
-        supervised = self.data_dir / "logs"
-        if supervised.exists():
-            found += sorted(supervised.glob("*.log"))
-        return found
-
-    def log_tails(self, lines: int = 40) -> str:
-        return "\n".join(
-            f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-            for path in self.log_files()
-        )
 
 
 # -- rounds -------------------------------------------------------------------------------------
