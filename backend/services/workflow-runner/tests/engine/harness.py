@@ -72,8 +72,16 @@ class EngineHarness:
         activities: Sequence[Callable[..., Any]] = (),
         cancel_after: float | None = None,
         pass_through_engine: bool = False,
+        record_trace: bool = True,
+        add_to_corpus: bool = True,
     ) -> RunResult:
-        """Execute ``definition``; ``events`` are signalled as CloudEvents right after start."""
+        """Execute ``definition``; ``events`` are signalled as CloudEvents right after start.
+
+        ``record_trace=False`` skips the trace and published-events queries
+        (a run of 100,000 tasks has a trace larger than a gRPC message).
+        ``add_to_corpus=False`` keeps the histories out of the replay corpus
+        (for tests that replay their own large histories).
+        """
         queue = task_queue or f"engine-test-{uuid.uuid4()}"
         params = EngineInput(definition, workflow_input, secrets=dict(secrets or {}))
         async with httpx.AsyncClient() as http:
@@ -101,10 +109,13 @@ class EngineHarness:
                     result.cancelled = isinstance(failure.cause, CancelledError)
                 # The last run of the chain (after any continue-as-new).
                 last = self.client.get_workflow_handle(queue)
-                result.trace = await last.query(TracingWorkflow.trace)
-                result.published = await last.query(TracingWorkflow.published)
+                if record_trace:
+                    result.trace = await last.query(TracingWorkflow.trace)
+                    result.published = await last.query(TracingWorkflow.published)
                 result.histories = await self._chain_histories(queue)
                 result.history = result.histories[-1]
+        if not add_to_corpus:
+            return result
         self.histories.extend(result.histories)
         if self.history_dir is not None:
             for index, history in enumerate(result.histories):

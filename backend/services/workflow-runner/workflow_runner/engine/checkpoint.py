@@ -3,10 +3,9 @@
 A Temporal history asks for continue-as-new past ~4k events. A long ``for``
 loop (e.g. one activity per item over 10,000 items) would exceed that, so at
 an iteration boundary, when ``workflow.info().is_continue_as_new_suggested()``,
-the loop raises :class:`ContinueAsNewRequested`. The same happens when a
-data-only loop ran ``MAX_TASKS_WITHOUT_YIELD`` tasks without yielding to
-Temporal: a workflow activation running 2 s without yielding is failed by the
-SDK's deadlock detector, and continuing as new is the cheapest yield. Each enclosing level adds a
+the loop raises :class:`ContinueAsNewRequested` (a data-only loop grows its
+history too: it yields to Temporal with a short timer after each activation's
+budget of work, see :mod:`.pacing`). Each enclosing level adds a
 *frame* describing its position while the exception unwinds; the workflow
 then continues as new with the frames, the current ``$context`` and the
 original descriptors, and each level resumes from its frame.

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,15 +46,11 @@ from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.expressions import ExpressionEvaluator
 from workflow_runner.engine.hooks import EngineHooks
 from workflow_runner.engine.model import TaskDefinition, WorkflowDefinition
+from workflow_runner.engine.pacing import YIELD_DELAY, WorkMeter
 from workflow_runner.engine.pause import PauseGate
 
 #: Activity timeout used when a runner does not give one.
 DEFAULT_ACTIVITY_TIMEOUT = timedelta(minutes=5)
-
-#: Data-only tasks cost ~40 µs each here; Temporal fails a workflow activation
-#: that runs for 2 s without yielding. A long data-only ``for`` loop therefore
-#: continues as new after this many tasks without a yield (see checkpoint.py).
-MAX_TASKS_WITHOUT_YIELD = 20_000
 
 #: Temporal-level retries only cover infrastructure hiccups (a worker dying
 #: mid-activity); errors a workflow author can see are non-retryable
@@ -116,24 +112,41 @@ class RunState:
     history_length: Callable[[], int] = field(
         default=lambda: workflow.info().get_current_history_length()
     )
+    #: Yields to Temporal (a short durable timer); injectable like ``clock``.
+    yield_to_temporal: Callable[[], Awaitable[None]] = field(
+        default=lambda: workflow.sleep(YIELD_DELAY)
+    )
     #: >0 while a construct whose state cannot be resumed runs (see checkpoint.py).
     no_checkpoint: int = 0
-    #: Tasks run since the workflow last yielded to Temporal (see :meth:`busy`).
-    tasks_since_yield: int = 0
     _seen_history_length: int = -1
 
-    def count_task(self) -> None:
-        """Count a task run; reset when history grew (the workflow yielded meanwhile)."""
+    @property
+    def meter(self) -> WorkMeter:
+        """Work done since the workflow last yielded (charged by the evaluator too)."""
+        if self.evaluator.meter is None:
+            self.evaluator.meter = WorkMeter()
+        return self.evaluator.meter
+
+    async def pace(self, units: int = 0) -> None:
+        """Charge ``units``; first yield to Temporal if this activation spent its budget.
+
+        Called before every task (see :mod:`workflow_runner.engine.pacing`).
+        The meter restarts whenever the history grew, i.e. the workflow
+        yielded meanwhile (an activity, a timer...): deterministic, as the
+        history length at a point of the run is the same on replay.
+        """
+        meter = self.meter
         length = self.history_length()
         if length != self._seen_history_length:
+            if self._seen_history_length >= 0:  # not the first call: we yielded meanwhile
+                meter.reset()
             self._seen_history_length = length
-            self.tasks_since_yield = 0
-        self.tasks_since_yield += 1
-
-    def busy(self) -> bool:
-        """Whether so many tasks ran without yielding that Temporal's deadlock
-        detector (2 s per workflow activation) could fire; see checkpoint.py."""
-        return self.tasks_since_yield >= MAX_TASKS_WITHOUT_YIELD
+        if meter.exhausted():
+            await self.yield_to_temporal()
+            meter.yields += 1
+            meter.reset()
+            self._seen_history_length = self.history_length()
+        meter.charge(units)
 
     @contextlib.contextmanager
     def not_resumable(self) -> Iterator[None]:

@@ -10,16 +10,18 @@ by the innermost task that saw them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import Directed, RunState, TaskContext
-from workflow_runner.engine.durations import parse_duration
+from workflow_runner.engine.durations import resolve_duration
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.model import TaskDefinition
+from workflow_runner.engine.pacing import TASK_COST
 from workflow_runner.engine.schemas import validate
 from workflow_runner.engine.tasks.registry import runner_for
 
@@ -38,6 +40,7 @@ async def run_task(
     ``resume_frame`` (after a continue-as-new) holds the task's already
     computed inputs; ``resume`` the frames to resume inside it.
     """
+    await state.pace(TASK_COST)
     ctx = TaskContext(
         state=state,
         task=task,
@@ -52,7 +55,6 @@ async def run_task(
     if resume_frame is None:
         # A paused run holds here, before the task starts (a resumed frame already had).
         await state.pause_gate.wait_open()
-    state.count_task()
     try:
         if resume_frame is not None:
             ctx.raw_input = resume_frame["raw_input"]
@@ -139,7 +141,12 @@ async def _run_with_timeout(ctx: TaskContext, task: TaskDefinition, task_input: 
     timeout = task.body.get("timeout")
     if timeout is None:
         return await runner(ctx, task, task_input)
-    after = resolve_timeout(timeout, ctx.definition.use, where=f"{task.reference}/timeout")
+    after = resolve_timeout(
+        timeout,
+        ctx.definition.use,
+        lambda source: ctx.evaluate_expression(source, field_name="timeout/after"),
+        where=f"{task.reference}/timeout",
+    )
     try:
         # A checkpoint would restart the timer, so none happens under a timeout.
         with ctx.state.not_resumable():
@@ -150,14 +157,20 @@ async def _run_with_timeout(ctx: TaskContext, task: TaskDefinition, task_input: 
         ) from None
 
 
-def resolve_timeout(spec: Any, use: Mapping[str, Any], *, where: str) -> Any:
-    """A ``timeout`` (inline ``{after: ...}`` or a name in ``use.timeouts``) as a timedelta."""
+def resolve_timeout(
+    spec: Any, use: Mapping[str, Any], evaluate: Callable[[str], Any], *, where: str
+) -> timedelta:
+    """A ``timeout`` (inline ``{after: ...}`` or a name in ``use.timeouts``) as a timedelta.
+
+    ``after`` may be a runtime expression; ``evaluate`` evaluates it in the
+    scope of the task (or workflow) the timeout belongs to.
+    """
     if isinstance(spec, str):
         timeouts = use.get("timeouts") or {}
         if spec not in timeouts:
             raise WorkflowError.configuration(f"{where}: no timeout named {spec!r} in use.timeouts")
         spec = timeouts[spec]
-    return parse_duration(spec.get("after"), field_name=f"{where}/after")
+    return resolve_duration(spec.get("after"), evaluate, field_name=f"{where}/after")
 
 
 async def _notify(call: Any) -> None:

@@ -1,9 +1,16 @@
-"""DSL durations: ISO 8601 strings (``PT1M30S``) or objects (``{seconds: 3}``)."""
+"""DSL durations: ISO 8601 strings (``PT1M30S``), objects (``{seconds: 3}``) or
+runtime expressions evaluated to one of those (dsl-reference, Duration).
+
+A string that is not an ISO 8601 duration is a runtime expression (``${ }``
+optional, as in ``wait``); :func:`resolve_duration` evaluates it and parses
+the result wherever the spec allows a duration (``wait``, ``timeout.after``,
+retry ``delay``, ``limit`` and ``jitter``).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Final
 
@@ -48,3 +55,40 @@ def parse_duration(value: Any, *, field_name: str = "duration") -> timedelta:
     raise WorkflowError.configuration(
         f"{field_name}: expected an ISO 8601 string or an object, got {type(value).__name__}"
     )
+
+
+def is_duration_expression(value: Any) -> bool:
+    """Whether a duration field holds a runtime expression (a non-ISO 8601 string)."""
+    return isinstance(value, str) and not is_iso8601_duration(value)
+
+
+def resolve_duration(
+    value: Any, evaluate: Callable[[str], Any], *, field_name: str = "duration"
+) -> timedelta:
+    """Parse a duration field, evaluating it first when it is a runtime expression.
+
+    Args:
+        value: the field as written in the definition.
+        evaluate: evaluates an expression string in the field's scope.
+        field_name: the field's path, named in errors.
+
+    Raises:
+        WorkflowError: ``configuration`` error naming the field when the value,
+            or what its expression evaluated to, is not a duration; the
+            evaluator's ``expression`` error when the expression fails.
+    """
+    if not is_duration_expression(value):
+        return parse_duration(value, field_name=field_name)
+    result = evaluate(value)
+    if (isinstance(result, str) and is_iso8601_duration(result)) or isinstance(result, Mapping):
+        return parse_duration(result, field_name=field_name)
+    raise WorkflowError.configuration(
+        f"{field_name}: {value.strip()!r} evaluated to {_describe(result)}, which is not a"
+        " duration (expected an ISO 8601 string such as PT30S or an object such as"
+        " {seconds: 30})"
+    )
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."

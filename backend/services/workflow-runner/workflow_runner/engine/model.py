@@ -98,6 +98,15 @@ def task_list(items: Sequence[Mapping[str, Any]], pointer: str) -> list[TaskDefi
 
 
 @dataclass(frozen=True)
+class ExpressionSite:
+    """One expression of a document: its text, the variables in scope, and where it is."""
+
+    source: str
+    scope: tuple[str, ...]
+    where: str
+
+
+@dataclass(frozen=True)
 class WorkflowDefinition:
     """A validated workflow document.
 
@@ -110,6 +119,11 @@ class WorkflowDefinition:
     raw: Mapping[str, Any]
     tasks: list[TaskDefinition] = field(default_factory=list)
     mode: EvaluationMode = EvaluationMode.STRICT
+    #: Every expression of the document, as the loader found it (see
+    #: :func:`~workflow_runner.engine.loader.compile_expressions`).
+    expressions: tuple[ExpressionSite, ...] = ()
+    #: How many tasks the document holds, at any depth (a size measure).
+    task_count: int = 0
 
     @property
     def document(self) -> Mapping[str, Any]:

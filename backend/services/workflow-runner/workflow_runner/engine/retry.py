@@ -12,18 +12,21 @@ Limits: ``limit.attempt.count`` caps the number of retries,
 ``limit.duration`` caps the time since the first attempt started, and
 ``limit.attempt.duration`` caps each attempt (an attempt running longer
 faults with a ``timeout`` error, which the catch may then retry).
+
+Every duration may be a runtime expression; it is evaluated once, when the
+``try`` task starts, on the task's input (see :meth:`RetryPolicy.parse`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
-from workflow_runner.engine.durations import parse_duration
+from workflow_runner.engine.durations import parse_duration, resolve_duration
 from workflow_runner.engine.errors import WorkflowError
 
 
@@ -41,8 +44,26 @@ class RetryPolicy:
     jitter: tuple[timedelta, timedelta] | None
 
     @classmethod
-    def parse(cls, spec: Any, reusable: Mapping[str, Any], *, where: str) -> RetryPolicy:
-        """Parse an inline policy or the name of one in ``use.retries``."""
+    def parse(
+        cls,
+        spec: Any,
+        reusable: Mapping[str, Any],
+        *,
+        where: str,
+        evaluate: Callable[[str], Any] | None = None,
+    ) -> RetryPolicy:
+        """Parse an inline policy or the name of one in ``use.retries``.
+
+        Args:
+            evaluate: evaluates runtime-expression durations (without it, an
+                expression is rejected as not a duration).
+        """
+
+        def duration(value: Any, field: str) -> timedelta:
+            if evaluate is None:
+                return parse_duration(value, field_name=f"{where}/{field}")
+            return resolve_duration(value, evaluate, field_name=f"{where}/{field}")
+
         if isinstance(spec, str):
             if spec not in reusable:
                 raise WorkflowError.configuration(f"{where}: no retry policy named {spec!r}")
@@ -59,22 +80,18 @@ class RetryPolicy:
         return cls(
             when=spec.get("when"),
             except_when=spec.get("exceptWhen"),
-            delay=parse_duration(spec["delay"], field_name=f"{where}/delay")
-            if "delay" in spec
-            else timedelta(0),
+            delay=duration(spec["delay"], "delay") if "delay" in spec else timedelta(0),
             backoff=backoff,
             max_retries=attempt.get("count"),
-            max_total=parse_duration(limit["duration"], field_name=f"{where}/limit/duration")
+            max_total=duration(limit["duration"], "limit/duration")
             if "duration" in limit
             else None,
-            attempt_timeout=parse_duration(
-                attempt["duration"], field_name=f"{where}/limit/attempt/duration"
-            )
+            attempt_timeout=duration(attempt["duration"], "limit/attempt/duration")
             if "duration" in attempt
             else None,
             jitter=(
-                parse_duration(jitter_spec["from"], field_name=f"{where}/jitter/from"),
-                parse_duration(jitter_spec["to"], field_name=f"{where}/jitter/to"),
+                duration(jitter_spec["from"], "jitter/from"),
+                duration(jitter_spec["to"], "jitter/to"),
             )
             if jitter_spec
             else None,

@@ -30,6 +30,8 @@ PASSTHROUGH_MODULES = (
     # so the cache may outlive a workflow run (re-importing it per run would cost
     # ~1 ms per expression and run).
     "workflow_runner.engine.expressions.jq_language",
+    # Parsed definitions, shared the same way (parsing is a pure function of the text).
+    "workflow_runner.engine.parsed_documents",
     "jq",
     "jsonschema",
     "jsonschema_specifications",

@@ -43,15 +43,22 @@ from workflow_runner.engine.context import RunState, datetime_descriptor
 from workflow_runner.engine.dataflow import resolve_timeout
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.expressions import ExpressionEvaluator
+from workflow_runner.engine.expressions.jq_language import BATCH_SIZE
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.loader import DefinitionError, build_definition, parse_document
+from workflow_runner.engine.loader import (
+    DefinitionError,
+    build_definition,
+    compile_expressions,
+    parse_document,
+)
 from workflow_runner.engine.names import (
     CLOUDEVENT_SIGNAL,
     PAUSE_SIGNAL,
     RESUME_SIGNAL,
     WORKFLOW_TYPE,
 )
+from workflow_runner.engine.pacing import DEFINITION_EXPRESSION_COST, WorkMeter, definition_cost
 from workflow_runner.engine.pause import PauseGate
 from workflow_runner.engine.schemas import validate
 
@@ -159,17 +166,18 @@ class ExecuteServerlessWorkflow:
     async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
         try:
             document = parse_document(params.definition)
-            definition = build_definition(document)
+            # Expressions are compiled below, paced: thousands take seconds.
+            definition = build_definition(document, defer_expressions=True)
         except DefinitionError as exc:
-            raise WorkflowError.configuration(
-                str(exc), title="Invalid Workflow Definition", instance="/"
-            ) from None
+            raise _invalid_definition(exc) from None
+        meter = WorkMeter()
+        meter.charge(definition_cost(len(params.definition), definition.task_count))
         resume = params.resume
         started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
         state = RunState(
             definition=definition,
             evaluator=ExpressionEvaluator(
-                definition.mode, clock=lambda: workflow.now().timestamp()
+                definition.mode, clock=lambda: workflow.now().timestamp(), meter=meter
             ),
             hooks=hooks,
             secrets=params.secrets or {},
@@ -188,6 +196,7 @@ class ExecuteServerlessWorkflow:
             inbox=self._inbox,
             pause_gate=self._pause,
         )
+        await _compile_expressions(state)
         raw = document
         try:
             if resume is None:
@@ -265,7 +274,23 @@ class ExecuteServerlessWorkflow:
             if "timeout" not in raw:
                 return await body
             after: timedelta = resolve_timeout(
-                raw["timeout"], state.definition.use, where="/timeout"
+                raw["timeout"],
+                state.definition.use,
+                # Evaluated like input.from, on the transformed input (also the
+                # initial $context), so a continued-as-new run resolves the same.
+                lambda source: state.evaluator.evaluate_expression(
+                    source,
+                    transformed,
+                    {
+                        "context": transformed,
+                        "input": transformed,
+                        "secrets": state.secrets,
+                        "workflow": state.workflow_descriptor,
+                        "runtime": state.runtime_descriptor,
+                    },
+                    where="/timeout/after",
+                ),
+                where="/timeout",
             )
             remaining = (started_at + after - workflow.now()).total_seconds()
             try:
@@ -283,6 +308,25 @@ def _reason(signal: Any) -> str:
     if reason is None and isinstance(signal, Mapping):
         reason = signal.get("reason")
     return str(reason or "no reason given")
+
+
+async def _compile_expressions(state: RunState) -> None:
+    """Compile the definition's expressions before any task runs, pacing between batches."""
+    sites = state.definition.expressions
+    for start in range(0, len(sites), BATCH_SIZE):
+        await state.pace()
+        batch = sites[start : start + BATCH_SIZE]
+        try:
+            compile_expressions(batch)
+        except DefinitionError as exc:
+            raise _invalid_definition(exc) from None
+        state.meter.charge(len(batch) * DEFINITION_EXPRESSION_COST)
+
+
+def _invalid_definition(error: DefinitionError) -> WorkflowError:
+    return WorkflowError.configuration(
+        str(error), title="Invalid Workflow Definition", instance="/"
+    )
 
 
 async def _quietly(call: Any) -> None:

@@ -19,6 +19,7 @@ from workflow_runner.engine.expressions import ExpressionEvaluator
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
 from workflow_runner.engine.loader import load_workflow
+from workflow_runner.engine.pacing import BYTES_PER_UNIT, TASK_COST, WorkMeter, expression_cost
 
 HEADER = "document: {dsl: '1.0.3', namespace: t, name: n, version: '1.0.0'}\n"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -57,12 +58,21 @@ async def run(
     context: Any = None,
     suggest: Callable[[], bool] = lambda: False,
     resume: list[dict[str, Any]] | None = None,
+    meter: WorkMeter | None = None,
+    on_yield: Callable[[], None] = lambda: None,
 ) -> tuple[Any, RunState, Recorder]:
     definition = load_workflow(HEADER + body)
     recorder = Recorder()
+
+    async def yield_to_temporal() -> None:
+        on_yield()
+
     state = RunState(
         definition=definition,
-        evaluator=ExpressionEvaluator(definition.mode, clock=lambda: NOW.timestamp()),
+        evaluator=ExpressionEvaluator(
+            definition.mode, clock=lambda: NOW.timestamp(), meter=meter or WorkMeter()
+        ),
+        yield_to_temporal=yield_to_temporal,
         hooks=EngineHooks(observer=recorder),
         secrets={"key": "k"},
         context=data if context is None else context,
@@ -262,19 +272,40 @@ async def test_checkpoint_frames_resume_to_the_same_output() -> None:
     assert [f["kind"] for f in frames or []] == ["task", "for", "task", "task", "for"]
 
 
-async def test_data_only_loop_checkpoints_before_the_deadlock_detector_fires(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import workflow_runner.engine.context as context_module
+LOOP = "do:\n  - loop:\n      for: {in: .items}\n      do:\n        - s: {set: {n: '${ $item }'}}\n"
 
-    monkeypatch.setattr(context_module, "MAX_TASKS_WITHOUT_YIELD", 10)
-    loop = "do:\n  - loop:\n      for: {in: .items}\n      do:\n        - s: {set: {n: '${ $item }'}}\n"
-    with pytest.raises(ContinueAsNewRequested) as request:
-        await run(loop, {"items": list(range(50))})
-    # 1 task for the loop itself + 9 iterations reach the limit of 10 tasks.
-    assert request.value.frames[0] == {
-        "kind": "for",
-        "iteration": 9,
-        "items": list(range(50)),
-        "data": {"n": 8},
-    }
+
+async def test_a_data_only_loop_yields_to_temporal_after_each_budget_of_work() -> None:
+    yields: list[int] = []
+    # About ten loop iterations (a task + an expression each) per budget.
+    budget = 10 * (TASK_COST + expression_cost(40))
+    meter = WorkMeter(budget)
+    output, _, _ = await run(
+        LOOP, {"items": list(range(50))}, meter=meter, on_yield=lambda: yields.append(meter.spent)
+    )
+    assert output == {"n": 49}
+    assert 4 <= meter.yields == len(yields) <= 6
+    assert all(spent >= budget for spent in yields)
+    # Same definition and data: the same yield points, run after run (replay-safe).
+    again: list[int] = []
+    second = WorkMeter(budget)
+    await run(
+        LOOP, {"items": list(range(50))}, meter=second, on_yield=lambda: again.append(second.spent)
+    )
+    assert again == yields
+
+
+async def test_a_small_workflow_never_yields() -> None:
+    meter = WorkMeter()
+    body = "do:\n" + "".join(f"  - t{i}: {{set: {{v: '${{ . }}'}}}}\n" for i in range(10))
+    await run(body, {"x": 1}, meter=meter)
+    assert meter.yields == 0
+    assert 0 < meter.spent < meter.budget // 10
+
+
+async def test_expressions_are_charged_by_the_data_they_are_handed() -> None:
+    small, large = WorkMeter(), WorkMeter()
+    body = "do:\n  - t: {set: {n: '${ .items | length }'}}\n"
+    await run(body, {"items": [1]}, meter=small)
+    await run(body, {"items": list(range(10_000))}, meter=large)
+    assert large.spent - small.spent > 40_000 // BYTES_PER_UNIT

@@ -1,14 +1,17 @@
-"""Problem details, durations and retry backoff arithmetic."""
+"""Problem details, durations (literal and runtime expressions), retry arithmetic, catch filters."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
-from workflow_runner.engine.durations import parse_duration
+from workflow_runner.engine.durations import parse_duration, resolve_duration
 from workflow_runner.engine.errors import WorkflowError, standard_kind, types_match
+from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
 from workflow_runner.engine.retry import RetryPolicy
+from workflow_runner.engine.tasks.try_ import matches_filter
 
 
 @pytest.mark.parametrize(
@@ -104,3 +107,104 @@ def test_limits() -> None:
     assert policy.allows(2, timedelta(seconds=1), timedelta(seconds=1))
     assert not policy.allows(3, timedelta(seconds=1), timedelta(seconds=1))
     assert not policy.allows(1, timedelta(seconds=9), timedelta(seconds=2))
+
+
+def _evaluate_on(data: Any) -> Any:
+    evaluator = ExpressionEvaluator(EvaluationMode.STRICT, clock=lambda: 0.0)
+    return lambda source: evaluator.evaluate_expression(source, data, {}, where="/x")
+
+
+@pytest.mark.parametrize(
+    ("value", "data", "expected"),
+    [
+        ("${ .pause }", {"pause": "PT2S"}, timedelta(seconds=2)),
+        ('${ "PT" + (.n | tostring) + "M" }', {"n": 3}, timedelta(minutes=3)),
+        (".pause", {"pause": "PT0.5S"}, timedelta(milliseconds=500)),
+        ("${ {seconds: .n} }", {"n": 4}, timedelta(seconds=4)),
+        ("PT1S", None, timedelta(seconds=1)),
+        ({"minutes": 1}, None, timedelta(minutes=1)),
+    ],
+)
+def test_runtime_expression_durations_are_evaluated(
+    value: Any, data: Any, expected: timedelta
+) -> None:
+    assert resolve_duration(value, _evaluate_on(data), field_name="/do/0/a/timeout/after") == (
+        expected
+    )
+
+
+@pytest.mark.parametrize("result", [5, "soon", None, ["PT1S"], True])
+def test_an_expression_that_is_not_a_duration_is_a_configuration_error_naming_the_field(
+    result: Any,
+) -> None:
+    with pytest.raises(WorkflowError) as caught:
+        resolve_duration(
+            "${ .d }", _evaluate_on({"d": result}), field_name="/do/0/t/catch/retry/delay"
+        )
+    error = caught.value
+    assert error.kind == "configuration"
+    detail = error.detail or ""
+    assert detail.startswith("/do/0/t/catch/retry/delay: '${ .d }' evaluated to"), detail
+    assert "not a duration" in detail
+
+
+def test_retry_durations_may_be_runtime_expressions() -> None:
+    policy = RetryPolicy.parse(
+        {
+            "delay": "${ .delay }",
+            "backoff": {"linear": {}},
+            "limit": {"duration": "${ .total }", "attempt": {"duration": "${ .each }"}},
+            "jitter": {"from": "PT0S", "to": "${ .delay }"},
+        },
+        {},
+        where="/do/0/t/catch/retry",
+        evaluate=_evaluate_on({"delay": "PT2S", "total": "PT1M", "each": {"seconds": 5}}),
+    )
+    assert policy.delay == timedelta(seconds=2)
+    assert policy.max_total == timedelta(minutes=1)
+    assert policy.attempt_timeout == timedelta(seconds=5)
+    assert policy.jitter == (timedelta(0), timedelta(seconds=2))
+
+
+def test_a_retry_delay_expression_that_is_not_a_duration_names_the_field() -> None:
+    with pytest.raises(WorkflowError) as caught:
+        RetryPolicy.parse(
+            {"delay": ".delay"},
+            {},
+            where="/do/0/t/catch/retry",
+            evaluate=_evaluate_on({"delay": 3}),
+        )
+    assert caught.value.kind == "configuration"
+    assert (caught.value.detail or "").startswith(
+        "/do/0/t/catch/retry/delay: '.delay' evaluated to 3,"
+    )
+
+
+def _error(detail: str) -> WorkflowError:
+    return WorkflowError(
+        type="https://example.com/errors/quota",
+        status=429,
+        title="Quota",
+        detail=detail,
+        instance="/do/0/call",
+    )
+
+
+def test_catch_filter_on_details_matches_the_error_detail() -> None:
+    assert matches_filter(_error("daily quota exceeded"), {"details": "daily quota exceeded"})
+    assert matches_filter(
+        _error("daily quota exceeded"),
+        {
+            "type": "https://example.com/errors/quota",
+            "status": 429,
+            "details": "daily quota exceeded",
+        },
+    )
+
+
+def test_catch_filter_on_different_details_does_not_match() -> None:
+    assert not matches_filter(_error("daily quota exceeded"), {"details": "monthly quota exceeded"})
+    assert not matches_filter(
+        _error("daily quota exceeded"), {"status": 429, "details": "monthly quota exceeded"}
+    )
+    assert not matches_filter(WorkflowError.runtime("x"), {"details": ""})

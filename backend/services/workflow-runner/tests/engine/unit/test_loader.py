@@ -33,6 +33,23 @@ def load(body: str) -> None:
         ),
         ("do:\n  - a: {try: [{b: {set: {}}}], catch: {retry: nope}}\n", "no retry policy named"),
         ("do:\n  - a: {set: {x: '${ $ENV.HOME }'}}\n", "$ENV is not available"),
+        (
+            "do:\n  - a: {set: {x: 1}, timeout: {after: '${ .t + }'}}\n",
+            "/do/0/a/timeout/after: invalid expression",
+        ),
+        ("do:\n  - a: {set: {x: 1}, timeout: {after: 5}}\n", "/do/0/a/timeout/after: expected"),
+        (
+            "do:\n  - a: {try: [{b: {set: {}}}], catch: {retry: {delay: '${ $error }'}}}\n",
+            "/do/0/a/catch/retry/delay: invalid expression",
+        ),
+        (
+            "use: {retries: {r: {limit: {duration: '${ ) }'}}}}\ndo:\n  - a: {set: {}}\n",
+            "use.retries.r/limit/duration: invalid expression",
+        ),
+        (
+            "timeout: {after: '${ $nope }'}\ndo:\n  - a: {set: {}}\n",
+            "timeout/after: invalid expression",
+        ),
     ],
 )
 def test_rejections_name_the_field(body: str, message: str) -> None:
@@ -41,12 +58,27 @@ def test_rejections_name_the_field(body: str, message: str) -> None:
     assert message in str(caught.value)
 
 
-def test_dsl_version_must_be_1_0_x() -> None:
-    with pytest.raises(DefinitionError, match=r"document.dsl: '0.9.0' is not supported"):
-        load_workflow("document: {dsl: '0.9.0', namespace: t, name: n, version: '1'}\ndo: []\n")
-    load_workflow(
-        "document: {dsl: '1.0.0', namespace: t, name: n, version: '1.0.0'}\ndo:\n  - a: {set: {}}\n"
-    )
+def _versioned(dsl: str) -> str:
+    return f"document: {{dsl: '{dsl}', namespace: t, name: n, version: '1'}}\ndo:\n  - a: {{set: {{}}}}\n"
+
+
+@pytest.mark.parametrize(
+    "dsl",
+    ["1.0.0", "1.0.3", "1.0.12", "1.0.0-alpha1", "1.0.0-alpha5", "1.0.0-rc1", "1.0.1+build.7"],
+)
+def test_dsl_1_0_x_and_its_pre_releases_are_accepted(dsl: str) -> None:
+    assert load_workflow(_versioned(dsl)).tasks[0].name == "a"
+
+
+@pytest.mark.parametrize(
+    "dsl", ["0.9.0", "0.9", "2.0.0", "1.1.0", "1.0", "1.0.0-", "v1.0.0", "1.0.01"]
+)
+def test_other_dsl_versions_are_rejected_naming_the_version(dsl: str) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        load_workflow(_versioned(dsl))
+    message = str(caught.value)
+    assert message.startswith(f"document.dsl: {dsl!r} is not supported"), message
+    assert "expected 1.0.x" in message
 
 
 def test_scope_variables_are_known_where_they_are_bound() -> None:
@@ -79,3 +111,25 @@ def test_json_definitions_are_accepted() -> None:
         ' "do": [{"a": {"set": {"x": 1}}}]}'
     )
     assert load_workflow(text).tasks[0].name == "a"
+
+
+def test_duration_fields_accept_runtime_expressions() -> None:
+    load(
+        "use:\n"
+        "  timeouts: {t: {after: '${ .limit }'}}\n"
+        "  retries: {r: {delay: '${ .pause }', limit: {duration: PT1M}}}\n"
+        "timeout: {after: '${ $workflow.input.deadline }'}\n"
+        "do:\n"
+        "  - a:\n"
+        "      for: {in: .x, each: pet}\n"
+        "      do:\n"
+        "        - t:\n"
+        "            timeout: {after: '${ $pet.timeout }'}\n"
+        "            try: [{b: {set: {}}}]\n"
+        "            catch:\n"
+        "              retry:\n"
+        "                delay: '${ $pet.delay }'\n"
+        "                limit: {attempt: {count: 2, duration: '${ .each }'}}\n"
+        "                jitter: {from: PT0S, to: '${ .jitter }'}\n"
+        "  - b: {set: {}, timeout: t}\n"
+    )

@@ -22,7 +22,9 @@ from workflow_runner.engine.expressions.jq_language import (
     ExpressionRuntimeError,
     ExpressionSyntaxError,
     compile_expression,
+    compile_expressions,
 )
+from workflow_runner.engine.pacing import COMPILE_COST, WorkMeter, expression_cost
 
 #: Runtime expression arguments defined by dsl.md, always bound (null when a
 #: stage does not provide them) so a program compiles the same everywhere.
@@ -68,9 +70,13 @@ class ExpressionEvaluator:
             reads ``workflow.now()`` so replays see the same value.
     """
 
-    def __init__(self, mode: EvaluationMode, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, mode: EvaluationMode, clock: Callable[[], float], meter: WorkMeter | None = None
+    ) -> None:
         self.mode = mode
         self._clock = clock
+        #: Charged for every evaluation (see :mod:`workflow_runner.engine.pacing`).
+        self.meter = meter
 
     # -- compile-time checks -----------------------------------------------------------------
     @staticmethod
@@ -87,12 +93,27 @@ class ExpressionEvaluator:
 
         Loose mode cannot be checked: any string may turn out to be plain text.
         """
-        if self.mode is EvaluationMode.LOOSE:
-            return
         names = tuple(scope_variables)
-        for text in _strings(value):
-            if is_strict_expression(text):
-                self.check(text, names)
+        for text in self.expressions_in(value):
+            self.check(text, names)
+
+    def expressions_in(self, value: Any) -> list[str]:
+        """The ``${ }`` expressions inside a value (none in loose mode, see :meth:`check_value`)."""
+        if self.mode is EvaluationMode.LOOSE:
+            return []
+        return [text for text in _strings(value) if is_strict_expression(text)]
+
+    @staticmethod
+    def precompile(expressions: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Compile many expression fields at once (far cheaper than one by one).
+
+        ``(source, scope variables)`` pairs as :meth:`check` takes them; errors
+        are left for :meth:`check` to report.
+        """
+        compile_expressions(
+            (strip_expression(source), (*STANDARD_ARGUMENTS, *scope))
+            for source, scope in expressions
+        )
 
     # -- run time ----------------------------------------------------------------------------
     def evaluate_expression(
@@ -106,10 +127,18 @@ class ExpressionEvaluator:
         program = strip_expression(source)
         try:
             compiled = compile_expression(program, variables.keys() | set(STANDARD_ARGUMENTS))
-            return compiled.evaluate(data, variables, now=self._clock())
+            result, size = compiled.evaluate_measured(data, variables, now=self._clock())
         except (ExpressionSyntaxError, ExpressionRuntimeError) as exc:
+            if self.meter is not None:
+                # A program that does not compile is compiled again at each try
+                # (loose mode tries every string): charge a compile.
+                failed_compile = isinstance(exc, ExpressionSyntaxError)
+                self.meter.charge(COMPILE_COST if failed_compile else expression_cost(0))
             prefix = f"{where}: " if where else ""
             raise WorkflowError.expression(f"{prefix}{exc}") from exc
+        if self.meter is not None:
+            self.meter.charge(expression_cost(size))
+        return result
 
     def evaluate_condition(
         self, source: str, data: Any, variables: Mapping[str, Any], *, where: str = ""

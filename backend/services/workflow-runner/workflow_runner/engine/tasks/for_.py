@@ -6,10 +6,12 @@ loop stops at the first iteration where it is false. Iteration order is the
 collection's order (objects iterate over their values in key order, as jq's
 ``.[]`` does), so replays see the same sequence.
 
-Long loops continue as new at an iteration boundary when Temporal suggests it,
-or when thousands of data-only tasks ran without yielding (Temporal's deadlock
-detector would fail the activation; see :mod:`workflow_runner.engine.checkpoint`); the collection evaluated at
-the start travels with the checkpoint, so ``for.in`` is not re-evaluated.
+Long loops continue as new at an iteration boundary when Temporal suggests it
+(see :mod:`workflow_runner.engine.checkpoint`); the collection evaluated at the
+start travels with the checkpoint, so ``for.in`` is not re-evaluated. Long
+data-only loops also yield to Temporal between tasks once an activation has
+done its budget of work (see :mod:`workflow_runner.engine.pacing`); those
+yields grow the history, so they lead to continue-as-new in turn.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
 
 def _should_checkpoint(ctx: TaskContext) -> bool:
     state = ctx.state
-    return state.no_checkpoint == 0 and (state.continue_as_new_suggested() or state.busy())
+    return state.no_checkpoint == 0 and state.continue_as_new_suggested()
 
 
 def _collection(collection: Any) -> list[Any]:

@@ -38,6 +38,11 @@ def matches_filter(error: WorkflowError, with_: Mapping[str, Any]) -> bool:
         elif key == "status":
             if int(expected) != error.status:
                 return False
+        elif key == "details":
+            # The DSL calls the filter field `details`; the problem-details
+            # field (RFC 7807, and WorkflowError) is `detail`.
+            if error.detail != expected:
+                return False
         elif getattr(error, key, None) != expected:
             return False
     return True
@@ -58,6 +63,7 @@ async def _run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             catch["retry"],
             ctx.definition.use.get("retries") or {},
             where=f"{task.reference}/catch/retry",
+            evaluate=lambda source: ctx.evaluate_expression(source, field_name="catch/retry"),
         )
         if "retry" in catch
         else None

@@ -7,17 +7,19 @@ from typing import Any
 from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.durations import is_iso8601_duration, parse_duration
+from workflow_runner.engine.durations import is_duration_expression, resolve_duration
 from workflow_runner.engine.model import TaskDefinition
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     value = task.body["wait"]
-    if isinstance(value, str) and not is_iso8601_duration(value):
-        value = ctx.evaluate_expression(value, field_name="wait")
-    else:
+    if not is_duration_expression(value):
         value = ctx.evaluate(value, field_name="wait")
-    delay = parse_duration(value, field_name=f"{task.reference}/wait")
+    delay = resolve_duration(
+        value,
+        lambda source: ctx.evaluate_expression(source, field_name="wait"),
+        field_name=f"{task.reference}/wait",
+    )
     if delay.total_seconds() > 0:
         await workflow.sleep(delay)
     return task_input
