@@ -295,8 +295,8 @@ class FaultMatrix:
             while self.sink.open == 0 and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)  # the sink is another thread: poll it
         report.http_open_at_kill = self.sink.open
+        self.kill_times.append((time.monotonic(), kind))  # a request after this one is a retry
         await asyncio.to_thread(self.stack.kill, kind)
-        self.kill_times.append((time.monotonic(), kind))
         self.report.kills[kind] = self.report.kills.get(kind, 0) + 1
         self.log(f"round {index}: killed {kind} at +{time.monotonic() - started:.2f}s")
         await asyncio.sleep(down_for)
