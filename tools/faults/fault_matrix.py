@@ -201,6 +201,7 @@ class FaultMatrix:
         create_gap: float = 0.25,
         sink_delay: float = SINK_DELAY_SECONDS,
         aim_at_http: Sequence[str] = (),
+        max_down: float = 2.5,
         log: Callable[[str], None] = print,
     ) -> None:
         self.stack = Stack(work)
@@ -209,6 +210,7 @@ class FaultMatrix:
         self.report = MatrixReport(seed=seed)
         self.executions = executions
         self.aim_at_http = frozenset(aim_at_http)
+        self.max_down = max_down
         self.recovery_limit = recovery_limit
         self.create_gap = create_gap
         self.log = log
@@ -271,7 +273,7 @@ class FaultMatrix:
     async def run_round(self, index: int, kind: str, count: int) -> RoundReport:
         window = count * self.create_gap
         kill_at = self.rng.uniform(0.3, window + 3.0)
-        down_for = self.rng.uniform(0.3, 2.5)
+        down_for = self.rng.uniform(0.3, max(0.3, self.max_down))
         report = RoundReport(round=index, kind=kind, kill_at=kill_at, down_for=down_for)
         items = [
             Created(key=f"r{index}-{i}-{uuid.uuid4().hex[:8]}", n=index * 1000 + i, round=index)
@@ -476,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="comma-separated kinds whose kill waits for an open HTTP call after its random delay",
     )
+    parser.add_argument(
+        "--max-down", type=float, default=2.5, help="longest time a killed process stays down"
+    )
     parser.add_argument("--work-dir", type=Path, default=None, help="keep data and logs here")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -492,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             recovery_limit=args.recovery_limit,
             sink_delay=args.sink_delay,
             aim_at_http=[k for k in args.aim_at_http.split(",") if k],
+            max_down=args.max_down,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
         plan = kill_plan(max(args.rounds, len(kinds)), kinds, matrix.rng)
