@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stigmer_testing.server_process import ServerProcess
+from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_testing.server_process import ServerProcess, start_server
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 
 @dataclass
@@ -45,11 +50,13 @@ class Platform:
     client: Client
     runner: RunnerProcess | None = None
     runner_starts: int = 0
+    # Where the runner process starts (relative `file://` URIs resolve from there).
+    runner_cwd: Path | None = None
 
     def runner_env(self) -> dict[str, str]:
         """The environment of a child Python process of this platform (runner, CLI)."""
         env = {**os.environ, **self.env}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
         env["STIGMER_SERVICE_ENDPOINT"] = self.server.address
         return env
@@ -62,6 +69,7 @@ class Platform:
             process = subprocess.Popen(
                 [sys.executable, "-m", "workflow_runner"],
                 env=env,
+                cwd=self.runner_cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -71,3 +79,42 @@ class Platform:
     def logs(self) -> str:
         runner = self.runner.logs() if self.runner else ""
         return f"--- server\n{self.server.logs()}\n--- runner\n{runner}"
+
+
+@asynccontextmanager
+async def running_platform(
+    dev_server: WorkflowEnvironment,
+    payload_keys: str,
+    tmp: Path,
+    runner_cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> AsyncIterator[Platform]:
+    """A stigmer-server (RocksDB under ``tmp``) and a runner on fresh task queues.
+
+    ``extra_env`` is added to both processes' environment (e.g. STIGMER_EVENTS_ADDRESS).
+    """
+    suffix = uuid.uuid4().hex[:8]
+    target = dev_server.client.service_client.config.target_host
+    env = {
+        "TEMPORAL_HOST_PORT": target,
+        "STIGMER_PAYLOAD_KEYS": payload_keys,
+        "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": f"wf-stigmer-{suffix}",
+        "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": f"wf-runner-{suffix}",
+        "TEMPORAL_ZIGFLOW_EXECUTION_TASK_QUEUE": f"engine-{suffix}",
+        **(extra_env or {}),
+    }
+    server = start_server(tmp / "data", log_path=tmp / "server.log", env=env)
+    client = await Client.connect(
+        target,
+        data_converter=encrypted_data_converter(
+            load_keyring({"STIGMER_PAYLOAD_KEYS": payload_keys})
+        ),
+    )
+    platform = Platform(server=server, env=env, tmp=tmp, client=client, runner_cwd=runner_cwd)
+    platform.start_runner()
+    try:
+        yield platform
+    finally:
+        if platform.runner is not None:
+            platform.runner.stop()
+        platform.server.stop()  # the test may have replaced (restarted) it

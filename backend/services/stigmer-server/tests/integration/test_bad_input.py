@@ -215,6 +215,18 @@ CORPUS: list[tuple[str, Call, grpc.StatusCode, str]] = [
         "spec.tasks[1].name",
     ),
     ("bad dsl version", create_workflow(spec__document__dsl="0.8"), INVALID, "spec.document.dsl"),
+    (
+        "wrong type in a DSL field of the spec",
+        create_workflow(spec__tasks__1__task_config__redirect="sometimes"),
+        INVALID,
+        "spec.tasks[1].task_config.redirect",
+    ),
+    (
+        "config of another kind (EMIT with SET's variables)",
+        create_workflow(spec__tasks__0__kind="EMIT"),
+        INVALID,
+        "spec.tasks[0].task_config.variables",
+    ),
     ("duplicate slug", duplicate_slug, grpc.StatusCode.ALREADY_EXISTS, "metadata.slug"),
     ("oversize message", oversize, grpc.StatusCode.RESOURCE_EXHAUSTED, ""),
     ("garbage on the wire", garbage_bytes, INVALID, ""),

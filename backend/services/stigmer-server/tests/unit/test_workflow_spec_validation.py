@@ -216,3 +216,13 @@ def test_set_and_raise_need_one_of_their_forms() -> None:
             {"name": "b", "kind": "RAISE", "task_config": {}},
         )
     ) == ["spec.tasks[0].task_config.value", "spec.tasks[1].task_config.definition"]
+
+
+def test_dsl_versions_the_engine_loads_are_accepted() -> None:
+    task = {"name": "a", "kind": "SET", "task_config": {"variables": {}}}
+    for version in ("1.0.0", "1.0.3", "1.0.0-alpha5", "1.0.0-rc.1", "1.0.3+build.7"):
+        assert fields(spec(task, document={**DOCUMENT, "dsl": version})) == [], version
+    for version in ("2.0.0", "1.1.0", "1.0", "1.0.01", "1.0.0-"):
+        assert fields(spec(task, document={**DOCUMENT, "dsl": version})) == ["spec.document.dsl"], (
+            version
+        )

@@ -84,3 +84,32 @@ def test_dsl_of_every_case_converts_back_to_the_same_spec(name: str) -> None:
     first = render(name)
     workflow, _ = workflow_from_dsl(yaml.safe_load(first))
     assert spec_to_yaml(workflow.spec) == first
+
+
+@pytest.mark.parametrize(
+    ("task", "path"),
+    [
+        (
+            {"listen": {"to": {"one": {"with": {"type": "t", "n": 1}}}}},
+            r"listen\.to\.one\[0\]\.with\.n",
+        ),
+        ({"run": {"shell": {"command": "x", "cwd": "/"}}}, r"run\.shell\.cwd"),
+        ({"raise": {"error": 5}}, r"raise\.error"),
+        ({"emit": {"event": {"type": "t"}}}, r"emit\.event\.with"),
+    ],
+)
+def test_dsl_value_without_spec_form_names_the_field(task: dict[str, object], path: str) -> None:
+    document = {
+        "document": {"dsl": "1.0.0", "namespace": "n", "name": "w", "version": "1.0.0"},
+        "do": [{"a": task}],
+    }
+    with pytest.raises(ConversionError, match=r"^do\[0\]\.a\." + path):
+        workflow_from_dsl(document)
+
+
+def test_stored_fork_branches_of_the_old_shape_still_convert() -> None:
+    # all_kinds.json stores branches as {name, do} (before branches were tasks).
+    document = yaml.safe_load(render("all_kinds"))
+    both = next(task["both"] for task in document["do"] if "both" in task)
+    assert [next(iter(branch)) for branch in both["fork"]["branches"]] == ["left", "right"]
+    assert all("do" in next(iter(b.values())) for b in both["fork"]["branches"])

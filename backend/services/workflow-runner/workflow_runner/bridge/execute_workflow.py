@@ -25,6 +25,7 @@ orchestration workflow then persists FAILED with it.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, NoReturn
 
@@ -47,7 +48,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, heartbeating
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
-from workflow_runner.converter import ConversionError, spec_to_yaml
+from workflow_runner.converter import ConversionError, spec_to_document
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.wiring.completion import final_status
@@ -133,7 +134,8 @@ class ExecuteWorkflowActivity:
         workflow_id = instance.spec.workflow_id
         workflow = await self._read(self._api.get_workflow, workflow_id, "workflow")
         try:
-            definition = spec_to_yaml(workflow.spec)
+            # JSON text: the engine parses it ~20x faster than YAML, inside an activation.
+            definition = json.dumps(spec_to_document(workflow.spec), separators=(",", ":"))
         except ConversionError as error:
             _invalid(f"workflow {workflow_id} cannot be converted to DSL: {error}")
         workflow_input: dict[str, Any] = from_struct(instance.spec.default_input)

@@ -50,10 +50,12 @@ def workflow_from_dsl(document: Mapping[str, Any]) -> tuple[api_pb2.Workflow, li
     tasks = document.get("do")
     if not isinstance(tasks, list) or not tasks:
         raise ConversionError("do: at least one task is required")
-    for key in sorted(set(document) - _TOP_LEVEL_KEYS, key=str):
-        raise ConversionError(f"{key}: not a DSL 1.0 top-level key")
-    for key in sorted(set(head) - _DOCUMENT_KEYS, key=str):
-        raise ConversionError(f"document.{key}: not a DSL 1.0 document key")
+    unknown = sorted(set(document) - _TOP_LEVEL_KEYS, key=str)
+    if unknown:
+        raise ConversionError(f"{unknown[0]}: not a DSL 1.0 top-level key")
+    unknown = sorted(set(head) - _DOCUMENT_KEYS, key=str)
+    if unknown:
+        raise ConversionError(f"document.{unknown[0]}: not a DSL 1.0 document key")
     spec = api_pb2.WorkflowSpec(
         description=str(head.get("summary") or ""),
         document=api_pb2.WorkflowDocument(

@@ -43,6 +43,12 @@ from workflow_runner.engine.errors import WorkflowError
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
+#: Runs of one task reference reported per engine run: a loop body reports its
+#: first iterations, not 100,000 of them (each entry costs CPU in the workflow
+#: activation, history in the report and room in the stored status).
+MAX_RUNS_PER_TASK = 100
+#: Entries reported per engine run, whatever their references.
+MAX_ENTRIES_PER_RUN = 10_000
 
 
 class StatusUpdates(Protocol):
@@ -139,6 +145,9 @@ class ProgressObserver:
         self._flusher: asyncio.Task[None] | None = None
         #: Reports sent (for history-cost measurements and tests).
         self.reports_sent = 0
+        #: Task runs past the caps, not reported (see ``MAX_RUNS_PER_TASK``).
+        self.omitted = 0
+        self._entries = 0
 
     def _task_id(self, reference: str, *, new_run: bool) -> str:
         if new_run:
@@ -204,7 +213,30 @@ class ProgressObserver:
     async def workflow_cancelled(self) -> None:
         return None
 
+    def _reported(self, reference: str, *, new_run: bool) -> bool:
+        """Whether this run of ``reference`` has (or, new, gets) an entry: the caps."""
+        run = self._runs.get(reference, 0) + (1 if new_run else 0)
+        if new_run and (run > MAX_RUNS_PER_TASK or self._entries >= MAX_ENTRIES_PER_RUN):
+            self._runs[reference] = run
+            self.omitted += 1
+            if self.omitted == 1:
+                workflow.logger.info(
+                    "progress of %s: task runs past %d per task (or %d in all) are not reported",
+                    self._execution_id,
+                    MAX_RUNS_PER_TASK,
+                    MAX_ENTRIES_PER_RUN,
+                )
+            return False
+        if not new_run:
+            return run <= MAX_RUNS_PER_TASK and self._task_id(reference, new_run=False) in (
+                self._started_at
+            )
+        self._entries += 1
+        return True
+
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
+        if not self._reported(reference, new_run=True):
+            return
         task_id = self._task_id(reference, new_run=True)
         now = Timestamp()
         now.FromDatetime(workflow.now())
@@ -216,6 +248,8 @@ class ProgressObserver:
         self._enqueue(entry)
 
     async def task_completed(self, reference: str, name: str, kind: str, output: Any) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         entry = self._ended(reference, name, kind, phase_pb2.COMPLETED)
         entry.output.CopyFrom(to_value(output))
         self._enqueue(entry)
@@ -223,11 +257,15 @@ class ProgressObserver:
     async def task_faulted(
         self, reference: str, name: str, kind: str, error: WorkflowError
     ) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         entry = self._ended(reference, name, kind, phase_pb2.FAILED)
         entry.error.CopyFrom(problem_error(error))
         self._enqueue(entry)
 
     async def task_cancelled(self, reference: str, name: str, kind: str) -> None:
+        if not self._reported(reference, new_run=False):
+            return
         self._enqueue(self._ended(reference, name, kind, phase_pb2.CANCELLED))
 
     def _ended(

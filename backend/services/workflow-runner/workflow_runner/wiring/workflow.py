@@ -22,6 +22,7 @@ one the provider does not have, faults with the spec's ``authorization`` error
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
+from workflow_runner.engine.loader import parse_document
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
@@ -43,7 +45,6 @@ from workflow_runner.wiring.progress import ProgressObserver
 from workflow_runner.wiring.settings import RunSettings
 
 with workflow.unsafe.imports_passed_through():
-    import yaml
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import (
@@ -56,17 +57,20 @@ EXECUTION_ENDED = "ExecutionEnded"
 
 
 def _document_and_secrets(definition: str) -> tuple[dict[str, Any], list[str]]:
+    """The ``document`` block and the ``use.secrets`` names (empty when unreadable).
+
+    Parsed with the engine's own parser (a JSON fast path and a per-process
+    cache of large documents): this runs inside a workflow activation.
+    """
     try:
-        data = yaml.safe_load(definition)
-    except yaml.YAMLError:
+        data = parse_document(definition)
+    except Exception:
         return {}, []  # the engine reports the definition error itself
-    if not isinstance(data, dict):
-        return {}, []
-    document = data.get("document") if isinstance(data.get("document"), dict) else {}
-    use = data.get("use") if isinstance(data.get("use"), dict) else {}
-    declared = use.get("secrets") if isinstance(use, dict) else None
+    document = data.get("document")
+    use = data.get("use")
+    declared = use.get("secrets") if isinstance(use, Mapping) else None
     names = [str(n) for n in declared] if isinstance(declared, list) else []
-    return dict(document or {}), names
+    return (dict(document) if isinstance(document, Mapping) else {}), names
 
 
 @EXECUTE_SERVERLESS_WORKFLOW.defn
