@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from workflow_runner.activities import names
+from workflow_runner.activities.heartbeat import heartbeating
 from workflow_runner.activities.http_exchange import HttpExchange
 from workflow_runner.activities.http_models import HttpCallInput, HttpCallOutput
 
@@ -21,5 +22,8 @@ class HttpActivities:
 
     @activity.defn(name=names.CALL_HTTP)
     async def call_http(self, call: HttpCallInput) -> HttpCallOutput:
-        """Send the request; fail with a problem-details ``ApplicationError``."""
-        return HttpCallOutput(value=await self._exchange.send(call))
+        """Send the request; fail with a problem-details ``ApplicationError``.
+
+        Heartbeats while waiting, so a cancelled task abandons its request.
+        """
+        return HttpCallOutput(value=await heartbeating(self._exchange.send(call)))

@@ -25,6 +25,9 @@ from workflow_runner.engine.tasks.call_authentication import resolve_authenticat
 
 #: Covers the activity's own network timeout (60 s) plus an OAuth2 token request.
 HTTP_ACTIVITY_TIMEOUT: Final = timedelta(minutes=3)
+#: The activity heartbeats while it waits for the answer: a cancelled task's
+#: request is abandoned within ~8 s, a lost worker noticed within 10 s.
+HTTP_HEARTBEAT_TIMEOUT: Final = timedelta(seconds=10)
 
 
 def output_mode(value: Any, field_name: str) -> str:
@@ -59,6 +62,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         names.CALL_HTTP,
         call,
         start_to_close_timeout=HTTP_ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HTTP_HEARTBEAT_TIMEOUT,
         result_type=HttpCallOutput,
     )
     return result.value
