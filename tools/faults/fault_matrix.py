@@ -303,7 +303,7 @@ class FaultMatrix:
         self.log(f"round {index}: killed {kind} at +{time.monotonic() - started:.2f}s")
         await asyncio.sleep(down_for)
         restart = time.monotonic()
-        await asyncio.to_thread(self.stack.start, kind)
+        await asyncio.to_thread(self.stack.launch(kind))
         report.restart_seconds = time.monotonic() - restart
         await creator
         report.created_ok = sum(1 for item in items if item.execution_id)
@@ -345,11 +345,13 @@ class FaultMatrix:
     async def run(self, kinds: Sequence[str]) -> MatrixReport:
         began = time.monotonic()
         try:
-            await asyncio.to_thread(self.stack.start_components)
+            for component in ("temporal", "server", "runner"):
+                await asyncio.to_thread(self.stack.launch(component))
             await self._apply_workflows()
             for index, kind in enumerate(kinds):
                 if kind == "supervisor" and not self.stack.supervised:
-                    await asyncio.to_thread(self.stack.switch_to_supervisor)
+                    await asyncio.to_thread(self.stack.stop_components)
+                    await asyncio.to_thread(self.stack.launch("supervisor"))
                 elif kind != "supervisor" and self.stack.supervised:
                     raise ValueError("component kills must come before the supervisor rounds")
                 share, extra = divmod(self.executions, len(kinds))

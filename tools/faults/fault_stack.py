@@ -20,10 +20,14 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from stigmer_cli.parent_death import die_with_parent
 from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cli_path
 
 SUPERVISOR_READY_LINE = "Ctrl-C to stop"
 RUNNER_READY_LINE = "workflow-runner polling"
+
+# Waits until a launched process is ready (blocking: run it in a thread).
+Ready = Callable[[], None]
 
 
 def free_port() -> int:
@@ -68,6 +72,8 @@ def _spawn(argv: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Po
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # Killed with the harness however it ends (spawn from the main thread).
+            preexec_fn=die_with_parent(),
         )
 
 
@@ -126,7 +132,7 @@ class Stack:
         self.supervised = False
 
     # components
-    def start_temporal(self) -> None:
+    def launch_temporal(self) -> Ready:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         http_port, metrics_port = self._temporal_ports
         argv = [
@@ -158,9 +164,11 @@ class Stack:
                 )
             return reachable(self.temporal_address)
 
-        wait_until(up, 60, lambda: f"temporal not reachable:\n{self._tail('temporal')}")
+        return lambda: wait_until(
+            up, 60, lambda: f"temporal not reachable:\n{self._tail('temporal')}"
+        )
 
-    def start_server(self) -> None:
+    def launch_server(self) -> Ready:
         env = _python_env(self.env)
         env.update(
             TEMPORAL_HOST_PORT=self.temporal_address,
@@ -169,10 +177,10 @@ class Stack:
         )
         process = _spawn([sys.executable, "-m", "stigmer_server"], env, self.logs / "server.log")
         self.procs["server"] = process
-        self._wait_serving(process)
+        return lambda: self._wait_serving(process)
 
-    def start_runner(self) -> None:
-        """The runner, returned once it polls its task queues."""
+    def launch_runner(self) -> Ready:
+        """The runner; ready once it polls its task queues."""
         env = _python_env(self.env)
         env.update(
             TEMPORAL_HOST_PORT=self.temporal_address,
@@ -189,11 +197,13 @@ class Stack:
                 raise RuntimeError(f"runner exited {process.returncode}:\n{self._tail('runner')}")
             return RUNNER_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
 
-        wait_until(polling, 90, lambda: f"runner not polling:\n{self._tail('runner')}")
+        return lambda: wait_until(
+            polling, 90, lambda: f"runner not polling:\n{self._tail('runner')}"
+        )
 
     # the supervisor
-    def start_supervisor(self) -> None:
-        """``stigmer server`` on the data dir; returns once it printed its ready line."""
+    def launch_supervisor(self) -> Ready:
+        """``stigmer server`` on the data dir; ready once it printed its ready line and serves."""
         if reachable("127.0.0.1:7233"):
             # `stigmer server` would use that Temporal instead of the data dir's.
             raise RuntimeError("127.0.0.1:7233 is in use: the supervisor rounds need it free")
@@ -221,13 +231,14 @@ class Stack:
                 )
             return SUPERVISOR_READY_LINE in log.read_bytes()[start:].decode(errors="replace")
 
-        wait_until(ready, 90, lambda: f"stigmer server not ready:\n{self._tail('supervisor')}")
-        self._wait_serving(process)
+        def ready_and_serving() -> None:
+            wait_until(ready, 90, lambda: f"stigmer server not ready:\n{self._tail('supervisor')}")
+            self._wait_serving(process)
 
-    def switch_to_supervisor(self) -> None:
-        """Stop the harness's own processes and run ``stigmer server`` on the same data."""
-        if self.supervised:
-            return
+        return ready_and_serving
+
+    def stop_components(self) -> None:
+        """Stop the harness's own processes (before ``stigmer server`` takes the data dir)."""
         for name in ("runner", "server", "temporal"):
             process = self.procs[name]
             if process is not None and process.poll() is None:
@@ -238,21 +249,18 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     _kill_group(process)
             self.procs[name] = None
-        self.supervised = True
-        self.start_supervisor()
 
-    def start(self, kind: str) -> None:
-        {
-            "temporal": self.start_temporal,
-            "server": self.start_server,
-            "runner": self.start_runner,
-            "supervisor": self.start_supervisor,
-        }[kind]()
-
-    def start_components(self) -> None:
-        self.start_temporal()
-        self.start_server()
-        self.start_runner()
+    def launch(self, kind: str) -> Ready:
+        """Start ``kind`` (from the main thread); call the result to wait until it is ready."""
+        if kind == "supervisor":
+            self.supervised = True
+        launchers: dict[str, Callable[[], Ready]] = {
+            "temporal": self.launch_temporal,
+            "server": self.launch_server,
+            "runner": self.launch_runner,
+            "supervisor": self.launch_supervisor,
+        }
+        return launchers[kind]()
 
     def kill(self, kind: str) -> None:
         """SIGKILL, and wait until it (for the supervisor: each of its children) is gone."""
