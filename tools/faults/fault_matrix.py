@@ -215,7 +215,8 @@ class FaultMatrix:
         self.create_gap = create_gap
         self.log = log
         self.created: list[Created] = []
-        self.kill_times: list[tuple[float, str]] = []
+        # (signal sent, processes gone, kind) of every kill, in time.monotonic().
+        self.kills: list[tuple[float, float, str]] = []
         self._workflow_ids: list[str] = []
         self._channel: grpc.aio.Channel | None = None
 
@@ -297,8 +298,8 @@ class FaultMatrix:
             while self.sink.open == 0 and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)  # the sink is another thread: poll it
         report.http_open_at_kill = self.sink.open
-        self.kill_times.append((time.monotonic(), kind))  # a request after this one is a retry
-        await asyncio.to_thread(self.stack.kill, kind)
+        sent, gone = await asyncio.to_thread(self.stack.kill, kind)
+        self.kills.append((sent, gone, kind))
         self.report.kills[kind] = self.report.kills.get(kind, 0) + 1
         self.log(f"round {index}: killed {kind} at +{time.monotonic() - started:.2f}s")
         await asyncio.sleep(down_for)
@@ -411,7 +412,7 @@ class FaultMatrix:
     def _count_duplicates(
         self, acknowledged: set[str], by_id: dict[str, execution_api.WorkflowExecution]
     ) -> None:
-        kills = sorted(t for t, _ in self.kill_times)
+        windows = sorted((sent, gone) for sent, gone, _ in self.kills)
         keys_of_completed = {
             item.key
             for item in self.created
@@ -426,13 +427,14 @@ class FaultMatrix:
                 self.report.problems.append(f"{item.execution_id}: COMPLETED without its request")
             for previous, current in itertools.pairwise(times):
                 self.report.duplicates += 1
-                if not any(previous < k < current for k in kills):
+                # A request the killed process sent before it was gone, repeated after the kill.
+                if not any(previous < gone and sent < current for sent, gone in windows):
                     self.report.unexplained_duplicates.append(
                         f"{item.key}: request again {current - previous:.2f}s later, no kill between"
                     )
             # A kill explains one repeat per key: never more repeats than kills after the first.
             if len(times) > 1:
-                after_first = sum(1 for k in kills if k > times[0])
+                after_first = sum(1 for _, gone in windows if gone > times[0])
                 if len(times) - 1 > after_first:
                     self.report.unexplained_duplicates.append(
                         f"{item.key}: {len(times) - 1} repeats, {after_first} kill(s) after the first"

@@ -262,15 +262,21 @@ class Stack:
         }
         return launchers[kind]()
 
-    def kill(self, kind: str) -> None:
-        """SIGKILL, and wait until it (for the supervisor: each of its children) is gone."""
+    def kill(self, kind: str) -> tuple[float, float]:
+        """SIGKILL, and wait until it (for the supervisor: each of its children) is gone.
+
+        Returns:
+            When the signal was sent and when the last process was seen gone
+            (``time.monotonic``): the window in which the processes died.
+        """
         process = self.procs[kind]
-        if process is None:
-            return
+        if process is None or process.poll() is not None:
+            raise RuntimeError(f"{kind} is not running")
+        children = _children(process.pid) if kind == "supervisor" else []
+        sent = time.monotonic()
         if kind != "supervisor":
             _kill_group(process)
-            return
-        children = _children(process.pid)
+            return sent, time.monotonic()
         process.kill()  # the supervisor alone: its children must die with it
         process.wait()
         wait_until(
@@ -278,6 +284,7 @@ class Stack:
             60,
             lambda: f"children of the killed supervisor still running: {children}",
         )
+        return sent, time.monotonic()
 
     def stop(self) -> None:
         supervisor = self.procs["supervisor"]
