@@ -273,7 +273,10 @@ class FaultMatrix:
     # one round
     async def run_round(self, index: int, kind: str, count: int) -> RoundReport:
         window = count * self.create_gap
-        kill_at = self.rng.uniform(0.3, window + 3.0)
+        # An aimed kill starts waiting while executions are still being created, so
+        # an HTTP call is sure to come; the others may also land after the last create.
+        latest = window if kind in self.aim_at_http else window + 3.0
+        kill_at = self.rng.uniform(0.3, max(0.3, latest))
         down_for = self.rng.uniform(0.3, max(0.3, self.max_down))
         report = RoundReport(round=index, kind=kind, kill_at=kill_at, down_for=down_for)
         items = [
