@@ -1,4 +1,4 @@
-"""``stigmer`` subcommands: server, apply, run, emit, demo.
+"""``stigmer`` subcommands: server, apply, run, cancel, pause, resume, emit, demo.
 
 Exit codes: 0 success / execution COMPLETED; 1 execution FAILED or CANCELLED;
 2 bad input or an unreachable dependency (one line on stderr); 130 interrupted
@@ -30,7 +30,7 @@ from typing import Any
 import platformdirs
 from stigmer.commons.v1 import phase_pb2
 
-from stigmer_cli.api import StigmerClient, follow, result_json
+from stigmer_cli.api import StigmerClient, follow, phase_name, result_json
 from stigmer_cli.errors import UsageError
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
 from stigmer_cli.local_stack import LocalStack, start_local_stack
@@ -46,15 +46,34 @@ EPILOG = """examples:
   stigmer server                                   # local platform until Ctrl-C
   stigmer apply -f examples/hello-stigmer.yaml     # store a workflow
   stigmer run hello-stigmer --input '{"name": "Stigmer"}' --follow
+  stigmer cancel wex-...                            # stop a running execution
+  stigmer pause wex-... / stigmer resume wex-...   # hold it between tasks, go on
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
   stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
 
 environment:
-  STIGMER_SERVER       stigmer-server address for apply/run (default 127.0.0.1:7234)
+  STIGMER_SERVER       stigmer-server address for apply/run/cancel/pause/resume (default 127.0.0.1:7234)
   STIGMER_API_KEY      API key sent to stigmer-server
   STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
 """
+
+
+CONTROL_VERBS = (
+    (
+        "cancel",
+        "stop a running execution",
+        "Cancel an execution: it ends CANCELLED, its running task (a wait, an HTTP "
+        "call...) is interrupted and its open tasks are marked CANCELLED.",
+    ),
+    (
+        "pause",
+        "hold an execution before its next task",
+        "Pause an execution: the task running now finishes, the next one waits for "
+        "`stigmer resume`.",
+    ),
+    ("resume", "let a paused execution go on", "Resume a paused execution."),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     _input_option(run)
     run.add_argument("--follow", action="store_true", help="stream progress until it ends")
     _server_option(run)
+
+    for verb, help_text, description in CONTROL_VERBS:
+        control = commands.add_parser(verb, help=help_text, description=description)
+        control.add_argument("execution", metavar="EXECUTION", help="execution id (wex-...)")
+        control.add_argument("--reason", default="", help="why (kept in the execution)")
+        _server_option(control)
 
     emit_parser = commands.add_parser(
         "emit",
@@ -187,6 +212,16 @@ async def run_workflow(
         final = await follow(client, execution.metadata.id)
     print(result_json(final), flush=True)
     return EXIT_OK if final.status.phase == phase_pb2.COMPLETED else EXIT_FAILED
+
+
+async def control_execution(address: str, verb: str, execution_id: str, reason: str) -> int:
+    """One line on stdout: the execution id, its phase and whether it is paused."""
+    async with StigmerClient(address, os.environ.get("STIGMER_API_KEY", "")) as client:
+        execution = await client.control_execution(verb, execution_id, reason)
+    status = execution.status
+    paused = " (paused)" if status.paused else ""
+    print(f"{execution.metadata.id} {phase_name(status.phase)}{paused}", flush=True)
+    return EXIT_OK
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -287,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(
                 run_workflow(args.server, args.workflow, parse_input(args.input), wait=args.follow)
+            )
+        if args.command in {verb for verb, _, _ in CONTROL_VERBS}:
+            if not args.execution.strip():
+                raise UsageError(f"{args.command}: EXECUTION must be an execution id (wex-...)")
+            return asyncio.run(
+                control_execution(args.server, args.command, args.execution.strip(), args.reason)
             )
         if args.command == "emit":
             event = cloud_event(

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from google.protobuf import json_format
 from stigmer.workflow.v1 import api_pb2
-from workflow_runner.converter import ConversionError, workflow_from_dsl
+from stigmer_dsl.converter import ConversionError, workflow_from_dsl
 
 from stigmer_cli.errors import UsageError
 

@@ -1,7 +1,7 @@
 """CPU per workflow activation of the DSL engine on large data-only workflows.
 
 The engine yields to Temporal once an activation has spent its budget of
-counted work (``workflow_runner.engine.pacing``); this measures what that
+counted work (``stigmer_dsl.pacing``); this measures what that
 budget costs in CPU here. Each workflow activation is timed with the worker
 thread's CPU clock (a wrapping workflow runner), on a local dev server:
 

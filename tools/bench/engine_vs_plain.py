@@ -36,7 +36,7 @@ from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 
 
-class _JsonHandler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Small header and body writes would otherwise meet Nagle + delayed ACK (~40 ms).
     disable_nagle_algorithm = True
@@ -143,7 +143,7 @@ async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[st
 
 
 async def _run(steps: int, repeats: int) -> dict[str, Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _JsonHandler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JsonHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = await start_dev_server()
     try:

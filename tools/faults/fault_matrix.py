@@ -60,7 +60,7 @@ from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 KINDS = ("runner", "server", "temporal", "supervisor")
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)

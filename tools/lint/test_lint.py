@@ -29,6 +29,7 @@ def tool(name: str) -> str:
 # are checked through their use in sample_import.py.
 MYPY_TARGETS = [
     "backend/libs/python/stigmer_common",
+    "backend/libs/python/stigmer_dsl",
     "backend/libs/python/stigmer_temporal",
     "backend/libs/python/stigmer_testing",
     "backend/services/stigmer-server/stigmer_server",

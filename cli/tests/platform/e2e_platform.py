@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from stigmer.workflowexecution.v1 import api_pb2 as execution_api
+from stigmer_cli.api import StigmerClient
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from stigmer_testing.server_process import ServerProcess, start_server
 from temporalio.client import Client
@@ -118,3 +121,28 @@ async def running_platform(
         if platform.runner is not None:
             platform.runner.stop()
         platform.server.stop()  # the test may have replaced (restarted) it
+
+
+def dsl_document(name: str, tasks: list[dict[str, object]], **top: object) -> dict[str, object]:
+    """A DSL 1.0 document in the e2e namespace with ``tasks`` (and top-level blocks)."""
+    return {
+        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
+        **top,
+        "do": tasks,
+    }
+
+
+#: How long an e2e test waits for one execution to end (a loaded 2-core machine).
+FOLLOW_TIMEOUT = 120.0
+
+
+async def followed_to_end(
+    client: StigmerClient, execution_id: str
+) -> execution_api.WorkflowExecution:
+    """The execution as Subscribe last sent it (the stream ends at a terminal phase)."""
+    last = None
+    async with asyncio.timeout(FOLLOW_TIMEOUT):
+        async for update in client.subscribe(execution_id):
+            last = update
+    assert last is not None, f"no update for {execution_id}"
+    return last

@@ -15,9 +15,9 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
 from stigmer_common.json_values import from_struct
+from stigmer_dsl.converter import workflow_from_dsl
 from temporalio.api.enums.v1 import EventType
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -4,11 +4,9 @@ and `run: workflow` by reference from the Workflows stored on stigmer-server."""
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
-from e2e_platform import Platform
+from e2e_platform import Platform, dsl_document, followed_to_end
 from google.protobuf import json_format
 from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
 from stigmer.environment.v1 import api_pb2 as environment_api
@@ -20,34 +18,17 @@ from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import command_pb2_grpc as instance_command
 from stigmer_cli.api import StigmerClient
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 TIMEOUT = 90.0
 
 
-def _dsl(name: str, tasks: list[dict[str, object]], **top: object) -> dict[str, object]:
-    return {
-        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
-        **top,
-        "do": tasks,
-    }
-
-
-async def _final(client: StigmerClient, execution_id: str) -> execution_api.WorkflowExecution:
-    last = None
-    async with asyncio.timeout(TIMEOUT):
-        async for update in client.subscribe(execution_id):
-            last = update
-    assert last is not None
-    return last
-
-
 async def test_secrets_come_from_the_execution_context_and_environments(
     platform: Platform,
 ) -> None:
-    document = _dsl(
+    document = dsl_document(
         "uses-secrets",
         [
             {
@@ -105,7 +86,7 @@ async def test_secrets_come_from_the_execution_context_and_environments(
         await context_command.ExecutionContextCommandControllerStub(channel).Create(context)
         await channel.close()
         platform.start_runner()
-        final = await _final(client, execution.metadata.id)
+        final = await followed_to_end(client, execution.metadata.id)
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {
         "tokenLength": len("s3cr3t-t0ken"),
@@ -116,7 +97,7 @@ async def test_secrets_come_from_the_execution_context_and_environments(
 async def test_an_undeclared_or_missing_secret_fails_with_authorization(
     platform: Platform,
 ) -> None:
-    document = _dsl(
+    document = dsl_document(
         "missing-secret",
         [{"read": {"set": {"token": "${ $secrets.nowhere }"}}}],
         use={"secrets": ["nowhere"]},
@@ -125,7 +106,7 @@ async def test_an_undeclared_or_missing_secret_fails_with_authorization(
     async with StigmerClient(platform.server.address) as client:
         applied = await client.apply_workflow(workflow)
         execution = await client.start_execution(applied, {})
-        final = await _final(client, execution.metadata.id)
+        final = await followed_to_end(client, execution.metadata.id)
     assert final.status.phase == phase_pb2.FAILED, platform.logs()
     assert final.status.error.code.endswith("/errors/authorization")
     assert "nowhere" in final.status.error.message
@@ -136,7 +117,7 @@ async def test_run_workflow_resolves_a_stored_workflow(platform: Platform) -> No
         "document": {"dsl": "1.0.0", "namespace": "lib", "name": "doubler", "version": "2.0.0"},
         "do": [{"double": {"set": {"doubled": "${ .n * 2 }"}}}],
     }
-    parent = _dsl(
+    parent = dsl_document(
         "calls-a-stored-child",
         [
             {
@@ -157,6 +138,6 @@ async def test_run_workflow_resolves_a_stored_workflow(platform: Platform) -> No
         await client.apply_workflow(workflow_from_dsl(child)[0])
         applied = await client.apply_workflow(workflow_from_dsl(parent)[0])
         execution = await client.start_execution(applied, {"n": 21})
-        final = await _final(client, execution.metadata.id)
+        final = await followed_to_end(client, execution.metadata.id)
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {"doubled": 42}

@@ -12,12 +12,11 @@ import sys
 import uuid
 
 import pytest
-from e2e_platform import Platform
+from e2e_platform import Platform, followed_to_end
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
-from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -69,15 +68,6 @@ async def _waiting(client: StigmerClient, execution_id: str) -> None:
                 return
 
 
-async def _final(client: StigmerClient, execution_id: str) -> execution_api.WorkflowExecution:
-    last = None
-    async with asyncio.timeout(TIMEOUT):
-        async for update in client.subscribe(execution_id):
-            last = update
-    assert last is not None
-    return last
-
-
 async def test_listen_completes_from_another_executions_emit(platform: Platform) -> None:
     event_type = f"com.example.paid.{uuid.uuid4().hex[:8]}"
     async with StigmerClient(platform.server.address) as client:
@@ -86,8 +76,8 @@ async def test_listen_completes_from_another_executions_emit(platform: Platform)
         waiting = await client.start_execution(listener, {})
         await _waiting(client, waiting.metadata.id)
         sender = await client.start_execution(emitter, {"amount": 42})
-        sent = await _final(client, sender.metadata.id)
-        received = await _final(client, waiting.metadata.id)
+        sent = await followed_to_end(client, sender.metadata.id)
+        received = await followed_to_end(client, waiting.metadata.id)
     assert sent.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert received.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(received.status.output) == {"amount": 42}
@@ -127,7 +117,7 @@ async def test_listen_completes_from_stigmer_emit(platform: Platform) -> None:
         )
         assert emitted.returncode == 0, emitted.stderr + platform.logs()
         assert json.loads(emitted.stdout)["type"] == event_type
-        received = await _final(client, waiting.metadata.id)
+        received = await followed_to_end(client, waiting.metadata.id)
     assert received.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(received.status.output) == {"amount": 7}
 

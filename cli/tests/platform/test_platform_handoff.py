@@ -11,26 +11,18 @@ import asyncio
 import time
 
 import pytest
-from e2e_platform import Platform
+from e2e_platform import Platform, dsl_document, followed_to_end
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
-from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_cli.api import StigmerClient
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 #: Past the heartbeat timeout, so the attempt the dead runner held has expired.
 OUTAGE = EXECUTE_WORKFLOW.heartbeat_timeout.total_seconds() + 5  # type: ignore[union-attr]
 TIMEOUT = 120.0
-
-
-def _dsl(name: str, tasks: list[dict[str, object]]) -> dict[str, object]:
-    return {
-        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
-        "do": tasks,
-    }
 
 
 async def _start(
@@ -42,19 +34,10 @@ async def _start(
     return execution.metadata.id
 
 
-async def _final(client: StigmerClient, execution_id: str) -> execution_api.WorkflowExecution:
-    last = None
-    async with asyncio.timeout(TIMEOUT):
-        async for update in client.subscribe(execution_id):
-            last = update
-    assert last is not None
-    return last
-
-
 async def test_runner_dead_past_the_heartbeat_timeout_then_back(platform: Platform) -> None:
     """Attempts held by a dead runner expire and are retried; the running engines
     get the new tokens (or their outcome is read) and every execution completes."""
-    document = _dsl(
+    document = dsl_document(
         "outlives-runner",
         [
             {"before": {"set": {"n": "${ .n }"}}},
@@ -77,7 +60,7 @@ async def test_runner_dead_past_the_heartbeat_timeout_then_back(platform: Platfo
         await asyncio.sleep(OUTAGE)
         restarted = time.monotonic()
         platform.start_runner()
-        finals = [await _final(client, execution_id) for execution_id in running + waiting]
+        finals = [await followed_to_end(client, execution_id) for execution_id in running + waiting]
         recovery = time.monotonic() - restarted
     for n, final in enumerate(finals):
         assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
@@ -93,7 +76,7 @@ async def test_synchronous_mode_waits_for_the_engine(platform: Platform) -> None
     platform.runner.stop()
     platform.env["ENABLE_ASYNC_ACTIVITY_COMPLETION"] = "false"
     platform.start_runner()
-    document = _dsl(
+    document = dsl_document(
         "synchronous",
         [
             {"nap": {"wait": {"milliseconds": 200}}},
@@ -101,7 +84,7 @@ async def test_synchronous_mode_waits_for_the_engine(platform: Platform) -> None
         ],
     )
     async with StigmerClient(platform.server.address) as client:
-        final = await _final(client, await _start(client, document, {"n": 21}))
+        final = await followed_to_end(client, await _start(client, document, {"n": 21}))
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {"n": 42}
     assert "engine started" in platform.runner.logs()

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from e2e_platform import Platform
+from e2e_platform import Platform, dsl_document
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient, result_json
-from workflow_runner.converter import workflow_from_dsl
+from stigmer_dsl.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -47,13 +47,6 @@ def http_base() -> Iterator[str]:
         server.server_close()
 
 
-def _dsl(name: str, tasks: list[dict[str, object]]) -> dict[str, object]:
-    return {
-        "document": {"dsl": "1.0.0", "namespace": "e2e", "name": name, "version": "1.0.0"},
-        "do": tasks,
-    }
-
-
 async def _run(
     platform: Platform, document: dict[str, object], workflow_input: dict[str, object]
 ) -> execution_api.WorkflowExecution:
@@ -69,7 +62,7 @@ async def _run(
 
 
 async def test_call_http_runs_on_the_platform(platform: Platform, http_base: str) -> None:
-    document = _dsl(
+    document = dsl_document(
         "http-get",
         [
             {
@@ -90,7 +83,7 @@ async def test_call_http_runs_on_the_platform(platform: Platform, http_base: str
 
 
 async def test_run_shell_runs_on_the_platform(platform: Platform) -> None:
-    document = _dsl(
+    document = dsl_document(
         "shell",
         [{"say": {"run": {"shell": {"command": "echo hello-from-shell"}}}}],
     )
@@ -100,7 +93,7 @@ async def test_run_shell_runs_on_the_platform(platform: Platform) -> None:
 
 
 async def test_integers_stay_integers(platform: Platform) -> None:
-    document = _dsl(
+    document = dsl_document(
         "integers",
         [{"count": {"set": {"n": "${ .n }", "eleven": 11, "half": 0.5, "big": 9007199254740993}}}],
     )

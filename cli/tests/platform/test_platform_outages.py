@@ -25,8 +25,8 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_cli.api import StigmerClient
 from stigmer_cli.errors import UsageError
+from stigmer_dsl.converter import workflow_from_dsl
 from stigmer_testing.server_process import start_server
-from workflow_runner.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -9,7 +9,6 @@ runner killed with SIGKILL mid-run and restarted still completes the execution.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 
@@ -19,12 +18,13 @@ from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
+from stigmer_cli.errors import UsageError
+from stigmer_dsl.converter import spec_to_yaml, workflow_from_dsl
 from stigmer_testing.server_process import start_server
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.wiring.worker import engine_sandbox
@@ -217,15 +217,19 @@ async def test_runner_killed_mid_wait_and_restarted_still_completes(platform: Pl
     assert [t.name for t in final.tasks] == ["before", "nap", "after"]
 
 
-async def test_spec_the_engine_refuses_at_load_ends_failed(platform: Platform) -> None:
-    # The server accepts any `then`; the engine refuses an unknown target when loading.
+async def test_spec_the_engine_refuses_is_rejected_at_apply(platform: Platform) -> None:
+    # stigmer-server runs the engine's definition checks at Apply: an unknown
+    # flow target is refused there, naming the spec field, and nothing is stored.
     document = _dsl("broken", [{"go": {"set": {"a": 1}, "then": "nowhere"}}])
-    client, execution_id = await _apply_and_start(platform, document, {})
-    async with client:
-        updates = await _watch(client, execution_id)
-    final = updates[-1].status
-    assert final.phase == phase_pb2.FAILED, platform.logs()
-    assert final.error.message, json.dumps(json_format.MessageToDict(final))
+    workflow, _ = workflow_from_dsl(document)
+    async with StigmerClient(platform.server.address) as client:
+        with pytest.raises(UsageError) as refused:
+            await client.apply_workflow(workflow)
+        with pytest.raises(UsageError, match="NOT_FOUND"):
+            await client.find_workflow(workflow.metadata.name)
+    message = str(refused.value)
+    assert message.startswith("apply: INVALID_ARGUMENT: spec.tasks[0].flow.then: "), message
+    assert "'nowhere'" in message and "\n" not in message
 
 
 async def test_server_restarted_mid_run_loses_neither_progress_nor_the_execution(

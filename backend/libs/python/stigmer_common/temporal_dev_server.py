@@ -26,7 +26,7 @@ FAST_DEV_SERVER_ARGS: Final[tuple[str, ...]] = (
     "matching.numTaskqueueWritePartitions=1",
     # Timers fire within ~1 s of their time by default (a 1 ms timer took
     # ~1,000 ms here; with these two, ~20 ms): `wait`, retry delays and the
-    # engine's pacing yields (workflow_runner.engine.pacing) all use timers.
+    # engine's pacing yields (stigmer_dsl.pacing) all use timers.
     "--dynamic-config-value",
     'history.timerProcessorMaxTimeShift="1ms"',
     "--dynamic-config-value",

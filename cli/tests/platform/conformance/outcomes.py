@@ -21,9 +21,9 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
 from stigmer_common.json_values import from_struct
+from stigmer_dsl.converter import workflow_from_dsl
+from stigmer_dsl.loader import parse_document
 from tests.engine.harness import EngineHarness
-from workflow_runner.converter import workflow_from_dsl
-from workflow_runner.engine.loader import parse_document
 
 #: Generous: a busy 2-core machine runs several suites at once.
 RUN_TIMEOUT = 180.0

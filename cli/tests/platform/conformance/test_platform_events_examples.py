@@ -19,10 +19,10 @@ from e2e_platform import Platform
 from outcomes import RUN_TIMEOUT, platform_outcome
 from stigmer_cli.api import StigmerClient
 from stigmer_cli.events import cloud_event, emit
+from stigmer_dsl.converter import workflow_from_dsl
+from stigmer_dsl.loader import parse_document
 from stigmer_testing.reference_documents import spec_examples
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import workflow_from_dsl
-from workflow_runner.engine.loader import parse_document
 from workflow_runner.events.names import registry_workflow_id
 from workflow_runner.events.registry import EventRegistryWorkflow
 

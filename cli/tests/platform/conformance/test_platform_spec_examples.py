@@ -22,6 +22,8 @@ import pytest
 from e2e_platform import Platform
 from outcomes import Outcome, run_on_engine, run_on_platform
 from stigmer_cli.api import StigmerClient
+from stigmer_dsl.converter import workflow_from_dsl
+from stigmer_dsl.loader import parse_document
 from stigmer_testing.reference_documents import spec_examples
 from temporalio.testing import WorkflowEnvironment
 from test_platform_events_examples import FILES as EVENT_FILES
@@ -34,8 +36,6 @@ from tests.support.fake_http_services import FakeHttpServices
 from tests.support.greeter_server import start_spec_greeter_server
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.catalog import DirectoryCatalog
-from workflow_runner.converter import workflow_from_dsl
-from workflow_runner.engine.loader import parse_document
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.wiring.settings import RunSettings

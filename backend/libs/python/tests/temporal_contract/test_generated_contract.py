@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,6 +29,32 @@ def test_constants_carry_the_proto_options(
     assert demo.DEMO_RUNNER_QUEUE == TaskQueue("demo_runner", "DEMO_RUNNER_TASK_QUEUE")
     assert demo.DEMO_RUNNER.activities == (demo.PING,)
     assert demo.DEMO_ORCHESTRATION.workflows == (demo.RUN_DEMO,)
+
+
+async def test_signals_carry_the_proto_options(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    demo = load_contract(demo_proto)
+    assert demo.POKE.name == "demo/poke"
+    assert demo.POKE.workflow is demo.RUN_DEMO
+    assert demo.POKE.input_type.DESCRIPTOR.full_name == "stigmer.demo.v1.PingInput"
+    assert demo.DEMO_ORCHESTRATION.signals == (demo.POKE,)
+    assert demo.DEMO_ORCHESTRATION.workflows == (demo.RUN_DEMO,)  # a signal is no workflow
+    with pytest.raises(
+        ContractViolation, match=r"signal demo/poke takes stigmer\.demo\.v1\.PingInput"
+    ):
+        await demo.POKE.send(None, "demo/run/x", demo.RUN_DEMO.output_type())
+
+
+def test_signal_of_an_unknown_workflow_is_refused(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    broken = demo_proto.replace('workflow: "RunDemo"', 'workflow: "Nope"').replace(
+        "package stigmer.demo.v1;", "package stigmer.demobroken.v1;"
+    )
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        load_contract(broken)
+    assert b"not a workflow of this service" in failed.value.stderr
 
 
 def test_env_overrides_queue_and_id_template_renders(

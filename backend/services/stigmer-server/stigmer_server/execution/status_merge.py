@@ -98,10 +98,14 @@ def merge_workflow_execution_status(
 ) -> bool:
     """Merges ``report`` into ``current`` in place. Returns whether anything changed."""
     before = current.SerializeToString(deterministic=True)
+    ended_before = current.phase in TERMINAL
     verdict = decide(current.phase, report.phase)
     current.phase = verdict.phase  # type: ignore[assignment]
     _upsert(current.tasks, report.tasks, lambda t: t.task_id, _merge_phase_entry)
-    _copy_if_set(current, report, "output", "error")
+    if not ended_before:
+        # How it ended is final like the phase: a cancelled orchestration's own
+        # CANCELLED must not replace the reason Cancel recorded.
+        _copy_if_set(current, report, "output", "error")
     _copy_if_nonempty(current, report, "temporal_workflow_id")
     if report.HasField("engine_problem"):
         if report.engine_problem.message or report.engine_problem.code:

@@ -87,12 +87,13 @@ class InvokeWorkflowExecutionWorkflow:
             await UPDATE_WORKFLOW_EXECUTION_STATUS.execute(
                 io_pb2.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=status)
             )
-        except ActivityError as error:
-            # Refused for good: already terminal (the runner's report won) or deleted.
-            # Nothing left to record; anything else is a real fault and propagates.
+        except (ActivityError, ApplicationError) as error:
+            # Refused for good: already terminal (the runner's report won) or deleted
+            # (Cancel, then Delete). Nothing left to record; anything else is a real
+            # fault and propagates.
             if not _is_rejection(error):
                 raise
-            workflow.logger.info("status of %s not persisted: %s", execution_id, error.cause)
+            workflow.logger.info("status of %s not persisted: %s", execution_id, error)
 
 
 def _runner_budget() -> timedelta | None:
@@ -100,6 +101,8 @@ def _runner_budget() -> timedelta | None:
     return runner_budget(info.execution_timeout, info.workflow_start_time, workflow.now())
 
 
-def _is_rejection(error: ActivityError) -> bool:
-    cause = error.cause
+def _is_rejection(error: ActivityError | ApplicationError) -> bool:
+    # A failed *local* activity reaches the workflow as its ApplicationError
+    # itself, not wrapped in an ActivityError.
+    cause = error.cause if isinstance(error, ActivityError) else error
     return isinstance(cause, ApplicationError) and cause.type == outcome.STATUS_REJECTED_ERROR_TYPE

@@ -48,6 +48,13 @@ def create_workflow(**changes: Any) -> Call:
     return call
 
 
+async def apply_over_existing_with_bad_flow(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
+    # Apply on an existing slug is an update: the engine's checks run there too.
+    request = workflow(metadata__name=ctx["existing"].metadata.name)
+    request.spec.tasks[1].flow.then = "nowhere"
+    return await stubs(channel, kinds.WORKFLOW).command.Apply(request)
+
+
 async def unknown_task_kind(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
     request = workflow()
     request.spec.tasks[0].kind = 42  # type: ignore[assignment]  # not a WorkflowTaskKind
@@ -226,6 +233,31 @@ CORPUS: list[tuple[str, Call, grpc.StatusCode, str]] = [
         create_workflow(spec__tasks__0__kind="EMIT"),
         INVALID,
         "spec.tasks[0].task_config.variables",
+    ),
+    # The engine's own definition checks (the DSL library's loader) at Create.
+    (
+        "flow target the engine cannot find",
+        create_workflow(spec__tasks__0__flow={"then": "nowhere"}),
+        INVALID,
+        "spec.tasks[0].flow.then",
+    ),
+    (
+        "jq expression the engine cannot compile",
+        create_workflow(spec__tasks__0__task_config__variables={"greeting": "${ .a | }"}),
+        INVALID,
+        "spec.tasks[0].task_config",
+    ),
+    (
+        "condition the engine cannot compile",
+        create_workflow(spec__tasks__1__condition="${ ]] }"),
+        INVALID,
+        "spec.tasks[1].condition",
+    ),
+    (
+        "apply with a flow target the engine cannot find",
+        apply_over_existing_with_bad_flow,
+        INVALID,
+        "spec.tasks[1].flow.then",
     ),
     ("duplicate slug", duplicate_slug, grpc.StatusCode.ALREADY_EXISTS, "metadata.slug"),
     ("oversize message", oversize, grpc.StatusCode.RESOURCE_EXHAUSTED, ""),

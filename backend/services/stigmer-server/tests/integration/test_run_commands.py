@@ -101,9 +101,7 @@ async def _running(channel: grpc.aio.Channel) -> str:
     status.tasks.add(task_id="first", name="first", status=phase.COMPLETED)
     status.tasks.add(task_id="nap", name="nap", status=phase.IN_PROGRESS)
     await _commands(channel).UpdateStatus(
-        wex_io.WorkflowExecutionUpdateStatusInput(
-            execution_id=execution.metadata.id, status=status
-        )
+        wex_io.WorkflowExecutionUpdateStatusInput(execution_id=execution.metadata.id, status=status)
     )
     return str(execution.metadata.id)
 
@@ -143,7 +141,9 @@ async def test_cancel_marks_cancelled_with_open_tasks_and_reaches_the_run(
 
     reader = asyncio.create_task(subscribe())
     assert server.deps is not None
-    while not server.deps.change_feed.subscriber_count(eid):
+    for _ in range(1000):
+        if server.deps.change_feed.subscriber_count(eid):
+            break
         await asyncio.sleep(0.01)
     cancelled = await _commands(channel).Cancel(_control(eid, "changed my mind"))
     status = cancelled.status

@@ -7,9 +7,9 @@ import pytest
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer_dsl.errors import WorkflowError
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 from workflow_runner.bridge.settings import RunnerSettings, SettingsError
-from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.wiring.completion import final_status
 from workflow_runner.wiring.progress import problem_error, to_value
 

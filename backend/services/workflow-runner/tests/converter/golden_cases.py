@@ -24,7 +24,7 @@ if __name__ == "__main__" and "BUILD_WORKSPACE_DIRECTORY" not in os.environ:
 
 from google.protobuf import json_format
 from stigmer.workflow.v1 import api_pb2
-from workflow_runner.converter import spec_to_yaml
+from stigmer_dsl.converter import spec_to_yaml
 
 HERE = Path(__file__).resolve().parent
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from google.protobuf import json_format
 from stigmer.workflow.v1 import api_pb2
+from stigmer_dsl.converter import ConversionError, spec_to_yaml, workflow_from_dsl
+from stigmer_dsl.loader import build_definition, parse_document
 from tests.converter.golden_cases import HERE, case_names, load_case, render
-from workflow_runner.converter import ConversionError, spec_to_yaml, workflow_from_dsl
-from workflow_runner.engine.loader import build_definition, parse_document
 
 EXAMPLE = Path(__file__).resolve().parents[5] / "examples" / "hello-stigmer.yaml"
 

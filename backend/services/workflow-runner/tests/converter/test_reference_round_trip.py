@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stigmer_dsl.converter import spec_to_yaml, workflow_from_dsl
+from stigmer_dsl.converter.canonical import canonical_document
+from stigmer_dsl.loader import parse_document
 from stigmer_testing.reference_documents import CtkScenario, ctk_scenarios, spec_examples
-from workflow_runner.converter import spec_to_yaml, workflow_from_dsl
-from workflow_runner.converter.canonical import canonical_document
-from workflow_runner.engine.loader import parse_document
 
 
 def _round_trip(text: str) -> tuple[Any, Any]:

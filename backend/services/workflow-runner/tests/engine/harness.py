@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from stigmer_dsl.errors import WorkflowError
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ApplicationError, CancelledError
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput
 
@@ -140,7 +141,7 @@ class EngineHarness:
 
 def _problem(cause: BaseException | None) -> dict[str, Any]:
     if isinstance(cause, ApplicationError):
-        return WorkflowError.from_failure(cause).to_dict()
+        return error_from_failure(cause).to_dict()
     return WorkflowError.runtime(str(cause)).to_dict()
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
-from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.hooks import EngineHooks, InMemoryEventBus
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow

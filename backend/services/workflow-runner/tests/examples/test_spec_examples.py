@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stigmer_dsl.loader import DefinitionError, load_schema_validator, load_workflow
 from stigmer_testing.reference_data import spec_dir
-from workflow_runner.engine.loader import DefinitionError, load_schema_validator, load_workflow
 
 
 def _files(folder: str) -> list[Path]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
 from workflow_runner.engine.tasks.uri_template import expand
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from stigmer_dsl.errors import STANDARD_STATUS, STANDARD_TYPE_BASE
 from temporalio.exceptions import ApplicationError
-
-from workflow_runner.engine.errors import STANDARD_STATUS, STANDARD_TYPE_BASE
 
 ErrorType = Literal[
     "configuration",

@@ -39,6 +39,7 @@ from stigmer.engine.v1.contract_temporal import (
 from stigmer.workflowexecution.v1 import api_pb2, contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.json_values import from_struct
+from stigmer_dsl.converter import ConversionError, spec_to_document
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
@@ -48,8 +49,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, heartbeating
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
-from workflow_runner.converter import ConversionError, spec_to_document
-from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.wiring.completion import final_status
 from workflow_runner.wiring.progress import problem_error, to_value
@@ -217,5 +217,5 @@ async def _outcome(engine: WorkflowHandle[Any, Any]) -> contract_pb2.ExecuteWork
             return contract_pb2.ExecuteWorkflowOutput(
                 status=api_pb2.WorkflowExecutionStatus(phase=phase_pb2.CANCELLED)
             )
-        completion.error.CopyFrom(problem_error(WorkflowError.from_failure(failure.cause)))
+        completion.error.CopyFrom(problem_error(error_from_failure(failure.cause)))
     return contract_pb2.ExecuteWorkflowOutput(status=final_status(completion))

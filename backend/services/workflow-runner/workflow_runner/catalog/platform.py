@@ -11,9 +11,9 @@ from typing import Protocol
 
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import io_pb2 as workflow_io
+from stigmer_dsl.converter import ConversionError, spec_to_yaml
 
 from workflow_runner.catalog.catalog import CatalogError, UnknownWorkflowError, WorkflowReference
-from workflow_runner.converter import ConversionError, spec_to_yaml
 
 LATEST = "latest"
 

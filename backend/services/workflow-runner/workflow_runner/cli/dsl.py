@@ -28,11 +28,12 @@ import uuid
 from pathlib import Path
 from typing import Any, NoReturn
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.loader import DefinitionError, load_workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.loader import DefinitionError, load_workflow
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.wiring import cli as wiring_cli
@@ -166,7 +167,7 @@ async def _execute(client: Client, params: EngineInput) -> tuple[int, Any]:
             except WorkflowFailureError as failure:
                 cause = failure.cause
                 if isinstance(cause, ApplicationError):
-                    return EXIT_FAULTED, WorkflowError.from_failure(cause).to_dict()
+                    return EXIT_FAULTED, error_from_failure(cause).to_dict()
                 return EXIT_FAULTED, WorkflowError.runtime(str(cause)).to_dict()
     return EXIT_COMPLETED, output
 

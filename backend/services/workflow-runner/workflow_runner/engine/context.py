@@ -12,7 +12,7 @@ The task-runner interface, for everyone adding a task type::
   ``output.schema``, ``export.as`` and ``export.schema``, calls the observer,
   and follows ``then``. A runner that chooses the next task (``switch``)
   returns :class:`Directed`.
-* Fail by raising :class:`~workflow_runner.engine.errors.WorkflowError`. The
+* Fail by raising :class:`~stigmer_dsl.errors.WorkflowError`. The
   engine stamps ``instance`` with ``task.reference`` when it is unset.
 * Never do I/O, read the clock/env or use randomness in a runner: this is
   Temporal workflow code. Do I/O in an activity through
@@ -37,16 +37,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from stigmer_dsl.expressions import ExpressionEvaluator
+from stigmer_dsl.model import TaskDefinition, WorkflowDefinition
+from stigmer_dsl.pacing import YIELD_DELAY, WorkMeter
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
 from workflow_runner.engine.checkpoint import Frame
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import ExpressionEvaluator
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.model import TaskDefinition, WorkflowDefinition
-from workflow_runner.engine.pacing import YIELD_DELAY, WorkMeter
 from workflow_runner.engine.pause import PauseGate
 
 #: Activity timeout used when a runner does not give one.
@@ -130,7 +130,7 @@ class RunState:
     async def pace(self, units: int = 0) -> None:
         """Charge ``units``; first yield to Temporal if this activation spent its budget.
 
-        Called before every task (see :mod:`workflow_runner.engine.pacing`).
+        Called before every task (see :mod:`stigmer_dsl.pacing`).
         The meter restarts whenever the history grew, i.e. the workflow
         yielded meanwhile (an activity, a timer...): deterministic, as the
         history length at a point of the run is the same on replay.
@@ -326,7 +326,7 @@ class TaskContext:
                 # This task was cancelled (its `timeout` elapsed, a `fork` competitor
                 # won): keep it a cancellation so asyncio.wait_for/fork see one.
                 raise asyncio.CancelledError() from exc
-            raise WorkflowError.from_failure(exc, instance=self.reference) from None
+            raise error_from_failure(exc, instance=self.reference) from None
 
     def now(self) -> datetime:
         """The workflow's deterministic clock."""

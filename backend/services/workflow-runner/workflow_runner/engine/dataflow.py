@@ -14,15 +14,15 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from stigmer_dsl.durations import resolve_duration
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+from stigmer_dsl.pacing import TASK_COST
+from stigmer_dsl.schemas import validate
 from temporalio import workflow
 
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import Directed, RunState, TaskContext
-from workflow_runner.engine.durations import resolve_duration
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
-from workflow_runner.engine.pacing import TASK_COST
-from workflow_runner.engine.schemas import validate
 from workflow_runner.engine.tasks.registry import runner_for
 
 
@@ -40,7 +40,7 @@ async def run_task(
     ``resume_frame`` (after a continue-as-new) holds the task's already
     computed inputs; ``resume`` the frames to resume inside it.
     """
-    await state.pace(TASK_COST)
+    await state.pace(TASK_COST + state.hooks.observer_task_cost)
     ctx = TaskContext(
         state=state,
         task=task,
@@ -52,7 +52,7 @@ async def run_task(
     body = task.body
     ref = task.reference
     observer = state.hooks.observer
-    if resume_frame is None:
+    if state.pause_gate.paused and resume_frame is None:
         # A paused run holds here, before the task starts (a resumed frame already had).
         await state.pause_gate.wait_open()
     try:

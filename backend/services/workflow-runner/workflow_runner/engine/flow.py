@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import RunState
 from workflow_runner.engine.dataflow import run_task
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 
 
 class EndWorkflow(Exception):

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
 
 
 class ExecutionObserver(Protocol):
@@ -123,9 +123,13 @@ class EngineHooks:
         event_bus: emit/listen plumbing.
         completion: called with ``EngineInput.completion_token`` when one is given.
         runtime_metadata: exposed as ``$runtime.metadata``.
+        observer_task_cost: work units (see ``stigmer_dsl.pacing``) the observer
+            spends per task beyond what ``TASK_COST`` assumes, charged with each
+            task so a costly observer (platform progress) keeps activations bounded.
     """
 
     observer: ExecutionObserver = field(default_factory=NoopObserver)
     event_bus: EventBus = field(default_factory=InMemoryEventBus)
     completion: CompletionHook | None = None
     runtime_metadata: Mapping[str, Any] = field(default_factory=dict)
+    observer_task_cost: int = 0

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from stigmer_dsl.durations import parse_duration, resolve_duration
+from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
-
-from workflow_runner.engine.durations import parse_duration, resolve_duration
-from workflow_runner.engine.errors import WorkflowError
 
 
 @dataclass(frozen=True)

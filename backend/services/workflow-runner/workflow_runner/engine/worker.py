@@ -29,9 +29,9 @@ PASSTHROUGH_MODULES = (
     # Compiled jq programs are cached in this module; compiling is deterministic,
     # so the cache may outlive a workflow run (re-importing it per run would cost
     # ~1 ms per expression and run).
-    "workflow_runner.engine.expressions.jq_language",
+    "stigmer_dsl.expressions.jq_language",
     # Parsed definitions, shared the same way (parsing is a pure function of the text).
-    "workflow_runner.engine.parsed_documents",
+    "stigmer_dsl.parsed_documents",
     "jq",
     "jsonschema",
     "jsonschema_specifications",
@@ -42,16 +42,19 @@ PASSTHROUGH_MODULES = (
     "attr",
 )
 
+#: The engine and the DSL library it runs on (passed through only on request).
+ENGINE_MODULES = ("workflow_runner", "stigmer_dsl")
+
 
 def sandbox_runner(*, pass_through_engine: bool = False) -> SandboxedWorkflowRunner:
     """The workflow runner with the engine's pass-through modules.
 
     Args:
-        pass_through_engine: also pass ``workflow_runner`` itself through (faster
+        pass_through_engine: also pass the engine (``workflow_runner``, ``stigmer_dsl``) through (faster
             runs, no sandbox checks on engine code; see the module docstring).
     """
     modules = (
-        (*PASSTHROUGH_MODULES, "workflow_runner") if pass_through_engine else PASSTHROUGH_MODULES
+        (*PASSTHROUGH_MODULES, *ENGINE_MODULES) if pass_through_engine else PASSTHROUGH_MODULES
     )
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)

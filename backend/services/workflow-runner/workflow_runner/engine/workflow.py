@@ -34,6 +34,24 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import ExpressionEvaluator
+from stigmer_dsl.expressions.jq_language import BATCH_SIZE
+from stigmer_dsl.loader import (
+    DefinitionError,
+    DocumentParse,
+    build_definition,
+    compile_expressions,
+)
+from stigmer_dsl.pacing import (
+    DEFINITION_BYTE_COST,
+    DEFINITION_EXPRESSION_COST,
+    DEFINITION_TASK_COST,
+    JSON_BYTE_COST,
+    YIELD_DELAY,
+    WorkMeter,
+)
+from stigmer_dsl.schemas import validate
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
@@ -41,26 +59,16 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested
 from workflow_runner.engine.context import RunState, datetime_descriptor
 from workflow_runner.engine.dataflow import resolve_timeout
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import ExpressionEvaluator
-from workflow_runner.engine.expressions.jq_language import BATCH_SIZE
+from workflow_runner.engine.errors import to_application_error
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.loader import (
-    DefinitionError,
-    build_definition,
-    compile_expressions,
-    parse_document,
-)
 from workflow_runner.engine.names import (
     CLOUDEVENT_SIGNAL,
     PAUSE_SIGNAL,
     RESUME_SIGNAL,
     WORKFLOW_TYPE,
 )
-from workflow_runner.engine.pacing import DEFINITION_EXPRESSION_COST, WorkMeter, definition_cost
 from workflow_runner.engine.pause import PauseGate
-from workflow_runner.engine.schemas import validate
 
 RUNTIME_NAME = "stigmer"
 RUNTIME_VERSION = "0.1.0"
@@ -157,21 +165,21 @@ class ExecuteServerlessWorkflow:
             await _quietly(hooks.observer.workflow_faulted(error))
             if hooks.completion is not None and params.completion_token is not None:
                 await hooks.completion.faulted(params.completion_token, error)
-            raise error.to_application_error() from None
+            raise to_application_error(error) from None
         await _quietly(hooks.observer.workflow_completed(output))
         if hooks.completion is not None and params.completion_token is not None:
             await hooks.completion.completed(params.completion_token, output)
         return output
 
     async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+        meter = WorkMeter()
         try:
-            document = parse_document(params.definition)
+            document = await _parse(params.definition, meter)
             # Expressions are compiled below, paced: thousands take seconds.
             definition = build_definition(document, defer_expressions=True)
         except DefinitionError as exc:
             raise _invalid_definition(exc) from None
-        meter = WorkMeter()
-        meter.charge(definition_cost(len(params.definition), definition.task_count))
+        meter.charge(definition.task_count * DEFINITION_TASK_COST)
         resume = params.resume
         started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
         state = RunState(
@@ -301,6 +309,21 @@ class ExecuteServerlessWorkflow:
                 ) from None
         except EndWorkflow as end:
             return end.output
+
+
+async def _parse(text: str, meter: WorkMeter) -> Mapping[str, Any]:
+    """Parse the definition a slice at a time, yielding to Temporal between slices
+    once the activation spent its budget (a large YAML document takes ~0.4 s)."""
+    parse = DocumentParse(text)
+    cost = DocumentParse.SLICE * (JSON_BYTE_COST if parse.is_json else DEFINITION_BYTE_COST)
+    for _ in range(parse.slices):
+        if meter.exhausted():
+            await workflow.sleep(YIELD_DELAY)
+            meter.yields += 1
+            meter.reset()
+        parse.step()
+        meter.charge(cost)
+    return parse.document()
 
 
 def _reason(signal: Any) -> str:

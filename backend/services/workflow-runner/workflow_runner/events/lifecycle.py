@@ -24,9 +24,9 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
 
-from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.events.cloudevent import SPEC_VERSION
 from workflow_runner.events.workflow_bus import RegistryEventBus
 

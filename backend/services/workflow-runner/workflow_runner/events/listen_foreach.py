@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.model import TaskDefinition, task_list
+
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.model import TaskDefinition, task_list
 from workflow_runner.events.subscription import subscription_filters
 
 

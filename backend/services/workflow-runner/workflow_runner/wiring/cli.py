@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_dsl.errors import WorkflowError
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.catalog.catalog import CatalogError
-from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.cloudevent import CloudEventError, new_event
@@ -232,7 +233,7 @@ async def execute(
         except WorkflowFailureError as failure:
             cause = failure.cause
             if isinstance(cause, ApplicationError):
-                return 1, WorkflowError.from_failure(cause).to_dict()
+                return 1, error_from_failure(cause).to_dict()
             return 1, WorkflowError.runtime(str(cause)).to_dict()
     return 0, output
 

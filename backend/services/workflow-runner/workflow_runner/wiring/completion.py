@@ -32,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import AsyncActivityHandle, Client
     from temporalio.service import RPCError, RPCStatusCode
 
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
+
 from workflow_runner.wiring.progress import problem_error, to_value
 
 _log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
 
-from workflow_runner.engine.errors import WorkflowError
 from workflow_runner.engine.hooks import ExecutionObserver
 
 

@@ -26,14 +26,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.loader import parse_document
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
-from workflow_runner.engine.errors import WorkflowError
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
-from workflow_runner.engine.loader import parse_document
 from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
@@ -41,7 +42,7 @@ from workflow_runner.secrets.activities import LOAD_SECRETS_ACTIVITY, LoadSecret
 from workflow_runner.secrets.references import undeclared_secret_references
 from workflow_runner.wiring.completion import TokenCompletion
 from workflow_runner.wiring.observers import FanOutObserver
-from workflow_runner.wiring.progress import ProgressObserver
+from workflow_runner.wiring.progress import PROGRESS_TASK_COST, ProgressObserver
 from workflow_runner.wiring.settings import RunSettings
 
 with workflow.unsafe.imports_passed_through():
@@ -91,14 +92,17 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
         observers: list[ExecutionObserver] = [self._lifecycle]
+        cost = 0
         if params.execution_id:
             self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
             observers.append(self._progress)
+            cost += PROGRESS_TASK_COST
         return EngineHooks(
             observer=FanOutObserver(observers),
             event_bus=bus,
             completion=TokenCompletion(lambda: params.completion_token),
             runtime_metadata=params.runtime_metadata,
+            observer_task_cost=cost,
         )
 
     @UPDATE_COMPLETION_TOKEN.defn
@@ -183,5 +187,5 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
                 result_type=dict,
             )
         except ActivityError as exc:
-            raise WorkflowError.from_failure(exc, instance="/use/secrets") from None
+            raise error_from_failure(exc, instance="/use/secrets") from None
         return dict(result)

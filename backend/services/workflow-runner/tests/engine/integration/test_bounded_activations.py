@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from stigmer_dsl.pacing import YIELD_DELAY
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from tests.engine.harness import EngineHarness, RunResult
 from tests.engine.tracing_workflow import TracingWorkflow
-from workflow_runner.engine.pacing import YIELD_DELAY
 from workflow_runner.engine.worker import sandbox_runner
 
 pytestmark = pytest.mark.integration

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import ExpressionEvaluator
+from stigmer_dsl.loader import load_workflow
+from stigmer_dsl.pacing import BYTES_PER_UNIT, TASK_COST, WorkMeter, expression_cost
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested
 from workflow_runner.engine.context import RunState
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import ExpressionEvaluator
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.loader import load_workflow
-from workflow_runner.engine.pacing import BYTES_PER_UNIT, TASK_COST, WorkMeter, expression_cost
 
 HEADER = "document: {dsl: '1.0.3', namespace: t, name: n, version: '1.0.0'}\n"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from stigmer_dsl.durations import parse_duration, resolve_duration
+from stigmer_dsl.errors import WorkflowError, standard_kind, types_match
+from stigmer_dsl.expressions import EvaluationMode, ExpressionEvaluator
 from temporalio.exceptions import ApplicationError
-from workflow_runner.engine.durations import parse_duration, resolve_duration
-from workflow_runner.engine.errors import WorkflowError, standard_kind, types_match
-from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
+from workflow_runner.engine.errors import error_from_failure, to_application_error
 from workflow_runner.engine.retry import RetryPolicy
 from workflow_runner.engine.tasks.try_ import matches_filter
 
@@ -46,9 +47,9 @@ def test_factories_use_default_status() -> None:
 
 def test_application_error_round_trip_keeps_problem_details() -> None:
     original = WorkflowError.communication("down", status=503, instance="/do/0/a")
-    converted = original.to_application_error()
+    converted = to_application_error(original)
     assert converted.type == "communication" and converted.non_retryable
-    assert WorkflowError.from_failure(converted).to_dict() == original.to_dict()
+    assert error_from_failure(converted).to_dict() == original.to_dict()
 
 
 def test_activity_problem_gets_the_task_instance() -> None:
@@ -58,12 +59,12 @@ def test_activity_problem_gets_the_task_instance() -> None:
         type="communication",
         non_retryable=True,
     )
-    error = WorkflowError.from_failure(failure, instance="/do/0/getPet")
+    error = error_from_failure(failure, instance="/do/0/getPet")
     assert (error.status, error.instance, error.kind) == (404, "/do/0/getPet", "communication")
 
 
 def test_plain_application_error_becomes_its_kind() -> None:
-    error = WorkflowError.from_failure(ApplicationError("boom", type="validation"))
+    error = error_from_failure(ApplicationError("boom", type="validation"))
     assert error.kind == "validation" and error.status == 400 and error.detail == "boom"
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import (
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import (
     EvaluationMode,
     ExpressionEvaluator,
     compile_expression,
     is_strict_expression,
     strip_expression,
 )
-from workflow_runner.engine.expressions.jq_language import ExpressionSyntaxError
+from stigmer_dsl.expressions.jq_language import ExpressionSyntaxError
 
 STRICT = ExpressionEvaluator(EvaluationMode.STRICT, clock=lambda: 1700000000.5)
 LOOSE = ExpressionEvaluator(EvaluationMode.LOOSE, clock=lambda: 0.0)

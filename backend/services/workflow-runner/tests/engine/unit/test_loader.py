@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workflow_runner.engine.loader import DefinitionError, load_workflow
+from stigmer_dsl.loader import DefinitionError, load_workflow
 
 HEADER = "document: {dsl: '1.0.3', namespace: t, name: n, version: '1.0.0'}\n"
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer_dsl.durations import parse_duration
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.context import DEFAULT_ACTIVITY_TIMEOUT, TaskContext
-from workflow_runner.engine.durations import parse_duration
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import string_field, with_block
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import is_strict_expression
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import is_strict_expression
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.uri_template import expand
 
 

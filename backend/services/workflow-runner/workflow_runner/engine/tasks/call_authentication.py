@@ -16,9 +16,10 @@ import base64
 from collections.abc import Mapping
 from typing import Any, Final
 
+from stigmer_dsl.errors import WorkflowError
+
 from workflow_runner.activities.http_models import HttpAuthentication, OAuth2Settings
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
 
 SCHEMES: Final = ("basic", "bearer", "digest", "oauth2", "oidc", "certificate")
 _DEFAULT_TOKEN_ENDPOINT: Final = "/oauth2/token"

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.activities import names
 from workflow_runner.activities.grpc_models import GrpcCallInput, GrpcCallOutput
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import (
     endpoint,
     mapping_field,

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.activities import names
 from workflow_runner.activities.http_models import OUTPUT_MODES, HttpCallInput, HttpCallOutput
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import (
     bool_field,
     endpoint,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.model import TaskDefinition
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:

@@ -10,7 +10,7 @@ Long loops continue as new at an iteration boundary when Temporal suggests it
 (see :mod:`workflow_runner.engine.checkpoint`); the collection evaluated at the
 start travels with the checkpoint, so ``for.in`` is not re-evaluated. Long
 data-only loops also yield to Temporal between tasks once an activation has
-done its budget of work (see :mod:`workflow_runner.engine.pacing`); those
+done its budget of work (see :mod:`stigmer_dsl.pacing`); those
 yields grow the history, so they lead to continue-as-new in turn.
 """
 
@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from stigmer_dsl.model import TaskDefinition
 from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.model import TaskDefinition
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:

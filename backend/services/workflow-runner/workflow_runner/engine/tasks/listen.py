@@ -24,12 +24,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions import is_strict_expression
+from stigmer_dsl.model import TaskDefinition, task_list
 from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions import is_strict_expression
-from workflow_runner.engine.model import TaskDefinition, task_list
 from workflow_runner.events.subscription import subscription_filters
 
 

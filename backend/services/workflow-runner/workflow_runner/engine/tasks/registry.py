@@ -1,6 +1,6 @@
 """The dispatch table: task kind -> runner. Unknown kinds fail loudly.
 
-Kinds are what :attr:`~workflow_runner.engine.model.TaskDefinition.kind`
+Kinds are what :attr:`~stigmer_dsl.model.TaskDefinition.kind`
 returns: ``set``, ``do``, ``call:http``, ``call:function``, ``run:shell``...
 To add a task type, write ``tasks/<kind>.py`` with an
 ``async def run(ctx, task, task_input) -> Any`` (see
@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks import (
     call_activity,
     call_grpc,

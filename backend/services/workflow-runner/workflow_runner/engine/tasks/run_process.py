@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.activities.process_models import RETURN_MODES
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 
 #: The activity kills the process after PROCESS_TIMEOUT_SECONDS; the activity
 #: timeout leaves it room to report that as a `timeout` error itself.

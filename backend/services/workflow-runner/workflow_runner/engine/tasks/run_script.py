@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.activities import names
 from workflow_runner.activities.process_models import ProcessOutput, RunScriptInput
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import endpoint, string_field
 from workflow_runner.engine.tasks.run_process import (
     PROCESS_ACTIVITY_TIMEOUT,

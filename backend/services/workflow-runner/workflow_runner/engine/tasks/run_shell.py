@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer_dsl.model import TaskDefinition
+
 from workflow_runner.activities import names
 from workflow_runner.activities.process_models import ProcessOutput, RunShellInput
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.tasks.call_arguments import string_field
 from workflow_runner.engine.tasks.run_process import (
     PROCESS_ACTIVITY_TIMEOUT,

@@ -18,13 +18,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
 from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 from workflow_runner.catalog.activities import RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.model import TaskDefinition
+from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.wiring.settings import RunSettings
 
@@ -75,4 +76,4 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     try:
         return await handle
     except ChildWorkflowError as exc:
-        raise WorkflowError.from_failure(exc, instance=task.reference) from None
+        raise error_from_failure(exc, instance=task.reference) from None

@@ -21,11 +21,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl.errors import WorkflowError, types_match
+from stigmer_dsl.model import TaskDefinition
 from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.errors import WorkflowError, types_match
-from workflow_runner.engine.model import TaskDefinition
 from workflow_runner.engine.retry import RetryPolicy
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import quote
 
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
 
 _VARIABLE: Final = re.compile(r"\{([^{}]+)\}")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer_dsl.durations import is_duration_expression, resolve_duration
+from stigmer_dsl.model import TaskDefinition
 from temporalio import workflow
 
 from workflow_runner.engine.context import TaskContext
-from workflow_runner.engine.durations import is_duration_expression, resolve_duration
-from workflow_runner.engine.model import TaskDefinition
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:

@@ -22,9 +22,10 @@ What is charged:
 * each task run: :data:`TASK_COST` (data flow, context, observer calls);
 * each expression evaluation: :data:`EXPRESSION_COST` plus one unit per
   :data:`BYTES_PER_UNIT` bytes of JSON handed to jq (data, variables);
-* loading the definition: its text size, its tasks and its expressions
-  (compiled in batches of :data:`~.expressions.jq_language.BATCH_SIZE`,
-  pacing between batches, before the first task runs).
+* loading the definition, before the first task runs: its text (parsed in
+  slices, pacing between them), its tasks, and its expressions (compiled in
+  batches of :data:`~.expressions.jq_language.BATCH_SIZE`, pacing between
+  batches).
 """
 
 from __future__ import annotations
@@ -41,14 +42,16 @@ YIELD_DELAY: Final = timedelta(milliseconds=1)
 TASK_COST: Final = 60
 #: One jq evaluation, beyond the data it is handed.
 EXPRESSION_COST: Final = 25
-#: JSON bytes handed to jq per work unit (serialising, parsing, copying).
+#: JSON characters handed to jq per work unit (serialising, parsing, copying).
 BYTES_PER_UNIT: Final = 5
 #: Compiling one jq program alone (libjq binds its builtins at each compile).
 COMPILE_COST: Final = 3_000
 
-#: Loading a definition: per byte of text (YAML parse + JSON round trip),
-#: per task (structural walk) and per expression (batched compile).
+#: Loading a definition: per character of YAML text (parse + JSON round
+#: trip) or of JSON text, per task (structural walk) and per expression
+#: (batched compile). The text is parsed in slices (``loader.DocumentParse``).
 DEFINITION_BYTE_COST: Final = 2
+JSON_BYTE_COST: Final = 1
 DEFINITION_TASK_COST: Final = 60
 DEFINITION_EXPRESSION_COST: Final = 250
 
@@ -80,8 +83,3 @@ class WorkMeter:
 def expression_cost(json_bytes: int) -> int:
     """Units for one jq evaluation handed ``json_bytes`` bytes of JSON."""
     return EXPRESSION_COST + json_bytes // BYTES_PER_UNIT
-
-
-def definition_cost(text_bytes: int, tasks: int) -> int:
-    """Units for parsing a definition and walking its tasks (expressions apart)."""
-    return text_bytes * DEFINITION_BYTE_COST + tasks * DEFINITION_TASK_COST

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_runner.converter.from_dsl import iso_duration
+from stigmer_dsl.converter.from_dsl import iso_duration
 
 #: Keys of a retry policy whose values are durations.
 _RETRY_DURATIONS = ("delay",)

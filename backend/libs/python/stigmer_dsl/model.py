@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from workflow_runner.engine.expressions import EvaluationMode
+from stigmer_dsl.expressions import EvaluationMode
 
 #: Task kinds that are identified by their own key. Order matters: `for` and
 #: `try` tasks also hold a `do` list, so they are tested before `do`.
@@ -120,7 +120,7 @@ class WorkflowDefinition:
     tasks: list[TaskDefinition] = field(default_factory=list)
     mode: EvaluationMode = EvaluationMode.STRICT
     #: Every expression of the document, as the loader found it (see
-    #: :func:`~workflow_runner.engine.loader.compile_expressions`).
+    #: :func:`~stigmer_dsl.loader.compile_expressions`).
     expressions: tuple[ExpressionSite, ...] = ()
     #: How many tasks the document holds, at any depth (a size measure).
     task_count: int = 0

@@ -32,12 +32,13 @@ from typing import Any, Final
 
 from temporalio import workflow
 
-from workflow_runner.engine import parsed_documents
-from workflow_runner.engine.durations import is_iso8601_duration
-from workflow_runner.engine.expressions import EvaluationMode, ExpressionEvaluator
-from workflow_runner.engine.expressions.evaluation import STANDARD_ARGUMENTS
-from workflow_runner.engine.expressions.jq_language import ExpressionSyntaxError
-from workflow_runner.engine.model import ExpressionSite, WorkflowDefinition, task_kind, task_list
+from stigmer_dsl import parsed_documents
+from stigmer_dsl.durations import is_iso8601_duration
+from stigmer_dsl.expressions import EvaluationMode, ExpressionEvaluator
+from stigmer_dsl.expressions.evaluation import STANDARD_ARGUMENTS
+from stigmer_dsl.expressions.jq_language import ExpressionSyntaxError
+from stigmer_dsl.model import ExpressionSite, WorkflowDefinition, task_kind, task_list
+from stigmer_dsl.yaml_stream import DuplicateKeyError, YamlStream
 
 with workflow.unsafe.imports_passed_through():
     import jsonschema
@@ -125,32 +126,92 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_document(text: str) -> Mapping[str, Any]:
-    """Parse YAML or JSON text (JSON is YAML) into a mapping, rejecting duplicate keys.
+    """Parse YAML or JSON text (JSON is YAML) into a mapping, rejecting duplicate keys."""
+    parse = DocumentParse(text)
+    for _ in range(parse.slices):
+        parse.step()
+    return parse.document()
 
-    JSON text takes a fast path (~20x faster than YAML for a large document;
-    this runs inside a workflow activation).
+
+class DocumentParse:
+    """Parsing a definition in slices of :data:`SLICE` characters (see ``yaml_stream``).
+
+    The engine parses inside a workflow activation, pacing between slices; the
+    number of slices and their cost (:attr:`cost_per_slice`) depend only on
+    the text, so replays yield at the same points whether or not this worker
+    process parsed the text before (:mod:`.parsed_documents`).
+
+    JSON text takes a fast path (~20x faster than YAML: one slice of work).
     """
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_json_object)
-        except ValueError:
-            pass  # YAML flow style, or invalid: the YAML parser says which
+
+    SLICE: Final = 8192
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.slices = max(1, -(-len(text) // self.SLICE))
+        self._json: str | None = None
+        self._stream: YamlStream | None = None
+        self._offset = 0
+        fast = _json_document(text)
+        self.is_json = fast is not None
+        if fast is not None:
+            self._document: Mapping[str, Any] | None = fast
         else:
-            if isinstance(data, Mapping):
-                return data
-    return json.loads(parsed_documents.parse(text, _yaml_to_json))  # type: ignore[no-any-return]
+            self._document = None
+            self._json = parsed_documents.cached(text)
+            if self._json is None:
+                self._stream = YamlStream(text, _UniqueKeyLoader)
+
+    def step(self) -> None:
+        """Parse the next slice (nothing left to do once parsed, or cached)."""
+        self._offset += self.SLICE
+        if self._stream is None or self._stream.done:
+            return
+        try:
+            self._stream.advance(self._offset)
+        except yaml.YAMLError as exc:
+            raise DefinitionError(f"not valid YAML/JSON: {_one_line(str(exc))}") from exc
+        except DuplicateKeyError as exc:
+            raise DefinitionError(str(exc)) from exc
+
+    def document(self) -> Mapping[str, Any]:
+        """The parsed document (after every :meth:`step`).
+
+        Raises:
+            DefinitionError: not YAML/JSON, a duplicate key, or not an object.
+        """
+        if self._document is not None:
+            return self._document
+        if self._json is None:
+            stream = self._stream
+            if stream is None or not stream.done or stream.fallback:
+                data = _load_yaml(self.text)  # anchors, tags...: the full loader, at once
+            else:
+                data = stream.result
+            if not isinstance(data, Mapping):
+                raise DefinitionError("a workflow definition must be a YAML/JSON object")
+            # Through JSON: YAML dates and the like become plain JSON values,
+            # which is what expressions and Temporal payloads see.
+            self._json = json.dumps(data, default=str)
+            parsed_documents.store(self.text, self._json)
+        return json.loads(self._json)  # type: ignore[no-any-return]
 
 
-def _yaml_to_json(text: str) -> str:
+def _json_document(text: str) -> Mapping[str, Any] | None:
+    if not text.lstrip().startswith("{"):
+        return None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = json.loads(text, object_pairs_hook=_unique_json_object)
+    except ValueError:
+        return None  # YAML flow style, or invalid: the YAML parser says which
+    return data if isinstance(data, Mapping) else None
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"not valid YAML/JSON: {_one_line(str(exc))}") from exc
-    if not isinstance(data, Mapping):
-        raise DefinitionError("a workflow definition must be a YAML/JSON object")
-    # Through JSON: YAML dates and the like become plain JSON values, which is
-    # what expressions and Temporal payloads see.
-    return json.dumps(data, default=str)
 
 
 # -- the specification's schema -------------------------------------------------------------------
@@ -160,7 +221,7 @@ def default_schema_path() -> Path:
     if explicit:
         return Path(explicit)
     shared = os.environ.get(_SHARED_ENV)
-    root = Path(shared) if shared else Path(__file__).resolve().parents[5] / "shared"
+    root = Path(shared) if shared else Path(__file__).resolve().parents[4] / "shared"
     return root / "conformance" / "spec-v1.0.3" / "schema" / "workflow.yaml"
 
 

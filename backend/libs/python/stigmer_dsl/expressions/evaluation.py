@@ -17,14 +17,14 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from workflow_runner.engine.errors import WorkflowError
-from workflow_runner.engine.expressions.jq_language import (
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.expressions.jq_language import (
     ExpressionRuntimeError,
     ExpressionSyntaxError,
     compile_expression,
     compile_expressions,
 )
-from workflow_runner.engine.pacing import COMPILE_COST, WorkMeter, expression_cost
+from stigmer_dsl.pacing import COMPILE_COST, WorkMeter, expression_cost
 
 #: Runtime expression arguments defined by dsl.md, always bound (null when a
 #: stage does not provide them) so a program compiles the same everywhere.
@@ -75,7 +75,7 @@ class ExpressionEvaluator:
     ) -> None:
         self.mode = mode
         self._clock = clock
-        #: Charged for every evaluation (see :mod:`workflow_runner.engine.pacing`).
+        #: Charged for every evaluation (see :mod:`stigmer_dsl.pacing`).
         self.meter = meter
 
     # -- compile-time checks -----------------------------------------------------------------

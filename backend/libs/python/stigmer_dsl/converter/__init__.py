@@ -5,7 +5,7 @@ engine loads (covered by golden files); ``from_dsl`` turns a DSL document into
 a Workflow resource for ``stigmer apply``.
 """
 
-from workflow_runner.converter.from_dsl import workflow_from_dsl
-from workflow_runner.converter.to_dsl import ConversionError, spec_to_document, spec_to_yaml
+from stigmer_dsl.converter.from_dsl import workflow_from_dsl
+from stigmer_dsl.converter.to_dsl import ConversionError, spec_to_document, spec_to_yaml
 
 __all__ = ["ConversionError", "spec_to_document", "spec_to_yaml", "workflow_from_dsl"]

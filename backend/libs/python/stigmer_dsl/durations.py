@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Final
 
-from workflow_runner.engine.errors import WorkflowError
+from stigmer_dsl.errors import WorkflowError
 
 _ISO: Final = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"

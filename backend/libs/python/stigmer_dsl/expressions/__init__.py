@@ -6,13 +6,13 @@ programs with the ambient functions that would break replay (``now``, ``env``,
 ``strict``/``loose`` mode.
 """
 
-from workflow_runner.engine.expressions.evaluation import (
+from stigmer_dsl.expressions.evaluation import (
     EvaluationMode,
     ExpressionEvaluator,
     is_strict_expression,
     strip_expression,
 )
-from workflow_runner.engine.expressions.jq_language import CompiledExpression, compile_expression
+from stigmer_dsl.expressions.jq_language import CompiledExpression, compile_expression
 
 __all__ = [
     "CompiledExpression",

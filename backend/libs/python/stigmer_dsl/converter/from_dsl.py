@@ -2,7 +2,7 @@
 
 The inverse of :mod:`.to_dsl`: DSL -> Workflow -> DSL gives the same document,
 up to the spellings the typed configs store in one canonical form (see
-:func:`workflow_runner.converter.canonical.canonical_document`): durations as
+:func:`stigmer_dsl.converter.canonical.canonical_document`): durations as
 ISO 8601 text, an endpoint ``{uri: x}`` without other keys as ``x``, HTTP
 methods in one case. Blocks the spec keeps as written (Struct / Value fields:
 top-level ``input``/``output``/``use``/``schedule``..., task-level
@@ -20,8 +20,8 @@ from google.protobuf import json_format, struct_pb2
 from stigmer.commons.v1 import metadata_pb2
 from stigmer.workflow.v1 import api_pb2
 
-from workflow_runner.converter.to_dsl import ConversionError
-from workflow_runner.engine.durations import parse_duration
+from stigmer_dsl.converter.to_dsl import ConversionError
+from stigmer_dsl.durations import parse_duration
 
 Json = dict[str, Any]
 
