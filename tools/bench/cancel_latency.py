@@ -41,10 +41,10 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer_cli.api import StigmerClient
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from stigmer_common.temporal_dev_server import start_dev_server
+from stigmer_dsl.converter import workflow_from_dsl
 from stigmer_testing.server_process import start_server
 from temporalio.client import Client, WorkflowFailureError
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import workflow_from_dsl
 
 FIGURES = ("rpc", "observed", "engine_stopped", "orchestration_stopped")
 

@@ -29,10 +29,10 @@ from stigmer.commons.v1 import io_pb2, phase_pb2
 from stigmer.workflowexecution.v1 import command_pb2_grpc
 from stigmer_cli.api import StigmerClient
 from stigmer_cli.errors import UsageError
+from stigmer_dsl.converter import workflow_from_dsl
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.converter import workflow_from_dsl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

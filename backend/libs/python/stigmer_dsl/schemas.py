@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
+
+from stigmer_dsl.errors import WorkflowError
 
 with workflow.unsafe.imports_passed_through():
     import jsonschema
