@@ -410,11 +410,10 @@ class FaultMatrix:
                 )
                 continue
             self.report.executions_completed += 1
-        self._count_duplicates(acknowledged, by_id)
+        self._count_duplicates(by_id)
 
-    def _count_duplicates(
-        self, acknowledged: set[str], by_id: dict[str, execution_api.WorkflowExecution]
-    ) -> None:
+    def _count_duplicates(self, by_id: dict[str, execution_api.WorkflowExecution]) -> None:
+        """Count repeated requests per key; each must be explained by a kill."""
         windows = sorted((sent, gone) for sent, gone, _ in self.kills)
         keys_of_completed = {
             item.key
