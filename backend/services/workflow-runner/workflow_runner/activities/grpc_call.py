@@ -11,6 +11,7 @@ from temporalio import activity
 from workflow_runner.activities import names
 from workflow_runner.activities.grpc_models import GrpcCallInput, GrpcCallOutput
 from workflow_runner.activities.grpc_proto import ProtoCache, resolve_method
+from workflow_runner.activities.heartbeat import heartbeating
 from workflow_runner.activities.http_auth import HttpAuthenticator
 from workflow_runner.activities.problem import ErrorType, problem
 from workflow_runner.activities.resource_fetch import ResourceFetcher, file_path
@@ -56,7 +57,14 @@ class GrpcActivities:
 
     @activity.defn(name=names.CALL_GRPC)
     async def call_grpc(self, call: GrpcCallInput) -> GrpcCallOutput:
-        """Make the call; fail with a problem-details ``ApplicationError``."""
+        """Make the call; fail with a problem-details ``ApplicationError``.
+
+        Heartbeats while waiting: a cancelled task abandons its call, and a lost
+        worker is noticed within the heartbeat timeout instead of at the 3-minute bound.
+        """
+        return await heartbeating(self._call(call))
+
+    async def _call(self, call: GrpcCallInput) -> GrpcCallOutput:
         text = await self._fetcher.read_text(call.proto_uri, "proto.endpoint")
         local = file_path(call.proto_uri)
         pool = await self._protos.pool_for(text, local.parent.resolve() if local else None)

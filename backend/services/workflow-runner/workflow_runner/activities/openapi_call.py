@@ -10,6 +10,7 @@ import yaml
 from temporalio import activity
 
 from workflow_runner.activities import names
+from workflow_runner.activities.heartbeat import heartbeating
 from workflow_runner.activities.http_exchange import HttpExchange
 from workflow_runner.activities.http_models import (
     HttpAuthentication,
@@ -64,7 +65,13 @@ class OpenApiActivities:
 
     @activity.defn(name=names.CALL_OPENAPI)
     async def call_openapi(self, call: OpenApiCallInput) -> HttpCallOutput:
-        """Call the operation; fail with a problem-details ``ApplicationError``."""
+        """Call the operation; fail with a problem-details ``ApplicationError``.
+
+        Heartbeats while waiting (see ``call_http``).
+        """
+        return await heartbeating(self._call(call))
+
+    async def _call(self, call: OpenApiCallInput) -> HttpCallOutput:
         document = await self._document(call.document_uri, call.document_authentication)
         request = build_request(document, call.document_uri, call.operation_id, call.parameters)
         value = await self._exchange.send(

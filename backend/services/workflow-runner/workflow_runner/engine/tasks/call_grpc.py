@@ -19,6 +19,7 @@ from workflow_runner.engine.tasks.call_arguments import (
     with_block,
 )
 from workflow_runner.engine.tasks.call_authentication import resolve_authentication
+from workflow_runner.engine.tasks.call_http import HTTP_HEARTBEAT_TIMEOUT
 
 #: Covers the call deadline (60 s) plus a first-time proto compile.
 GRPC_ACTIVITY_TIMEOUT: Final = timedelta(minutes=3)
@@ -57,6 +58,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         names.CALL_GRPC,
         call,
         start_to_close_timeout=GRPC_ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HTTP_HEARTBEAT_TIMEOUT,
         result_type=GrpcCallOutput,
     )
     return result.value

@@ -18,7 +18,11 @@ from workflow_runner.engine.tasks.call_arguments import (
     with_block,
 )
 from workflow_runner.engine.tasks.call_authentication import resolve_authentication
-from workflow_runner.engine.tasks.call_http import HTTP_ACTIVITY_TIMEOUT, output_mode
+from workflow_runner.engine.tasks.call_http import (
+    HTTP_ACTIVITY_TIMEOUT,
+    HTTP_HEARTBEAT_TIMEOUT,
+    output_mode,
+)
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
@@ -48,6 +52,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         names.CALL_OPENAPI,
         call,
         start_to_close_timeout=HTTP_ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HTTP_HEARTBEAT_TIMEOUT,
         result_type=HttpCallOutput,
     )
     return result.value
