@@ -36,7 +36,7 @@ from tests.support.fake_http_services import FakeHttpServices
 from tests.support.greeter_server import start_spec_greeter_server
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.catalog import DirectoryCatalog
-from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.wiring.settings import RunSettings
 from workflow_runner.wiring.worker import EngineProviders, build_engine_worker

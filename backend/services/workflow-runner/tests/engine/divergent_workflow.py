@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
-from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 
 @workflow.defn(name=WORKFLOW_TYPE)

@@ -25,8 +25,8 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.engine.errors import error_from_failure
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.worker import build_worker
-from workflow_runner.engine.workflow import EngineInput
 
 
 @dataclass

@@ -13,8 +13,9 @@ from typing import Any
 from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
 from workflow_runner.engine.hooks import EngineHooks, InMemoryEventBus
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
-from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 
 class _RecordingObserver:

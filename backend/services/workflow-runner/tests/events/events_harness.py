@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.events.registry import EventRegistryWorkflow, RegistryStatus
 from workflow_runner.wiring.settings import RunSettings

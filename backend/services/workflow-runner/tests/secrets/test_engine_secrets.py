@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.secrets import FileSecretProvider
 from workflow_runner.wiring.settings import RunSettings

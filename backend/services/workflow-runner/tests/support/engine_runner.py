@@ -19,9 +19,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.activities.io_activities import build_io_activities
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.worker import build_worker, sandbox_runner
-from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 
 @dataclass

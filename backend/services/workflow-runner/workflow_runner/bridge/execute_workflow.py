@@ -50,7 +50,7 @@ from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, he
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.workflow import EngineInput
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.wiring.completion import final_status
 from workflow_runner.wiring.progress import problem_error, to_value
 from workflow_runner.wiring.settings import RunSettings

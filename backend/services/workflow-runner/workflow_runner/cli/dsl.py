@@ -34,8 +34,9 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.engine.errors import error_from_failure
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.worker import build_worker
-from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.wiring import cli as wiring_cli
 
 EXIT_COMPLETED = 0

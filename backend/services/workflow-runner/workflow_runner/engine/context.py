@@ -35,7 +35,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from stigmer_dsl.expressions import ExpressionEvaluator
 from stigmer_dsl.model import TaskDefinition, WorkflowDefinition
@@ -75,6 +75,20 @@ def datetime_descriptor(moment: datetime) -> dict[str, Any]:
     }
 
 
+class ScopeRunner(Protocol):
+    """Runs ``tasks`` in flow order; their last transformed output (``flow.run_scope``)."""
+
+    def __call__(
+        self,
+        state: RunState,
+        tasks: Sequence[TaskDefinition],
+        scope_input: Any,
+        variables: Mapping[str, Any],
+        *,
+        resume: list[Frame] | None = None,
+    ) -> Awaitable[Any]: ...
+
+
 @dataclass
 class RunState:
     """State shared by every task of one workflow run.
@@ -88,6 +102,7 @@ class RunState:
         workflow_descriptor: ``$workflow``.
         runtime_descriptor: ``$runtime``.
         inbox: CloudEvents received by signal and not yet consumed by a ``listen``.
+        scope_runner: runs a nested task list (``do``, ``for``, ``try``...).
     """
 
     definition: WorkflowDefinition
@@ -97,6 +112,9 @@ class RunState:
     context: Any
     workflow_descriptor: Mapping[str, Any]
     runtime_descriptor: Mapping[str, Any]
+    #: Runs a nested task list (``flow.run_scope``), injected by the workflow:
+    #: the flow imports this module, so this module cannot import it back.
+    scope_runner: ScopeRunner
     inbox: list[Mapping[str, Any]] = field(default_factory=list)
     #: Held closed by the pause signal; every task start waits for it (see pause.py).
     pause_gate: PauseGate = field(default_factory=PauseGate)
@@ -288,9 +306,9 @@ class TaskContext:
 
         ``resume`` is only for runners that support continue-as-new (``do``, ``for``).
         """
-        from workflow_runner.engine.flow import run_scope
-
-        return await run_scope(self.state, tasks, task_input, self.variables, resume=resume)
+        return await self.state.scope_runner(
+            self.state, tasks, task_input, self.variables, resume=resume
+        )
 
     # -- I/O through activities ----------------------------------------------------------------
     async def execute_activity(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ from workflow_runner.engine.dataflow import resolve_timeout
 from workflow_runner.engine.errors import to_application_error
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
+from workflow_runner.engine.inputs import EngineInput, Resume
 from workflow_runner.engine.names import (
     CLOUDEVENT_SIGNAL,
     PAUSE_SIGNAL,
@@ -72,48 +73,6 @@ from workflow_runner.engine.pause import PauseGate
 
 RUNTIME_NAME = "stigmer"
 RUNTIME_VERSION = "0.1.0"
-
-
-@dataclass
-class Resume:
-    """Where a continued-as-new run picks up (see :mod:`.checkpoint`).
-
-    Kept to plain JSON values so it crosses Temporal's JSON converter as is.
-    """
-
-    frames: list[dict[str, Any]]
-    context: Any
-    started_at: str
-    transformed_input: Any
-    generation: int = 1
-    #: CloudEvents received and not consumed yet, carried to the next run.
-    inbox: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class EngineInput:
-    """Input of ``ExecuteServerlessWorkflow``.
-
-    Attributes:
-        definition: the workflow definition, YAML or JSON text.
-        input: the workflow's raw input (JSON value).
-        secrets: ``$secrets`` (resolved by the caller; the engine does no lookups).
-        completion_token: async-activity token of the caller, handed to the
-            completion hook when the run ends (the ExecuteWorkflow bridge).
-        execution_id: id exposed as ``$workflow.id`` (default: the Temporal workflow id).
-        resume: set by the engine itself when it continues as new.
-        paused: start held (a pause requested before the run started); the
-            pause and resume signals override it.
-    """
-
-    definition: str
-    input: Any = None
-    secrets: dict[str, Any] | None = None
-    completion_token: bytes | None = None
-    execution_id: str | None = None
-    resume: Resume | None = None
-    runtime_metadata: dict[str, Any] = field(default_factory=dict)
-    paused: bool = False
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -201,6 +160,7 @@ class ExecuteServerlessWorkflow:
                 "version": RUNTIME_VERSION,
                 "metadata": dict(hooks.runtime_metadata),
             },
+            scope_runner=run_scope,
             inbox=self._inbox,
             pause_gate=self._pause,
         )

@@ -29,6 +29,13 @@ from stigmer_dsl.model import TaskDefinition, task_list
 
 from workflow_runner.engine.checkpoint import ContinueAsNewRequested, Frame
 from workflow_runner.engine.context import TaskContext
+from workflow_runner.engine.tasks.listen_events import (
+    EventConsumer,
+    filter_matches,
+    read_event,
+    satisfied_after,
+    strategy_filters,
+)
 from workflow_runner.events.subscription import subscription_filters
 
 
@@ -43,15 +50,12 @@ def _should_checkpoint(ctx: TaskContext) -> bool:
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
-    # The engine's listen module imports this one; import its helpers lazily.
-    from workflow_runner.engine.tasks import listen as base
-
     spec = task.body["listen"]
     strategy: Mapping[str, Any] = spec["to"]
     mode = spec.get("read") or "data"
     filters = list(strategy.get("any") or [])
     until = strategy["until"]
-    until_filters = base._strategy_filters(until) if isinstance(until, Mapping) else []
+    until_filters = strategy_filters(until) if isinstance(until, Mapping) else []
     foreach = task.body["foreach"]
     item_name = foreach.get("item") or "item"
     at_name = foreach.get("at") or "index"
@@ -77,7 +81,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             lambda source, where: ctx.evaluate_expression(source, task_input, field_name=where),
         ),
     )
-    consumer = base._Consumer(ctx)
+    consumer = EventConsumer(ctx)
     continuing = False
     index = start
     try:
@@ -92,14 +96,14 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
                     )
                 event = await consumer.next([*filters, *until_filters] if filters else [])
                 if isinstance(until, Mapping) and any(
-                    base.filter_matches(ctx, f, event) for f in until_filters
+                    filter_matches(ctx, f, event) for f in until_filters
                 ):
-                    if await base._satisfied_after(ctx, until, event, consumer):
+                    if await satisfied_after(ctx, until, event, consumer):
                         break
-                if filters and not any(base.filter_matches(ctx, f, event) for f in filters):
+                if filters and not any(filter_matches(ctx, f, event) for f in filters):
                     continue
                 consumed.append(event.get("data"))
-                value, resume_body = base._read(event, mode), []
+                value, resume_body = read_event(event, mode), []
             scoped = ctx.with_variables(**{item_name: value, at_name: index})
             try:
                 result = await scoped.run_tasks(body, value, resume=resume_body) if body else value

@@ -30,8 +30,8 @@ from temporalio.exceptions import ApplicationError
 from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.catalog.catalog import CatalogError
 from workflow_runner.engine.errors import error_from_failure
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
-from workflow_runner.engine.workflow import EngineInput
 from workflow_runner.events.cloudevent import CloudEventError, new_event
 from workflow_runner.events.http_endpoint import CloudEventsEndpoint
 from workflow_runner.events.names import DEFAULT_BUS, REGISTRY_TASK_QUEUE

@@ -35,7 +35,8 @@ from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
-from workflow_runner.engine.workflow import EngineInput, ExecuteServerlessWorkflow
+from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
 from workflow_runner.secrets.activities import LOAD_SECRETS_ACTIVITY, LoadSecretsInput

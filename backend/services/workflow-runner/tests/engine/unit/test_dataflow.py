@@ -78,6 +78,7 @@ async def run(
         context=data if context is None else context,
         workflow_descriptor={"id": "wf-1", "input": data, "definition": definition.raw},
         runtime_descriptor={"name": "stigmer", "version": "test", "metadata": {}},
+        scope_runner=run_scope,
         clock=lambda: NOW,
         continue_as_new_suggested=suggest,
         history_length=lambda: 3,  # never grows: nothing here yields to Temporal

@@ -26,6 +26,7 @@ from temporalio.exceptions import ChildWorkflowError
 from workflow_runner.catalog.activities import RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput
 from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.errors import error_from_failure
+from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.wiring.settings import RunSettings
 
@@ -55,9 +56,6 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     definition = await ctx.execute_activity(
         RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput(**reference), result_type=str
     )
-    # Imported here: workflow.py imports the task registry, which imports this module.
-    from workflow_runner.engine.workflow import EngineInput
-
     info = workflow.info()
     awaited = run_spec.get("await", True) is not False
     child_settings = replace(settings, depth=settings.depth + 1)
