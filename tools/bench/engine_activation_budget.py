@@ -37,8 +37,8 @@ from temporalio.worker import (
     WorkflowInstanceDetails,
     WorkflowRunner,
 )
-from workflow_runner.engine.worker import sandbox_runner
 from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.worker import sandbox_runner
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 HEADER = "document: {dsl: '1.0.3', namespace: bench, name: budget, version: '1.0.0'}\n"

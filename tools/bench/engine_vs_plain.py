@@ -32,8 +32,8 @@ from plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
 from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.client import Client
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
 

@@ -59,8 +59,8 @@ from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_common.json_values import from_struct
 from stigmer_dsl.converter import workflow_from_dsl
 from temporalio.client import Client
-from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.wiring.settings import RunSettings
 
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)

@@ -25,8 +25,8 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.wiring.worker import engine_sandbox
 from workflow_runner.wiring.workflow import ServerlessWorkflow
