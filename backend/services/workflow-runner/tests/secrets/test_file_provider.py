@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stigmer.engine.v1.contract_pb2 import LoadSecretsInput
+from stigmer_common.json_values import from_struct
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from workflow_runner.secrets import FileSecretProvider, SecretAccessError
-from workflow_runner.secrets.activities import LoadSecretsInput, SecretActivities
+from workflow_runner.secrets.activities import SecretActivities
 from workflow_runner.secrets.file_provider import SecretsFileError
 from workflow_runner.secrets.references import secret_references, undeclared_secret_references
 
@@ -54,13 +56,15 @@ async def test_activity_raises_non_retryable_403(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("a: 1\n")
     activities = SecretActivities(FileSecretProvider(tmp_path / "s.yaml"))
     env = ActivityEnvironment()
-    assert await env.run(activities.load_secrets, LoadSecretsInput(["a"])) == {"a": 1}
+    assert from_struct(
+        (await env.run(activities.load_secrets, LoadSecretsInput(names=["a"]))).values
+    ) == {"a": 1}
     with pytest.raises(ApplicationError) as caught:
-        await env.run(activities.load_secrets, LoadSecretsInput(["b"]))
+        await env.run(activities.load_secrets, LoadSecretsInput(names=["b"]))
     assert caught.value.non_retryable
     assert caught.value.details[0]["status"] == 403
     with pytest.raises(ApplicationError, match="no secret provider"):
-        await env.run(SecretActivities(None).load_secrets, LoadSecretsInput(["b"]))
+        await env.run(SecretActivities(None).load_secrets, LoadSecretsInput(names=["b"]))
 
 
 def test_reference_scan() -> None:

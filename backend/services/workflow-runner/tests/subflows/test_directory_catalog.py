@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from stigmer.engine.v1.contract_pb2 import ResolveWorkflowInput
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from workflow_runner.catalog import (
@@ -13,7 +14,7 @@ from workflow_runner.catalog import (
     UnknownWorkflowError,
     WorkflowReference,
 )
-from workflow_runner.catalog.activities import CatalogActivities, ResolveWorkflowInput
+from workflow_runner.catalog.activities import CatalogActivities
 
 
 def _doc(namespace: str, name: str, version: str) -> str:
@@ -67,7 +68,12 @@ async def test_activity_fails_non_retryable(tmp_path: Path) -> None:
     env = ActivityEnvironment()
     activities = CatalogActivities(DirectoryCatalog(tmp_path))
     with pytest.raises(ApplicationError, match="not found in catalog") as caught:
-        await env.run(activities.resolve_workflow, ResolveWorkflowInput("a", "b", "1"))
+        await env.run(
+            activities.resolve_workflow, ResolveWorkflowInput(namespace="a", name="b", version="1")
+        )
     assert caught.value.non_retryable
     with pytest.raises(ApplicationError, match="no catalog configured"):
-        await env.run(CatalogActivities(None).resolve_workflow, ResolveWorkflowInput("a", "b", "1"))
+        await env.run(
+            CatalogActivities(None).resolve_workflow,
+            ResolveWorkflowInput(namespace="a", name="b", version="1"),
+        )

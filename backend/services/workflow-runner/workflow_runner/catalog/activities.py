@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from temporalio import activity
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import RESOLVE_WORKFLOW
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.catalog.catalog import (
@@ -14,15 +13,7 @@ from workflow_runner.catalog.catalog import (
     WorkflowReference,
 )
 
-RESOLVE_WORKFLOW_ACTIVITY = "stigmer.catalog.ResolveWorkflow"
 CONFIGURATION_ERROR_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/configuration"
-
-
-@dataclass
-class ResolveWorkflowInput:
-    namespace: str
-    name: str
-    version: str
 
 
 class CatalogActivities:
@@ -31,15 +22,19 @@ class CatalogActivities:
     def __init__(self, catalog: WorkflowCatalog | None) -> None:
         self._catalog = catalog
 
-    @activity.defn(name=RESOLVE_WORKFLOW_ACTIVITY)
-    async def resolve_workflow(self, request: ResolveWorkflowInput) -> str:
+    @RESOLVE_WORKFLOW.defn
+    async def resolve_workflow(
+        self, request: engine_contract.ResolveWorkflowInput
+    ) -> engine_contract.ResolveWorkflowOutput:
         """The definition text; unknown/ambiguous references fail without retrying."""
         reference = WorkflowReference(request.namespace, request.name, request.version)
         if self._catalog is None:
             message = f"cannot run workflow {reference}: no catalog configured (use --catalog DIR)"
         else:
             try:
-                return await self._catalog.resolve(reference)
+                return engine_contract.ResolveWorkflowOutput(
+                    definition=await self._catalog.resolve(reference)
+                )
             except UnknownWorkflowError as exc:
                 message = str(exc)
             except CatalogError as exc:

@@ -8,28 +8,12 @@ retrying cannot make a missing secret appear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from temporalio import activity
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import LOAD_SECRETS
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.secrets.errors import AUTHORIZATION_ERROR_TYPE, SecretAccessError
 from workflow_runner.secrets.provider import SecretProvider
-
-LOAD_SECRETS_ACTIVITY = "stigmer.secrets.Load"
-
-
-@dataclass
-class LoadSecretsInput:
-    """Which secrets to fetch: the workflow's ``use.secrets`` list.
-
-    ``execution_id`` names the platform execution whose secrets these are (its
-    ExecutionContext and environments); empty for a `dsl` run.
-    """
-
-    names: list[str] = field(default_factory=list)
-    execution_id: str | None = None
 
 
 def authorization_failure(error: SecretAccessError) -> ApplicationError:
@@ -45,20 +29,26 @@ class SecretActivities:
     def __init__(self, provider: SecretProvider | None) -> None:
         self._provider = provider
 
-    @activity.defn(name=LOAD_SECRETS_ACTIVITY)
-    async def load_secrets(self, request: LoadSecretsInput) -> dict[str, Any]:
+    @LOAD_SECRETS.defn
+    async def load_secrets(
+        self, request: engine_contract.LoadSecretsInput
+    ) -> engine_contract.LoadSecretsOutput:
         """Values of the requested secrets (empty request -> empty map, no I/O)."""
-        if not request.names:
-            return {}
+        names = list(request.names)
+        if not names:
+            return engine_contract.LoadSecretsOutput()
         if self._provider is None:
             raise authorization_failure(
                 SecretAccessError(
-                    f"secret(s) {', '.join(repr(n) for n in request.names)} requested but no "
+                    f"secret(s) {', '.join(repr(n) for n in names)} requested but no "
                     "secret provider is configured (use --secrets FILE or STIGMER_SECRETS_FILE)",
-                    names=request.names,
+                    names=names,
                 )
             )
         try:
-            return dict(await self._provider.resolve(request.names, request.execution_id))
+            values = await self._provider.resolve(names, request.execution_id or None)
         except SecretAccessError as exc:
             raise authorization_failure(exc) from None
+        output = engine_contract.LoadSecretsOutput()
+        output.values.update(dict(values))
+        return output

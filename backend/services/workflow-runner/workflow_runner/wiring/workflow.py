@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from stigmer_dsl.errors import WorkflowError
 from stigmer_dsl.loader import parse_document
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
@@ -39,7 +37,6 @@ from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
-from workflow_runner.secrets.activities import LOAD_SECRETS_ACTIVITY, LoadSecretsInput
 from workflow_runner.secrets.references import undeclared_secret_references
 from workflow_runner.wiring.completion import TokenCompletion
 from workflow_runner.wiring.observers import FanOutObserver
@@ -51,8 +48,10 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import (
         EXECUTE_SERVERLESS_WORKFLOW,
+        LOAD_SECRETS,
         UPDATE_COMPLETION_TOKEN,
     )
+    from stigmer_common.json_values import from_struct
 
 #: Failure type of a platform run stopped because its execution ended elsewhere.
 EXECUTION_ENDED = "ExecutionEnded"
@@ -177,16 +176,14 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         if not declared:
             return {}
         try:
-            result = await workflow.execute_activity(
-                LOAD_SECRETS_ACTIVITY,
-                LoadSecretsInput(
+            result = await LOAD_SECRETS.execute(
+                engine_contract.LoadSecretsInput(
                     names=declared,
                     execution_id=params.execution_id or RunSettings.current().execution_id,
                 ),
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(maximum_attempts=3),
-                result_type=dict,
+                task_queue=workflow.info().task_queue,
             )
         except ActivityError as exc:
             raise error_from_failure(exc, instance="/use/secrets") from None
-        return dict(result)
+        values: dict[str, Any] = from_struct(result.values)
+        return values

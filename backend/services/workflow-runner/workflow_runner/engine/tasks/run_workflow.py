@@ -21,10 +21,13 @@ from typing import Any
 from stigmer_dsl.errors import WorkflowError
 from stigmer_dsl.model import TaskDefinition
 from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import RESOLVE_WORKFLOW
 from temporalio.exceptions import ChildWorkflowError
 
-from workflow_runner.catalog.activities import RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput
-from workflow_runner.engine.context import TaskContext
+from workflow_runner.engine.context import DEFAULT_ACTIVITY_TIMEOUT, TaskContext
 from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
@@ -53,9 +56,16 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             "(recursive workflow?)",
             instance=task.reference,
         )
-    definition = await ctx.execute_activity(
-        RESOLVE_WORKFLOW_ACTIVITY, ResolveWorkflowInput(**reference), result_type=str
+    resolved = await ctx.execute_activity(
+        RESOLVE_WORKFLOW.name,
+        engine_contract.ResolveWorkflowInput(**reference),
+        start_to_close_timeout=RESOLVE_WORKFLOW.start_to_close_timeout or DEFAULT_ACTIVITY_TIMEOUT,
+        retry_policy=RESOLVE_WORKFLOW.retry_policy.to_temporal()
+        if RESOLVE_WORKFLOW.retry_policy
+        else None,
+        result_type=engine_contract.ResolveWorkflowOutput,
     )
+    definition = resolved.definition
     info = workflow.info()
     awaited = run_spec.get("await", True) is not False
     child_settings = replace(settings, depth=settings.depth + 1)
