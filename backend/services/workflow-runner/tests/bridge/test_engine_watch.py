@@ -1,5 +1,6 @@
 """The stuck-engine watch against a real dev server: a run whose workflow task keeps
-failing is reported as the execution's ``engine_problem``; a healthy one is not."""
+failing is reported as the execution's ``engine_problem``; a healthy one is not; a
+closed one is named so its handed-off attempt is released."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ class HealthyEngine:
         await workflow.sleep(3600)
 
 
+@workflow.defn(name="FinishedEngine")
+class FinishedEngine:
+    """An engine run that already ended (completed, or terminated by an operator)."""
+
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
 class RecordedReports:
     """Stands in for stigmer-server's UpdateStatus: keeps what the watch sent."""
 
@@ -61,20 +71,27 @@ async def test_a_failing_workflow_task_is_reported_and_a_healthy_run_is_not(
 ) -> None:
     queue = f"engine-watch-{uuid.uuid4().hex[:8]}"
     stuck, healthy = f"wex-stuck-{queue}", f"wex-healthy-{queue}"
+    finished = f"wex-finished-{queue}"
     api = RecordedReports()
     watch = StuckEngineWatch(env.client, api)
-    async with Worker(env.client, task_queue=queue, workflows=[BrokenEngine, HealthyEngine]):
+    workflows = [BrokenEngine, HealthyEngine, FinishedEngine]
+    async with Worker(env.client, task_queue=queue, workflows=workflows):
         await env.client.start_workflow(
             "BrokenEngine", id=engine_workflow_id(stuck), task_queue=queue
         )
         await env.client.start_workflow(
             "HealthyEngine", id=engine_workflow_id(healthy), task_queue=queue
         )
+        await env.client.execute_workflow(
+            "FinishedEngine", id=engine_workflow_id(finished), task_queue=queue
+        )
         async with asyncio.timeout(60):
             while not api.reports:
-                await watch.check([stuck, healthy])
+                closed = await watch.check([stuck, healthy, finished])
                 await asyncio.sleep(0.5)
-        await watch.check([stuck, healthy])  # the same problem is not reported twice
+        # The same problem is not reported twice; a closed engine is named, not reported.
+        assert await watch.check([stuck, healthy, finished]) == {finished}
+        assert closed == {finished}
     assert [report.execution_id for report in api.reports] == [stuck]
     status = api.reports[0].status
     assert status.phase == phase_pb2.IN_PROGRESS

@@ -18,8 +18,11 @@ from typing import Protocol
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
-from temporalio.client import Client
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionResponse,
+    GetWorkflowExecutionHistoryReverseRequest,
+)
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
@@ -46,25 +49,38 @@ class StuckEngineWatch:
         self._api = api
         self._reported: dict[str, str] = {}
 
-    async def check(self, execution_ids: Iterable[str]) -> None:
+    async def check(self, execution_ids: Iterable[str]) -> set[str]:
+        """Report stuck engines; return the executions whose engine is no longer running.
+
+        A closed engine that still holds a handed-off attempt (terminated by an
+        operator, say) will never complete it: the keeper stops heartbeating it,
+        the attempt times out and its retry reads the engine's outcome.
+        """
+        closed: set[str] = set()
         for execution_id in set(execution_ids):
             try:
-                problem = await self._problem(execution_id)
+                engine = self._client.get_workflow_handle(engine_workflow_id(execution_id))
+                description = await engine.describe()
+                if description.status != WorkflowExecutionStatus.RUNNING:
+                    closed.add(execution_id)
+                    continue
+                problem = await self._problem(engine.id, description.raw_description)
                 await self._report(execution_id, problem)
             except Exception as error:  # a watch never breaks the keeper
                 _log.warning("execution %s: engine check failed: %s", execution_id, error)
         for gone in set(self._reported) - set(execution_ids):
             del self._reported[gone]
+        return closed
 
-    async def _problem(self, execution_id: str) -> str | None:
-        engine = self._client.get_workflow_handle(engine_workflow_id(execution_id))
-        description = (await engine.describe()).raw_description
+    async def _problem(
+        self, engine_id: str, description: DescribeWorkflowExecutionResponse
+    ) -> str | None:
         if not description.HasField("pending_workflow_task"):
             return None
         attempt = description.pending_workflow_task.attempt
         if attempt < STUCK_AFTER_ATTEMPTS:
             return None
-        failure = await self._last_failure(engine.id) or "no failure recorded"
+        failure = await self._last_failure(engine_id) or "no failure recorded"
         return f"the engine's workflow task failed {attempt - 1} times; last: {failure}"
 
     async def _last_failure(self, workflow_id: str) -> str | None:

@@ -34,15 +34,16 @@ class HandoffKeeper:
     Args:
         client: the runner's Temporal client.
         interval: seconds between two rounds of heartbeats.
-        watch: called every ``watch_every`` rounds with the executions held
-            (see :mod:`.engine_watch`).
+        watch: called every ``watch_every`` rounds with the executions held;
+            answers those whose engine is closed, which are released (see
+            :mod:`.engine_watch`).
     """
 
     def __init__(
         self,
         client: Client,
         interval: float,
-        watch: Callable[[Iterable[str]], Awaitable[None]] | None = None,
+        watch: Callable[[Iterable[str]], Awaitable[set[str]]] | None = None,
         watch_every: int = 3,
     ) -> None:
         self._client = client
@@ -79,7 +80,11 @@ class HandoffKeeper:
             await asyncio.sleep(self._interval)
             rounds += 1
             if self._watch is not None and rounds % self._watch_every == 0:
-                await self._watch(list(self._tokens.values()))
+                closed = await self._watch(list(self._tokens.values()))
+                for token, execution_id in list(self._tokens.items()):
+                    if execution_id in closed:
+                        _log.info("execution %s: engine closed; attempt released", execution_id)
+                        del self._tokens[token]
             tokens = list(self._tokens.items())
             results = await asyncio.gather(
                 *(self._beat(token) for token, _ in tokens), return_exceptions=True
