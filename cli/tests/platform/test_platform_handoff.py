@@ -17,6 +17,7 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_cli.api import StigmerClient
 from stigmer_dsl.converter import workflow_from_dsl
+from workflow_runner.bridge.execute_workflow import engine_workflow_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -88,3 +89,24 @@ async def test_synchronous_mode_waits_for_the_engine(platform: Platform) -> None
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {"n": 42}
     assert "engine started" in platform.runner.logs()
+
+
+async def test_an_engine_terminated_by_an_operator_ends_the_execution_failed(
+    platform: Platform,
+) -> None:
+    """Nobody will complete the token of a terminated engine: the runner releases the
+    attempt, its retry reads the engine's outcome, and the execution ends FAILED (not
+    IN_PROGRESS until the 30-minute budget)."""
+    document = dsl_document("terminated", [{"nap": {"wait": {"seconds": 600}}}])
+    async with StigmerClient(platform.server.address) as client:
+        execution_id = await _start(client, document, {})
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                if any(t.name == "nap" for t in update.status.tasks):
+                    break
+        engine = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+        await engine.terminate(reason="operator")
+        final = await followed_to_end(client, execution_id)
+    assert final.status.phase == phase_pb2.FAILED, platform.logs()
+    assert "terminated" in final.status.error.message, final.status.error
+    assert final.status.tasks[0].status == phase_pb2.FAILED  # not left IN_PROGRESS

@@ -114,9 +114,10 @@ def merge_workflow_execution_status(
             current.ClearField("engine_problem")
     _keep_first_timestamps(current, report)
     _stamp_phase(current, current.phase, now)
-    if current.phase == phase_pb2.CANCELLED:
-        # A cancelled run's engine is stopped before it can report its open tasks.
-        _close_open_entries(current.tasks, phase_pb2.CANCELLED, now)
+    if current.phase in (phase_pb2.CANCELLED, phase_pb2.FAILED):
+        # A cancelled run's engine is stopped before it can report its open tasks;
+        # a run that failed outside a task (terminated, timed out) leaves them open too.
+        _close_open_entries(current.tasks, current.phase, now)
     if current.phase in TERMINAL:
         current.ClearField("engine_problem")  # ended: nothing is stuck any more
     if current.phase in TERMINAL and current.paused:

@@ -40,10 +40,16 @@ from stigmer.workflowexecution.v1 import api_pb2, contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.json_values import from_struct
 from stigmer_dsl.converter import ConversionError, spec_to_document
+from stigmer_dsl.errors import WorkflowError
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, CancelledError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    TerminatedError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, heartbeating
@@ -217,5 +223,9 @@ async def _outcome(engine: WorkflowHandle[Any, Any]) -> contract_pb2.ExecuteWork
             return contract_pb2.ExecuteWorkflowOutput(
                 status=api_pb2.WorkflowExecutionStatus(phase=phase_pb2.CANCELLED)
             )
-        completion.error.CopyFrom(problem_error(error_from_failure(failure.cause)))
+        if isinstance(failure.cause, TerminatedError):
+            error = WorkflowError.runtime(f"the engine run was terminated: {failure.cause}")
+        else:
+            error = error_from_failure(failure.cause)
+        completion.error.CopyFrom(problem_error(error))
     return contract_pb2.ExecuteWorkflowOutput(status=final_status(completion))
