@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any, TypeVar
 
+from google.protobuf.message import Message
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import contract_pb2 as agent_contract_pb2
 from stigmer.agentexecution.v1.contract_temporal import INVOKE_AGENT_EXECUTION
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import INVOKE_WORKFLOW_EXECUTION
+from stigmer_temporal import WorkflowContract
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -30,6 +33,8 @@ from stigmer_server.orchestration.memo import runner_queue_memo
 from stigmer_server.orchestration.settings import OrchestrationQueues
 
 _log = logging.getLogger(__name__)
+
+InputT = TypeVar("InputT", bound=Message)
 
 # A start is on the Create path: bounded, so an unreachable frontend answers the
 # client quickly (the execution stays PENDING and reconciliation retries it).
@@ -54,19 +59,12 @@ class TemporalExecutionStarter:
         Returns:
             True if this call started it, False if it was already started.
         """
-        try:
-            await INVOKE_WORKFLOW_EXECUTION.start(
-                self._client,
-                workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
-                task_queue=self._queues.workflow_stigmer,
-                memo=runner_queue_memo(self._queues.workflow_runner),
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                rpc_timeout=START_RPC_TIMEOUT,
-            )
-        except WorkflowAlreadyStartedError:
-            _log.debug("orchestration already started: %s", execution.metadata.id)
-            return False
-        return True
+        return await self._start_once(
+            INVOKE_WORKFLOW_EXECUTION,
+            workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
+            self._queues.workflow_stigmer,
+            self._queues.workflow_runner,
+        )
 
     async def start_agent_execution(self, execution: agent_api.AgentExecution) -> bool:
         """Start the orchestration of ``execution`` once; raises if Temporal refuses.
@@ -74,16 +72,32 @@ class TemporalExecutionStarter:
         Returns:
             True if this call started it, False if it was already started.
         """
+        return await self._start_once(
+            INVOKE_AGENT_EXECUTION,
+            agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
+            self._queues.agent_stigmer,
+            self._queues.agent_runner,
+        )
+
+    async def _start_once(
+        self,
+        contract: WorkflowContract[InputT, Any],
+        arg: InputT,
+        queue: str,
+        runner_queue: str,
+    ) -> bool:
+        # The id comes from the execution id and REJECT_DUPLICATE keeps it unique:
+        # a second start (reconciliation, a retried Create) is a no-op.
         try:
-            await INVOKE_AGENT_EXECUTION.start(
+            await contract.start(
                 self._client,
-                agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
-                task_queue=self._queues.agent_stigmer,
-                memo=runner_queue_memo(self._queues.agent_runner),
+                arg,
+                task_queue=queue,
+                memo=runner_queue_memo(runner_queue),
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 rpc_timeout=START_RPC_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
-            _log.debug("orchestration already started: %s", execution.metadata.id)
+            _log.debug("orchestration already started: %s", contract.workflow_id(arg))
             return False
         return True
