@@ -119,11 +119,11 @@ class TemporalProbe:
 
     async def probe(self) -> bool:
         """One probe now (also what the background task does)."""
-        service = self._service()
-        if service is None:
-            self.reachable = False
-            return False
         try:
+            service = self._service()
+            if service is None:
+                self.reachable = False
+                return False
             self.reachable = await asyncio.wait_for(
                 service.check_health(timeout=timedelta(seconds=self._interval)),
                 timeout=self._interval + 1,

@@ -14,10 +14,22 @@ import signal
 import sys
 from pathlib import Path
 
+from stigmer_observability import (
+    ENVIRONMENT_HELP as OBSERVABILITY_HELP,
+)
+from stigmer_observability import (
+    Observability,
+    ObservabilityConfig,
+    ObservabilityConfigError,
+    TemporalProbe,
+    add_arguments,
+    setup_observability,
+    watch_workers,
+)
+
 from stigmer_server.config import ConfigError, ServerConfig
 from stigmer_server.server import StigmerServer, installed_orchestration
 from stigmer_server.store import DataDirectoryInUse
-from stigmer_server.structured_logging import configure_logging
 
 _log = logging.getLogger("stigmer_server")
 
@@ -27,8 +39,6 @@ ENVIRONMENT_HELP = """environment:
   STIGMER_MAX_MESSAGE_BYTES   largest request/response (default 4194304)
   STIGMER_API_KEYS            comma-separated API keys (auth off when unset)
   STIGMER_API_KEYS_FILE       file with one API key per line
-  STIGMER_LOG_LEVEL           DEBUG, INFO (default), WARNING, ERROR
-  STIGMER_LOG_FORMAT          json (default) or text
   TEMPORAL_HOST_PORT          Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE          Temporal namespace (default "default")
   TEMPORAL_{WORKFLOW,AGENT}_EXECUTION_{STIGMER,RUNNER}_TASK_QUEUE  queue overrides
@@ -43,7 +53,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="stigmer-server",
         description="The Stigmer gRPC API server (resources in RocksDB, executions on Temporal).",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -51,12 +61,23 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         help="write the listening address to this file once serving (for supervisors and tests)",
     )
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
-async def _serve(config: ServerConfig, ready_file: Path | None) -> None:
+async def _serve(
+    config: ServerConfig, ready_file: Path | None, observability: Observability
+) -> None:
     server = StigmerServer(config, orchestration_factory=installed_orchestration())
     await server.start()
+    # Ready: the store is open, Temporal answers, the orchestration workers poll.
+    probe = TemporalProbe(
+        lambda: client.service_client if (client := server.temporal_client()) else None
+    )
+    probe.start()
+    observability.readiness.add("store", server.store_open)
+    observability.readiness.add("temporal", probe.check)
+    watch_workers(observability.readiness, "workers", server.orchestration_workers)
     if ready_file is not None:
         tmp = ready_file.with_suffix(".tmp")
         tmp.write_text(server.address, encoding="utf-8")
@@ -66,6 +87,7 @@ async def _serve(config: ServerConfig, ready_file: Path | None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    await probe.stop()
     await server.stop()
 
 
@@ -76,12 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"stigmer-server: {error}", file=sys.stderr)
         return 2
-    configure_logging(config.log_level, config.log_format)
     try:
-        asyncio.run(_serve(config, args.ready_file))
+        observability_config = ObservabilityConfig.from_env().with_flags(args)
+    except ObservabilityConfigError as error:
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
+    observability = setup_observability("stigmer-server", observability_config)
+
+    async def serve() -> None:
+        async with observability.running():
+            await _serve(config, args.ready_file, observability)
+
+    try:
+        asyncio.run(serve())
     except DataDirectoryInUse as error:
         _log.error(str(error), extra={"event": "data_dir_in_use"})
         return 3
+    finally:
+        observability.close()
     return 0
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from stigmer_observability import ServerMetricsInterceptor
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from stigmer_server import kinds
 from stigmer_server.api import (
@@ -143,6 +146,8 @@ class StigmerServer:
         interceptors: list[grpc.aio.ServerInterceptor] = [RequestDecodingInterceptor()]
         if config.auth_enabled:
             interceptors.insert(0, ApiKeyInterceptor(config.api_keys))
+        # Outermost, so RPC metrics include refused and undecodable calls.
+        interceptors.insert(0, ServerMetricsInterceptor())
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -192,6 +197,19 @@ class StigmerServer:
                 "auth": "api-keys" if config.auth_enabled else "off",
             },
         )
+
+    def store_open(self) -> bool:
+        """Readiness: the RocksDB store is open."""
+        return self._store.is_open
+
+    def temporal_client(self) -> Client | None:
+        """The connected Temporal client, None while not connected (readiness probes it)."""
+        return getattr(self._orchestration, "client", None)
+
+    def orchestration_workers(self) -> list[Worker]:
+        """The orchestration workers polling now (none while not connected)."""
+        workers: list[Worker] = getattr(self._orchestration, "workers", [])
+        return workers
 
     @property
     def address(self) -> str:
