@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
     )
+    server.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
+        "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
+    )
 
     apply = commands.add_parser(
         "apply",
@@ -260,7 +267,10 @@ def _serve(args: argparse.Namespace) -> int:
     with stop_signals_interrupt():
         try:
             stack = start_local_stack(
-                data_dir, server_address=args.address, events_address=args.events
+                data_dir,
+                server_address=args.address,
+                events_address=args.events,
+                metrics_port=args.metrics_port,
             )
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
@@ -270,6 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            print(f"metrics and health: {stack.describe_observability()}", file=sys.stderr)
             while True:
                 stack.check_alive()
                 time.sleep(0.3)

@@ -59,7 +59,12 @@ class ExecutionContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "execution_id", None):
-            execution_id = current_execution_id() or _temporal_execution_id(record)
+            execution_id = (
+                current_execution_id()
+                or _temporal_execution_id(record)
+                or _activity_execution_id()
+                or execution_id_in(record.getMessage())
+            )
             if execution_id:
                 record.execution_id = execution_id
         if not getattr(record, "task", None):
@@ -77,6 +82,13 @@ def _temporal_execution_id(record: logging.LogRecord) -> str | None:
             if found:
                 return found
     return None
+
+
+def _activity_execution_id() -> str | None:
+    """In an activity: the execution its workflow serves (module loggers carry no details)."""
+    if not temporalio.activity.in_activity():
+        return None
+    return execution_id_in(temporalio.activity.info().workflow_id or "")
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
