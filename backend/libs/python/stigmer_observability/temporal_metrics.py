@@ -9,7 +9,8 @@ per process, and the SDK's histograms keep the buckets the SDK chose (a
 value in Python). Counters get ``_total`` and durations are seconds, as
 Prometheus expects.
 
-The runtime becomes the process default, so it must be installed before the
+The runtime also forwards the core's log records to Python logging. It
+becomes the process default, so it must be installed before the
 first Temporal client of the process is created.
 """
 
@@ -21,7 +22,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -84,9 +92,16 @@ def install_temporal_runtime(
                     metrics=PrometheusConfig(
                         bind_address=bind,
                         counters_total_suffix=True,
+                        unit_suffix=True,
                         durations_as_seconds=True,
                     ),
                     global_tags=tags,
+                    # The core's own warnings become records of our logging (JSON
+                    # lines like the rest) instead of raw lines on stderr.
+                    logging=LoggingConfig(
+                        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+                    ),
                 )
             )
         except Exception as error:  # the core reports a busy port as a plain error
