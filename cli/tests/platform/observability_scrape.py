@@ -26,14 +26,21 @@ def log_records(log_path: Path) -> list[dict[str, object]]:
     return records
 
 
-async def endpoint_address(log_path: Path, timeout: float = 60.0) -> str:
+async def endpoint_address(log_path: Path, within: float = 60.0) -> str:
     """The ``host:port`` the process logged for its metrics listener."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def logged() -> str:
         if log_path.exists():
             for record in log_records(log_path):
                 if record.get("event") == "observability_listening":
                     return str(record["metrics_address"])
+        return ""
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        address = await asyncio.to_thread(logged)
+        if address:
+            return address
         await asyncio.sleep(0.2)
     raise AssertionError(f"no observability_listening line in {log_path}")
 
@@ -66,14 +73,14 @@ def total(
     return sum(v for (n, lbls), v in scraped.items() if n == name and wanted <= set(lbls))
 
 
-async def eventually(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+async def eventually(condition: Callable[[], bool], what: str, within: float = 60.0) -> None:
     """Poll ``condition`` (in a thread: it may do blocking HTTP) until true."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await asyncio.to_thread(condition):
             return
         await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {timeout}s: {what}")
+    raise AssertionError(f"not within {within}s: {what}")
 
 
 Scrape = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -83,7 +90,7 @@ async def eventually_grown(
     address: str,
     before: Scrape,
     expected: list[tuple[str, dict[str, str]]],
-    timeout: float = 60.0,
+    within: float = 60.0,
 ) -> None:
     """Poll ``/metrics`` until every (name, labels) sum grew past ``before``; name the laggards."""
     missing: list[str] = []
@@ -97,9 +104,9 @@ async def eventually_grown(
         ]
         return not missing
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await asyncio.to_thread(grown):
             return
         await asyncio.sleep(0.2)
-    raise AssertionError(f"{address}: did not grow within {timeout}s: {missing}")
+    raise AssertionError(f"{address}: did not grow within {within}s: {missing}")

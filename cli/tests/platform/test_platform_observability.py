@@ -8,6 +8,7 @@ check named, and the log lines about the execution carry its id.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 def _ready(address: str) -> bool:
     status, _ = get(address, "/readyz")
-    return status == 200
+    return bool(status == 200)
 
 
 async def test_each_process_serves_moving_metrics_health_and_json_logs(
@@ -43,7 +44,7 @@ async def test_each_process_serves_moving_metrics_health_and_json_logs(
 
     # Ready once the store is open, Temporal answers and the workers poll.
     for address in (server_address, runner_address):
-        await eventually(lambda a=address: _ready(a), f"{address}/readyz 200")  # type: ignore[misc]
+        await eventually(functools.partial(_ready, address), f"{address}/readyz 200")
         status, body = get(address, "/readyz")
         checks = json.loads(body)["checks"]
         assert status == 200 and checks and all(checks.values()), body

@@ -23,8 +23,8 @@ _SECRET_NAME = re.compile(
 _SECRET_TEXT = (
     re.compile(r"(\b[Bb]earer\s+)[A-Za-z0-9._~+/=-]{4,}"),
     re.compile(
-        r"(\b(?:authorization|api[_-]?key|x-api-key|password|passwd|secret|token)\b\s*[=:]\s*['\"]?)"
-        r"[^\s'\",;]{4,}",
+        r"(\b(?:authorization|api[_-]?key|x-api-key|password|passwd|secret|token)\b\s*[=:]\s*['\"]?"
+        r"(?:[Bb]earer\s+)?)[^\s'\",;]{4,}",
         re.IGNORECASE,
     ),
     # STIGMER_PAYLOAD_KEYS entries: ``id=<base64 of 32 bytes>``.
