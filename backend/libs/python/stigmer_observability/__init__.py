@@ -14,9 +14,11 @@ from stigmer_observability.grpc_metrics import ServerMetricsInterceptor, client_
 from stigmer_observability.log_context import bound_execution
 from stigmer_observability.readiness import Readiness, TemporalProbe, watch_workers
 from stigmer_observability.setup import Observability, setup_observability
+from stigmer_observability.task_interceptor import ExecutionLogInterceptor
 
 __all__ = [
     "ENVIRONMENT_HELP",
+    "ExecutionLogInterceptor",
     "Observability",
     "ObservabilityConfig",
     "ObservabilityConfigError",
