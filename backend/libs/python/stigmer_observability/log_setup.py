@@ -162,11 +162,12 @@ def log_level(env: Mapping[str, str]) -> str:
     Raises:
         LogConfigError: not a level name.
     """
-    level = (env.get("LOG_LEVEL") or env.get("STIGMER_LOG_LEVEL") or "INFO").strip().upper()
+    name = "LOG_LEVEL" if env.get("LOG_LEVEL") else "STIGMER_LOG_LEVEL"
+    level = (env.get(name) or "INFO").strip().upper()
     if level == "WARN":
         level = "WARNING"
     if level not in LOG_LEVELS:
-        raise LogConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        raise LogConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     return level
 
 
@@ -176,11 +177,12 @@ def log_format(env: Mapping[str, str], stream: IO[str]) -> str:
     Raises:
         LogConfigError: neither json nor text.
     """
-    raw = (env.get("LOG_FORMAT") or env.get("STIGMER_LOG_FORMAT") or "").strip().lower()
+    name = "LOG_FORMAT" if env.get("LOG_FORMAT") else "STIGMER_LOG_FORMAT"
+    raw = (env.get(name) or "").strip().lower()
     if not raw or raw == "auto":
         return "text" if _is_tty(stream) else "json"
     if raw not in LOG_FORMATS:
-        raise LogConfigError(f"LOG_FORMAT must be json or text, got {raw!r}")
+        raise LogConfigError(f"{name} must be json or text, got {raw!r}")
     return raw
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-
 #: Test processes serve metrics/health on any free port: many run at once on one
 #: host, so the deployed defaults (9090, 3000) would collide. A test that scrapes
 #: passes its own addresses in ``extra``.

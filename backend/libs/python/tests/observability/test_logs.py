@@ -130,6 +130,7 @@ def test_format_defaults_to_text_on_a_terminal_and_json_otherwise() -> None:
     [
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"),
+        ({"STIGMER_LOG_FORMAT": "xml"}, "STIGMER_LOG_FORMAT must be json or text"),
         ({"STIGMER_METRICS_ADDRESS": "localhost:http"}, "STIGMER_METRICS_ADDRESS must be"),
         ({"STIGMER_HEALTH_ADDRESS": "70000"}, "STIGMER_HEALTH_ADDRESS must be"),
     ],
