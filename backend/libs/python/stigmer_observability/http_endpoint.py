@@ -25,7 +25,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():  # see metrics.py
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from stigmer_observability.metrics import REGISTRY
 from stigmer_observability.readiness import Readiness

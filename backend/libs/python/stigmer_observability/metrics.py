@@ -13,14 +13,20 @@ an execution id).
 
 from __future__ import annotations
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-)
+from temporalio import workflow
+
+# Workflow code imports this module inside the sandbox (progress reports): the
+# library itself must come from the host (it is not sandbox-safe, and one
+# registry per process is the point).
+with workflow.unsafe.imports_passed_through():
+    from prometheus_client import (
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        PlatformCollector,
+        ProcessCollector,
+    )
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 # CPU, memory, open files of the process and the Python version, as every exporter has.

@@ -45,9 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     except ObservabilityConfigError as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 2
-    # First: logging for everything below, and the Temporal runtime before any client.
-    observability = setup_observability("workflow-runner", observability_config)
-    from workflow_runner.bridge.process import install_stop_signals, run_runner
     from workflow_runner.bridge.settings import RunnerSettings, SettingsError
 
     try:
@@ -55,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 2
+    # Before anything logs, and the Temporal runtime before any client exists.
+    observability = setup_observability("workflow-runner", observability_config)
+    from workflow_runner.bridge.process import install_stop_signals, run_runner
 
     async def serve() -> None:
         stop = asyncio.Event()
