@@ -6,7 +6,9 @@ what readiness means for the process::
 
     observability = setup_observability("agent-runner", ObservabilityConfig.from_env())
     async with observability.running():
-        observability.readiness.add("temporal", probe.check)
+        client = await Client.connect(...)
+        ...  # build the workers
+        observability.track_temporal(lambda: client, lambda: workers)
         ...
 """
 
@@ -14,15 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from stigmer_observability.config import ObservabilityConfig
 from stigmer_observability.http_endpoint import Endpoint, HttpEndpoint, LoopHeartbeat
 from stigmer_observability.log_setup import configure_logging
 from stigmer_observability.metrics import BUILD_INFO
-from stigmer_observability.readiness import Readiness
+from stigmer_observability.readiness import Readiness, TemporalProbe, watch_workers
 from stigmer_observability.temporal_metrics import TemporalMetrics, install_temporal_runtime
 
 _log = logging.getLogger(__name__)
@@ -48,14 +54,42 @@ class Observability:
     temporal_metrics: TemporalMetrics | None = None
     _listeners: list[HttpEndpoint] = field(default_factory=list)
 
+    _probes: list[TemporalProbe] = field(default_factory=list)
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Observability]:
-        """Liveness follows the event loop while the block runs."""
+        """Liveness follows the event loop while the block runs (probes stop with it)."""
         self.heartbeat.start()
         try:
             yield self
         finally:
+            for probe in self._probes:
+                await probe.stop()
+            self._probes.clear()
             await self.heartbeat.stop()
+
+    def track_temporal(
+        self,
+        client: Callable[[], Client | None],
+        workers: Callable[[], Iterable[Worker]],
+    ) -> TemporalProbe:
+        """Readiness of a Temporal worker process: checks ``temporal`` and ``workers``.
+
+        ``temporal``: the frontend of ``client()`` answered the last health probe
+        (None: not connected). ``workers``: every worker ``workers()`` returns is
+        running. Call inside :meth:`running` (the probe is a task of its loop).
+        """
+
+        def service() -> Any:
+            current = client()
+            return current.service_client if current is not None else None
+
+        probe = TemporalProbe(service)
+        probe.start()
+        self._probes.append(probe)
+        self.readiness.add("temporal", probe.check)
+        watch_workers(self.readiness, "workers", workers)
+        return probe
 
     def close(self) -> None:
         """Stop the HTTP listeners (the process is about to exit)."""

@@ -21,10 +21,8 @@ from stigmer_observability import (
     Observability,
     ObservabilityConfig,
     ObservabilityConfigError,
-    TemporalProbe,
     add_arguments,
     setup_observability,
-    watch_workers,
 )
 
 from stigmer_server.config import ConfigError, ServerConfig
@@ -71,13 +69,8 @@ async def _serve(
     server = StigmerServer(config, orchestration_factory=installed_orchestration())
     await server.start()
     # Ready: the store is open, Temporal answers, the orchestration workers poll.
-    probe = TemporalProbe(
-        lambda: client.service_client if (client := server.temporal_client()) else None
-    )
-    probe.start()
     observability.readiness.add("store", server.store_open)
-    observability.readiness.add("temporal", probe.check)
-    watch_workers(observability.readiness, "workers", server.orchestration_workers)
+    observability.track_temporal(server.temporal_client, server.orchestration_workers)
     if ready_file is not None:
         tmp = ready_file.with_suffix(".tmp")
         tmp.write_text(server.address, encoding="utf-8")
@@ -87,7 +80,6 @@ async def _serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    await probe.stop()
     await server.stop()
 
 

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = asyncio.Event()
         install_stop_signals(stop)
         async with observability.running():
-            await run_runner(settings, stop, observability.readiness)
+            await run_runner(settings, stop, observability)
 
     try:
         asyncio.run(serve())

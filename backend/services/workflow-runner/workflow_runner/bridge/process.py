@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 import httpx
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
-from stigmer_observability import Readiness, TemporalProbe, watch_workers
+from stigmer_observability import Observability
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
@@ -39,12 +39,12 @@ async def connect(settings: RunnerSettings) -> Client:
 
 
 async def run_runner(
-    settings: RunnerSettings, stop: asyncio.Event, readiness: Readiness | None = None
+    settings: RunnerSettings, stop: asyncio.Event, observability: Observability | None = None
 ) -> None:
     """Run the runner and engine workers until ``stop`` is set, then shut them down.
 
-    ``readiness`` (the process's ``/readyz``) gets two checks: Temporal answers,
-    and every worker of the process polls.
+    ``observability`` (the process's ``/readyz``) gets two checks: Temporal
+    answers, and every worker of the process polls.
     """
     client = await connect(settings)
     api = StigmerApi(settings)
@@ -85,12 +85,8 @@ async def run_runner(
                 _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
-        if readiness is not None:
-            probe = TemporalProbe(lambda: client.service_client)
-            probe.start()
-            stack.push_async_callback(probe.stop)
-            readiness.add("temporal", probe.check)
-            watch_workers(readiness, "workers", lambda: (engine, runner, registry))
+        if observability is not None:
+            observability.track_temporal(lambda: client, lambda: (engine, runner, registry))
         _log.info(
             "workflow-runner polling %s (ExecuteWorkflow) and %s (engine); stigmer-server at %s",
             settings.runner_queue,
