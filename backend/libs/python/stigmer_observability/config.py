@@ -122,7 +122,8 @@ class ObservabilityConfig:
 
     def listeners(self) -> list[str]:
         """The distinct addresses to listen on (one listener when both are the same)."""
-        return list(dict.fromkeys(a for a in (self.metrics_address, self.health_address) if a))
+        addresses = (self.metrics_address, self.health_address)
+        return list(dict.fromkeys(a for a in addresses if a and a.lower() != OFF))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

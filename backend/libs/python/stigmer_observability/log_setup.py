@@ -41,6 +41,8 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "asctime",
     "taskName",
 }
+#: Fields :class:`ExecutionContextFilter` adds.
+_CONTEXT_FIELDS = frozenset({"execution_id", "task"})
 #: Temporal loggers' structured details; their workflow id names the execution.
 _TEMPORAL_DETAILS = ("temporal_workflow", "temporal_activity")
 #: Messages of the Temporal sandbox's import notifications (see module docstring).
@@ -102,7 +104,9 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
                 if detail in value:
                     fields[detail] = value[detail]
             continue
-        if is_secret_name(key):
+        if key in _CONTEXT_FIELDS:
+            fields[key] = value  # ids and task pointers we set ourselves: not secrets
+        elif is_secret_name(key):
             fields[key] = REDACTED
         elif isinstance(value, str):
             fields[key] = redact_text(value)
