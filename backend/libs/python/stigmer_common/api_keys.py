@@ -99,9 +99,7 @@ def verify_secret(key: str, key_hash: str) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-def new_key(
-    key_id: str, role: str, org: str, *, n: int = SCRYPT_N
-) -> tuple[str, KeyEntry]:
+def new_key(key_id: str, role: str, org: str, *, n: int = SCRYPT_N) -> tuple[str, KeyEntry]:
     """A new key and the entry the server needs to accept it.
 
     Returns:
@@ -152,9 +150,7 @@ def _parse_hash(key_hash: str) -> tuple[int, int, int, bytes, bytes]:
         n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
         salt, digest = _unb64(parts[4]), _unb64(parts[5])
     except ValueError:
-        raise KeyEntryError(
-            "the hash must be scrypt$<n>$<r>$<p>$<salt>$<digest>"
-        ) from None
+        raise KeyEntryError("the hash must be scrypt$<n>$<r>$<p>$<salt>$<digest>") from None
     if n < 2 or n & (n - 1) or r < 1 or p < 1 or not salt or not digest:
         raise KeyEntryError("the hash has invalid scrypt parameters")
     return n, r, p, salt, digest

@@ -204,7 +204,8 @@ class StigmerServer:
         )
         if config.auth_enabled:
             _log.info(
-                "API keys: %d configured; every call needs one", len(config.api_keys),
+                "API keys: %d configured; every call needs one",
+                len(config.api_keys),
                 extra={"event": "auth", "keys": len(config.api_keys)},
             )
         else:

@@ -116,9 +116,7 @@ def _bound(handler: grpc.RpcMethodHandler, identity: Identity) -> grpc.RpcMethod
             streaming(handler.unary_stream), **_kwargs(handler)
         )
     if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(
-            unary(handler.stream_unary), **_kwargs(handler)
-        )
+        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **_kwargs(handler))
     return grpc.stream_stream_rpc_method_handler(
         streaming(handler.stream_stream), **_kwargs(handler)
     )
