@@ -42,7 +42,7 @@ class StigmerClient:
     """One channel to stigmer-server; use as ``async with``."""
 
     def __init__(
-        self, address: str, api_key: str = "", *, tls: TlsSettings | None | Literal["env"] = "env"
+        self, address: str, api_key: str = "", *, tls: TlsSettings | Literal["env"] | None = "env"
     ) -> None:
         # TLS from STIGMER_USE_TLS / STIGMER_CA_FILE unless the caller decides.
         self._channel = open_channel(address, tls_from_env() if tls == "env" else tls)

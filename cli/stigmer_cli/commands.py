@@ -30,9 +30,9 @@ from typing import Any
 import platformdirs
 from stigmer.commons.v1 import phase_pb2
 
+from stigmer_cli import keys_command
 from stigmer_cli.api import StigmerClient, follow, phase_name, result_json
 from stigmer_cli.errors import UsageError
-from stigmer_cli import keys_command
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
 from stigmer_cli.local_stack import LocalStack, start_local_stack
 from stigmer_cli.manifests import load_workflow

@@ -42,7 +42,9 @@ def tls_from_env(env: Mapping[str, str] | None = None) -> TlsSettings | None:
             with open(ca_file, "rb") as ca:
                 return TlsSettings(ca.read())
         except OSError as error:
-            raise UsageError(f"STIGMER_CA_FILE {ca_file!r} cannot be read: {error.strerror}") from None
+            raise UsageError(
+                f"STIGMER_CA_FILE {ca_file!r} cannot be read: {error.strerror}"
+            ) from None
     return TlsSettings() if flag in _TRUE else None
 
 

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"keys create: {args.append}: {error.strerror}") from None
         print(f"entry for {entry.key_id!r} appended to {args.append}", file=sys.stderr)
     else:
-        print(f"server entry (STIGMER_API_KEYS / STIGMER_API_KEYS_FILE):\n{entry.line()}", file=sys.stderr)
+        print(
+            f"server entry (STIGMER_API_KEYS / STIGMER_API_KEYS_FILE):\n{entry.line()}",
+            file=sys.stderr,
+        )
     print(key, flush=True)
     return 0

@@ -50,7 +50,7 @@ def test_a_ca_file_turns_tls_on_and_must_be_readable(tmp_path: Path) -> None:
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     settings = RunnerSettings.from_env({"STIGMER_SERVICE_CA_FILE": str(ca)})
     assert settings.stigmer_use_tls and settings.stigmer_ca_file == str(ca)
-    with pytest.raises(SettingsError, match="STIGMER_SERVICE_CA_FILE .* cannot be read"):
+    with pytest.raises(SettingsError, match=r"STIGMER_SERVICE_CA_FILE .* cannot be read"):
         RunnerSettings.from_env({"STIGMER_SERVICE_CA_FILE": str(tmp_path / "missing.pem")})
 
 
