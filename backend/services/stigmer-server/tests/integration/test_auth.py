@@ -20,6 +20,8 @@ from google.protobuf import struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from keyed_channel import keyed_channel, make_key
 from samples import create, sample
+from stigmer.agentexecution.v1 import api_pb2 as aex_api
+from stigmer.agentexecution.v1 import io_pb2 as aex_io
 from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as wex_api
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
@@ -205,6 +207,17 @@ async def test_another_orgs_resources_cannot_be_written(keyed: Keyed) -> None:
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert field_of(caught.value) == "spec.workflow_id"
 
+    # Controlling acme's executions from globex: they do not exist there.
+    execution = await create(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    commands = stubs(keyed.globex, kinds.WORKFLOW_EXECUTION).command
+    for verb in (commands.Cancel, commands.Pause, commands.Resume):
+        control = wex_io.WorkflowExecutionControlInput(execution_id=execution.metadata.id)
+        assert await _code_of(verb(control)) == grpc.StatusCode.NOT_FOUND
+    still = await stubs(keyed.acme, kinds.WORKFLOW_EXECUTION).query.Get(
+        io_pb2.ApiResourceId(value=execution.metadata.id)
+    )
+    assert still.status.phase == phase_pb2.PENDING and not still.status.paused
+
     # Unchanged for its owner.
     stored = await stubs(keyed.acme, kinds.WORKFLOW).query.Get(
         io_pb2.ApiResourceId(value=workflow.metadata.id)
@@ -235,6 +248,15 @@ async def test_only_runner_keys_of_the_org_report_status(keyed: Keyed) -> None:
     stored = await user.query.Get(io_pb2.ApiResourceId(value=execution_id))
     assert stored.status.phase == phase_pb2.PENDING
     assert not stored.status.HasField("output")
+
+    agent_execution = await create(keyed.acme, kinds.AGENT_EXECUTION)
+    agent_report = aex_io.AgentExecutionUpdateStatusInput(
+        execution_id=agent_execution.metadata.id,
+        status=aex_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED),
+    )
+    agent_commands = stubs(keyed.acme, kinds.AGENT_EXECUTION).command
+    code = await _code_of(agent_commands.UpdateStatus(agent_report))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
 
     runner = stubs(keyed.acme_runner, kinds.WORKFLOW_EXECUTION)
     reported = await runner.command.UpdateStatus(report)
