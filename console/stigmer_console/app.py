@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -228,12 +228,14 @@ async def _json_body(request: web.Request) -> Any:
 def build_app(server_address: str) -> web.Application:
     """The console app talking to stigmer-server at ``server_address``."""
     app = web.Application(middlewares=[grpc_errors])
-    app[BACKEND] = StigmerBackend(server_address)
 
-    async def close_backend(app: web.Application) -> None:
+    async def backend_context(app: web.Application) -> AsyncIterator[None]:
+        # The gRPC channel binds to the running loop: made here, not before run_app.
+        app[BACKEND] = StigmerBackend(server_address)
+        yield
         await app[BACKEND].close()
 
-    app.on_cleanup.append(close_backend)
+    app.cleanup_ctx.append(backend_context)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/executions", list_executions)

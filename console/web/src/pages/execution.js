@@ -51,13 +51,13 @@ export function executionPage(view, { params: [id], showProblem }) {
   function renderDetail() {
     const task = execution && execution.tasks.find((t) => t.task_id === selected);
     if (!task) return;
-    detailBox.replaceChildren(
+    detailBox.replaceChildren(...[
       h("h3", {}, `${task.name} `, phaseBadge(task.phase)),
       h("p", { class: "meta" }, `${task.type} · ${task.task_id} · ${formatDuration(task.started_at, task.completed_at)}`),
       h("h4", {}, "Input"), h("pre", { "aria-label": "Task input", id: "task-input" }, json(task.input)),
       h("h4", {}, "Output"), h("pre", { "aria-label": "Task output", id: "task-output" }, json(task.output)),
-      task.error ? [h("h4", {}, "Error"), h("pre", { "aria-label": "Task error", id: "task-error" }, json(task.error))] : null,
-    );
+      task.error ? [h("h4", {}, "Error"), h("pre", { "aria-label": "Task error", id: "task-error" }, json(task.error))] : [],
+    ].flat());
   }
 
   function update(next) {

@@ -31,7 +31,7 @@ export function executionsPage(view, { showProblem }) {
     const chosen = workflowFilter.value;
     if (workflowFilter.options.length - 1 !== names.length) {
       workflowFilter.replaceChildren(h("option", { value: "" }, "all workflows"),
-        names.map((n) => h("option", { value: n }, n)));
+        ...names.map((n) => h("option", { value: n }, n)));
       workflowFilter.value = names.includes(chosen) ? chosen : "";
     }
     const shown = items.filter((i) => (!phaseFilter.value || i.phase === phaseFilter.value)
