@@ -41,6 +41,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for a Ctrl-C
 DEFAULT_SERVER = "127.0.0.1:7234"
+DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 
 EPILOG = """examples:
   stigmer server                                   # local platform until Ctrl-C
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_EVENTS_ADDRESS,
         metavar="HOST:PORT",
         help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
+    )
+    server.add_argument(
+        "--console",
+        default=os.environ.get("STIGMER_CONSOLE_ADDRESS") or DEFAULT_CONSOLE_ADDRESS,
+        metavar="HOST:PORT",
+        help="web console address, 'off' for none "
+        f"(default $STIGMER_CONSOLE_ADDRESS or {DEFAULT_CONSOLE_ADDRESS})",
     )
 
     apply = commands.add_parser(
@@ -260,8 +268,13 @@ def _serve(args: argparse.Namespace) -> int:
     with stop_signals_interrupt():
         try:
             stack = start_local_stack(
-                data_dir, server_address=args.address, events_address=args.events
+                data_dir,
+                server_address=args.address,
+                events_address=args.events,
+                console_address=None if args.console == "off" else args.console,
             )
+            if stack.console_address:
+                print(f"console on http://{stack.console_address}/", file=sys.stderr, flush=True)
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
                 f"{stack.temporal_address}, events on {stack.events_address}, "

@@ -39,7 +39,7 @@ from stigmer_cli.parent_death import die_with_parent
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
 STOP_TIMEOUT_SECONDS = 15.0
-STOP_ORDER = ("workflow-runner", "stigmer-server", "temporal")
+STOP_ORDER = ("console", "workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
@@ -106,6 +106,7 @@ class LocalStack:
     server_address: str
     temporal_address: str
     events_address: str = ""
+    console_address: str = ""
     children: list[Child] = field(default_factory=list)
     lock_fd: int | None = None
 
@@ -182,6 +183,30 @@ def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout
     )
 
 
+def _start_console(
+    stack: LocalStack, address: str, logs: Path, lock_fd: int, ready_timeout: float
+) -> None:
+    """The web console's HTTP gateway beside stigmer-server (same API, same API keys)."""
+    console = _spawn(
+        "console",
+        [
+            sys.executable,
+            "-m",
+            "stigmer_console",
+            "--listen",
+            address,
+            "--server",
+            stack.server_address,
+        ],
+        _python_env({}),
+        logs,
+        lock_fd,
+    )
+    stack.children.append(console)
+    _wait_for("console", lambda: reachable(address), console, ready_timeout)
+    stack.console_address = address
+
+
 def start_local_stack(
     data_dir: Path,
     *,
@@ -189,6 +214,7 @@ def start_local_stack(
     events_address: str | None = None,
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
+    console_address: str | None = None,
 ) -> LocalStack:
     """Start Temporal (unless reachable), stigmer-server and the workflow runner.
 
@@ -198,6 +224,7 @@ def start_local_stack(
         events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
+        console_address: serve the web console (``stigmer_console``) here; None: no console.
 
     Raises:
         UsageError: another stack uses ``data_dir``, or a piece failed to start
@@ -286,6 +313,8 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(runner)
+        if console_address:
+            _start_console(stack, console_address, logs, lock_fd, ready_timeout)
     except BaseException:
         stack.stop()
         raise

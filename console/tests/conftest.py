@@ -28,8 +28,9 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 def console_platform(dev_server: WorkflowEnvironment) -> Iterator[ConsolePlatform]:
     tmp = Path(tempfile.mkdtemp(prefix="stigmer-console-"))
     try:
-        with running_console_platform(dev_server.client.service_client.config.target_host,
-                                      tmp) as started:
+        with running_console_platform(
+            dev_server.client.service_client.config.target_host, tmp
+        ) as started:
             yield started
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -70,16 +70,23 @@ def wait_for_port(address: str, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{address} not listening after {READY_TIMEOUT}s")
 
 
-def start_console(server_address: str, tmp: Path, name: str = "console") -> tuple[
-    subprocess.Popen[bytes], str
-]:
+def start_console(
+    server_address: str, tmp: Path, name: str = "console"
+) -> tuple[subprocess.Popen[bytes], str]:
     """``python -m stigmer_console`` on a free port, talking to ``server_address``."""
     address = f"127.0.0.1:{free_port()}"
     log = tmp / f"{name}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stigmer_console", "--listen", address, "--server",
-             server_address],
+            [
+                sys.executable,
+                "-m",
+                "stigmer_console",
+                "--listen",
+                address,
+                "--server",
+                server_address,
+            ],
             env=child_env({}),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -109,14 +116,20 @@ def running_console_platform(temporal_address: str, tmp: Path) -> Iterator[Conso
         "TEMPORAL_ZIGFLOW_EXECUTION_TASK_QUEUE": f"engine-{suffix}",
         "STIGMER_API_KEYS": API_KEY,
     }
-    server = start_server(tmp / "data", log_path=tmp / "server.log", env=env,
-                          ready_timeout=READY_TIMEOUT)
+    server = start_server(
+        tmp / "data", log_path=tmp / "server.log", env=env, ready_timeout=READY_TIMEOUT
+    )
     runner_log = tmp / "runner.log"
     with runner_log.open("ab") as out:
         runner = subprocess.Popen(
             [sys.executable, "-m", "workflow_runner"],
-            env=child_env({**env, "STIGMER_SERVICE_ENDPOINT": server.address,
-                           "STIGMER_SERVICE_API_KEY": API_KEY}),
+            env=child_env(
+                {
+                    **env,
+                    "STIGMER_SERVICE_ENDPOINT": server.address,
+                    "STIGMER_SERVICE_API_KEY": API_KEY,
+                }
+            ),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -53,7 +53,9 @@ GREETER = _dsl(
         }
     },
 )
-SLEEPER = _dsl("sleeper", [{"start": {"set": {"started": True}}}, {"nap": {"wait": {"minutes": 10}}}])
+SLEEPER = _dsl(
+    "sleeper", [{"start": {"set": {"started": True}}}, {"nap": {"wait": {"minutes": 10}}}]
+)
 REFUSER = _dsl(
     "refuser",
     [
