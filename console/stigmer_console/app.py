@@ -157,11 +157,11 @@ async def execution_events(request: web.Request) -> web.StreamResponse:
         await _send(response, "end", {})
     except grpc.aio.AioRpcError as error:
         await _send(response, "problem", {"error": f"live updates: {error.details()}"})
-    except (ConnectionResetError, asyncio.CancelledError):
+    finally:
+        # The page went away (a write failed) or the stream ended: release the Subscribe call.
         cancel = getattr(stream, "cancel", None)
         if cancel is not None:
             cancel()
-        raise
     return response
 
 

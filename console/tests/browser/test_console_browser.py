@@ -74,6 +74,27 @@ REFUSER = _dsl(
         },
     ],
 )
+LOOPER = _dsl(
+    "looper",
+    [
+        {
+            "each": {
+                "for": {"each": "item", "in": "${ .items }"},
+                "do": [{"visit": {"set": {"seen": "${ $item }"}}}],
+            }
+        },
+        {
+            "both": {
+                "fork": {
+                    "branches": [
+                        {"left": {"set": {"side": "left"}}},
+                        {"right": {"set": {"side": "right"}}},
+                    ]
+                }
+            }
+        },
+    ],
+)
 BRANCHY = _dsl(
     "branchy",
     [
@@ -189,7 +210,7 @@ async def test_run_from_the_page_and_watch_it_live(
     _no_errors(console, console_platform)
 
 
-async def test_cancel_a_running_execution_from_the_keyboard(
+async def test_pause_resume_and_cancel_a_running_execution_from_the_keyboard(
     console: ConsolePage, console_platform: ConsolePlatform
 ) -> None:
     workflow = await console_platform.apply(SLEEPER)
@@ -200,6 +221,12 @@ async def test_cancel_a_running_execution_from_the_keyboard(
     nap = page.locator('.task-row[data-task-id="/do/1/nap"]')
     await expect(nap).to_have_attribute("data-phase", "IN_PROGRESS", timeout=WAIT_MS)
     await console.shot("execution-running")
+    # Pause and resume: the badge follows without a reload.
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(page.locator("h1 .phase")).to_have_attribute("data-phase", "PAUSED")
+    await expect(page.get_by_role("button", name="Resume", exact=True)).to_be_enabled()
+    await page.get_by_role("button", name="Resume", exact=True).click()
+    await expect(page.locator("h1 .phase")).to_have_attribute("data-phase", "IN_PROGRESS")
     cancel = page.get_by_role("button", name="Cancel", exact=True)
     await cancel.focus()
     await expect(cancel).to_be_focused()
@@ -210,6 +237,30 @@ async def test_cancel_a_running_execution_from_the_keyboard(
     await expect(nap).to_have_attribute("data-phase", "CANCELLED", timeout=WAIT_MS)
     await expect(cancel).to_be_disabled()
     await console.shot("execution-cancelled")
+    _no_errors(console, console_platform)
+
+
+async def test_for_iterations_and_fork_branches_are_grouped(
+    console: ConsolePage, console_platform: ConsolePlatform
+) -> None:
+    workflow = await console_platform.apply(LOOPER)
+    async with console_platform.client() as client:
+        execution = await client.start_execution(workflow, {"items": ["a", "b", "c"]})
+    page = console.page
+    await console.open(f"#/executions/{execution.metadata.id}")
+    await expect(page.locator("h1 .phase")).to_have_attribute(
+        "data-phase", "COMPLETED", timeout=WAIT_MS
+    )
+    iterations = page.get_by_role("group", name="each iterations")
+    await expect(iterations.locator(".task-row")).to_have_count(3)
+    await expect(
+        iterations.locator('.task-row[data-task-id="/do/0/each/do/0/visit#3"]')
+    ).to_have_count(1)
+    branches = page.get_by_role("group", name="both branches")
+    await expect(branches.locator(".task-row")).to_have_count(2)
+    await iterations.locator('.task-row[data-task-id="/do/0/each/do/0/visit#2"]').click()
+    await expect(page.locator("#task-output")).to_contain_text('"seen": "b"')
+    await console.shot("execution-grouped")
     _no_errors(console, console_platform)
 
 
