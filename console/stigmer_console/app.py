@@ -5,8 +5,9 @@ Routes (all under the same loopback origin, so the page needs no CORS):
 - ``GET /`` the page; ``GET /static/...`` its bundle and stylesheet.
 - ``GET /api/executions``, ``GET /api/executions/{id}``, ``GET /api/workflows``,
   ``GET /api/workflows/{id}``: JSON.
-- ``GET /api/executions/{id}/events``: server-sent events, one ``execution``
-  event per change Subscribe reports, then ``end``.
+- ``GET /api/agent-executions/{id}``: an agent execution (conversation, tool calls, todos).
+- ``GET /api/executions/{id}/events``, ``GET /api/agent-executions/{id}/events``:
+  server-sent events, one ``execution`` event per change Subscribe reports, then ``end``.
 - ``POST /api/executions/{id}/{cancel|pause|resume}``, ``POST /api/workflows/{id}/run``.
 
 Errors are JSON ``{"error": "..."}`` with the HTTP status of the gRPC code
@@ -28,6 +29,8 @@ from aiohttp import web
 
 from stigmer_console.backend import StigmerBackend, key_metadata
 from stigmer_console.views import (
+    agent_execution_detail,
+    agent_execution_summary,
     execution_detail,
     execution_summary,
     workflow_detail,
@@ -94,75 +97,126 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 async def list_executions(request: web.Request) -> web.Response:
+    """Workflow and agent executions, newest first, each with its workflow's or agent's name."""
     backend, metadata = _backend(request), _metadata(request)
-    executions, workflows = await asyncio.gather(
-        backend.list_executions(metadata), backend.list_workflows(metadata)
+    executions, workflows, agent_executions, agents = await asyncio.gather(
+        backend.list_executions(metadata),
+        backend.list_workflows(metadata),
+        backend.list_agent_executions(metadata),
+        backend.list_agents(metadata),
     )
     names = {w.metadata.id: workflow_name(w) for w in workflows}
+    agent_names = {a.metadata.id: _agent_name(a) for a in agents}
     rows = [
         execution_summary(e, names.get(e.spec.workflow_id, e.spec.workflow_id)) for e in executions
+    ]
+    rows += [
+        agent_execution_summary(e, agent_names.get(_agent_of(e), _agent_of(e)))
+        for e in agent_executions
     ]
     rows.sort(key=lambda row: (row["created_at"] or 0, row["id"]), reverse=True)
     return web.json_response({"items": rows})
 
 
-async def _named_detail(request: web.Request, execution: Any) -> dict[str, Any]:
-    """The execution's detail with its workflow's name (the id when it cannot be read)."""
-    workflow_id = execution.spec.workflow_id
-    name = workflow_id
+def _agent_name(agent: Any) -> str:
+    return str(agent.metadata.slug or agent.metadata.name or agent.metadata.id)
+
+
+def _agent_of(execution: Any) -> str:
+    return str(execution.spec.agent_id or execution.status.agent_id)
+
+
+async def _workflow_name_of(request: web.Request, execution: Any) -> str:
+    """The execution's workflow name (its id when it cannot be read: deleted, say)."""
+    workflow_id = str(execution.spec.workflow_id)
     if workflow_id:
         try:
-            name = workflow_name(
+            return workflow_name(
                 await _backend(request).get_workflow(workflow_id, _metadata(request))
             )
         except grpc.aio.AioRpcError:
             pass  # a deleted workflow still leaves its executions readable
-    return execution_detail(execution, name)
+    return workflow_id
+
+
+async def _agent_name_of(request: web.Request, execution: Any) -> str:
+    agent_id = _agent_of(execution)
+    if agent_id:
+        try:
+            return _agent_name(await _backend(request).get_agent(agent_id, _metadata(request)))
+        except grpc.aio.AioRpcError:
+            pass
+    return agent_id or "agent"
 
 
 async def get_execution(request: web.Request) -> web.Response:
     execution = await _backend(request).get_execution(request.match_info["id"], _metadata(request))
-    return web.json_response(await _named_detail(request, execution))
+    return web.json_response(
+        execution_detail(execution, await _workflow_name_of(request, execution))
+    )
+
+
+async def get_agent_execution(request: web.Request) -> web.Response:
+    execution = await _backend(request).get_agent_execution(
+        request.match_info["id"], _metadata(request)
+    )
+    return web.json_response(
+        agent_execution_detail(execution, await _agent_name_of(request, execution))
+    )
 
 
 async def execution_events(request: web.Request) -> web.StreamResponse:
+    stream = _backend(request).subscribe(request.match_info["id"], _metadata(request))
+    return await _event_stream(request, stream, _workflow_name_of, execution_detail)
+
+
+async def agent_execution_events(request: web.Request) -> web.StreamResponse:
+    stream = _backend(request).subscribe_agent(request.match_info["id"], _metadata(request))
+    return await _event_stream(request, stream, _agent_name_of, agent_execution_detail)
+
+
+async def _event_stream(
+    request: web.Request,
+    stream: AsyncIterator[Any],
+    name_of: Callable[[web.Request, Any], Awaitable[str]],
+    detail: Callable[[Any, str], dict[str, Any]],
+) -> web.StreamResponse:
     """Server-sent events fed by Subscribe: ``execution`` per change, ``end`` when it ends.
 
     A failure before the first event is a JSON problem (the page shows it); a
-    failure mid-stream is an ``problem`` event (the page then falls back to polling).
+    failure mid-stream is a ``problem`` event (the page then falls back to polling).
     """
-    backend, metadata = _backend(request), _metadata(request)
-    stream = backend.subscribe(request.match_info["id"], metadata).__aiter__()
+    iterator = stream.__aiter__()
     try:
-        first = await stream.__anext__()
-    except StopAsyncIteration:
-        return _problem(404, "the execution stream ended before its first update")
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-    )
-    await response.prepare(request)
-    detail = await _named_detail(request, first)
-    name = detail["workflow"]
-    await _send(response, "execution", detail)
-    try:
-        while True:
-            try:
-                update = await asyncio.wait_for(stream.__anext__(), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            except StopAsyncIteration:
-                break
-            await _send(response, "execution", execution_detail(update, name))
-        await _send(response, "end", {})
-    except grpc.aio.AioRpcError as error:
-        await _send(response, "problem", {"error": f"live updates: {error.details()}"})
+        try:
+            first = await iterator.__anext__()
+        except StopAsyncIteration:
+            return _problem(404, "the execution stream ended before its first update")
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        name = await name_of(request, first)
+        await _send(response, "execution", detail(first, name))
+        try:
+            while True:
+                try:
+                    update = await asyncio.wait_for(iterator.__anext__(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                except StopAsyncIteration:
+                    break
+                await _send(response, "execution", detail(update, name))
+            await _send(response, "end", {})
+        except grpc.aio.AioRpcError as error:
+            await _send(response, "problem", {"error": f"live updates: {error.details()}"})
+        return response
     finally:
         # The page went away (a write failed) or the stream ended: release the Subscribe call.
         cancel = getattr(stream, "cancel", None)
         if cancel is not None:
             cancel()
-    return response
 
 
 async def _send(response: web.StreamResponse, event: str, data: Any) -> None:
@@ -176,7 +230,9 @@ async def control_execution(request: web.Request) -> web.Response:
     execution = await _backend(request).control(
         verb, request.match_info["id"], str(reason or "from the console"), _metadata(request)
     )
-    return web.json_response(await _named_detail(request, execution))
+    return web.json_response(
+        execution_detail(execution, await _workflow_name_of(request, execution))
+    )
 
 
 async def list_workflows(request: web.Request) -> web.Response:
@@ -242,6 +298,8 @@ def build_app(server_address: str) -> web.Application:
     app.router.add_get("/api/executions/{id}", get_execution)
     app.router.add_get("/api/executions/{id}/events", execution_events)
     app.router.add_post(r"/api/executions/{id}/{verb:cancel|pause|resume}", control_execution)
+    app.router.add_get("/api/agent-executions/{id}", get_agent_execution)
+    app.router.add_get("/api/agent-executions/{id}/events", agent_execution_events)
     app.router.add_get("/api/workflows", list_workflows)
     app.router.add_get("/api/workflows/{id}", get_workflow)
     app.router.add_post("/api/workflows/{id}/run", run_workflow)

@@ -12,6 +12,10 @@ from typing import Any
 
 import grpc
 from google.protobuf import struct_pb2
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agent.v1 import query_pb2_grpc as agent_query
+from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
+from stigmer.agentexecution.v1 import query_pb2_grpc as agent_execution_query
 from stigmer.commons.v1 import io_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
@@ -46,15 +50,20 @@ class StigmerBackend:
         self._execution_commands = execution_command.WorkflowExecutionCommandControllerStub(
             self._channel
         )
+        self._agents = agent_query.AgentQueryControllerStub(self._channel)
+        self._agent_executions = agent_execution_query.AgentExecutionQueryControllerStub(
+            self._channel
+        )
 
     async def close(self) -> None:
         await self._channel.close()
 
-    async def list_executions(self, metadata: Metadata) -> list[execution_api.WorkflowExecution]:
-        items: list[execution_api.WorkflowExecution] = []
+    async def _all(self, list_rpc: Any, metadata: Metadata) -> list[Any]:
+        """Every item of a List RPC, page by page (at most ``MAX_LISTED``)."""
+        items: list[Any] = []
         token = ""
         while len(items) < MAX_LISTED:
-            page = await self._executions.List(
+            page = await list_rpc(
                 io_pb2.ApiResourceListInput(page_size=PAGE_SIZE, page_token=token),
                 metadata=metadata,
                 timeout=CALL_TIMEOUT,
@@ -65,20 +74,44 @@ class StigmerBackend:
                 break
         return items
 
+    async def list_executions(self, metadata: Metadata) -> list[execution_api.WorkflowExecution]:
+        return await self._all(self._executions.List, metadata)
+
     async def list_workflows(self, metadata: Metadata) -> list[workflow_api.Workflow]:
-        items: list[workflow_api.Workflow] = []
-        token = ""
-        while len(items) < MAX_LISTED:
-            page = await self._workflows.List(
-                io_pb2.ApiResourceListInput(page_size=PAGE_SIZE, page_token=token),
-                metadata=metadata,
-                timeout=CALL_TIMEOUT,
+        return await self._all(self._workflows.List, metadata)
+
+    async def list_agent_executions(
+        self, metadata: Metadata
+    ) -> list[agent_execution_api.AgentExecution]:
+        return await self._all(self._agent_executions.List, metadata)
+
+    async def list_agents(self, metadata: Metadata) -> list[agent_api.Agent]:
+        return await self._all(self._agents.List, metadata)
+
+    async def get_agent_execution(
+        self, execution_id: str, metadata: Metadata
+    ) -> agent_execution_api.AgentExecution:
+        found: agent_execution_api.AgentExecution = await self._agent_executions.Get(
+            io_pb2.ApiResourceId(value=execution_id), metadata=metadata, timeout=CALL_TIMEOUT
+        )
+        return found
+
+    async def get_agent(self, agent_id: str, metadata: Metadata) -> agent_api.Agent:
+        found: agent_api.Agent = await self._agents.Get(
+            io_pb2.ApiResourceId(value=agent_id), metadata=metadata, timeout=CALL_TIMEOUT
+        )
+        return found
+
+    def subscribe_agent(
+        self, execution_id: str, metadata: Metadata
+    ) -> AsyncIterator[agent_execution_api.AgentExecution]:
+        """Current state, then every change (messages, tool calls, todos...) until the end."""
+        stream: AsyncIterator[agent_execution_api.AgentExecution] = (
+            self._agent_executions.Subscribe(
+                io_pb2.ApiResourceId(value=execution_id), metadata=metadata
             )
-            items.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                break
-        return items
+        )
+        return stream
 
     async def get_execution(
         self, execution_id: str, metadata: Metadata

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import timestamp_pb2
+from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
@@ -106,4 +107,76 @@ def workflow_detail(workflow: workflow_api.Workflow) -> Json:
         detail.update(yaml=None, graph=None, problem=str(error))
         return detail
     detail.update(yaml=dump_yaml(document), graph=workflow_graph(document), problem=None)
+    return detail
+
+
+def agent_execution_summary(execution: agent_execution_api.AgentExecution, agent: str) -> Json:
+    """One row of the executions list for an agent execution (``workflow`` holds the agent)."""
+    status = execution.status
+    created = _millis(status.audit.created_at, status.audit.HasField("created_at"))
+    started = _millis(status.started_at, status.HasField("started_at"))
+    return {
+        "id": execution.metadata.id,
+        "name": execution.metadata.name,
+        "kind": "agent",
+        "workflow_id": "",
+        "workflow": agent,
+        "phase": _phase(status.phase),
+        "paused": False,
+        "created_at": created,
+        "started_at": started or created,
+        "completed_at": _millis(status.completed_at, status.HasField("completed_at")),
+    }
+
+
+def agent_execution_detail(execution: agent_execution_api.AgentExecution, agent: str) -> Json:
+    """The conversation, tool calls, sub-agent executions and todos of an agent execution."""
+    status = execution.status
+    detail = agent_execution_summary(execution, agent)
+    detail.update(
+        message=execution.spec.message,
+        output=from_struct(status.output) if status.HasField("output") else None,
+        error=_error(status.error, status.HasField("error")),
+        messages=[
+            {
+                "id": m.id,
+                "type": agent_execution_api.MessageType.Name(m.type),
+                "content": m.content,
+                "name": m.name,
+                "at": _millis(m.timestamp, m.HasField("timestamp")),
+                "tool_call_ids": list(m.tool_call_ids),
+            }
+            for m in status.messages
+        ],
+        tool_calls=[
+            {
+                "id": c.id,
+                "name": c.name,
+                "args": from_struct(c.args) if c.HasField("args") else None,
+                "result": from_struct(c.result) if c.HasField("result") else None,
+                "phase": _phase(c.status),
+                "error": _error(c.error, c.HasField("error")),
+            }
+            for c in status.tool_calls
+        ],
+        sub_agents=[
+            {
+                "id": s.id,
+                "name": s.name,
+                "input": s.input,
+                "output": s.output,
+                "phase": _phase(s.status),
+                "error": _error(s.error, s.HasField("error")),
+            }
+            for s in status.sub_agent_executions
+        ],
+        todos=[
+            {
+                "id": t.id,
+                "content": t.content,
+                "status": agent_execution_api.TodoStatus.Name(t.status),
+            }
+            for t in status.todos
+        ],
+    )
     return detail
