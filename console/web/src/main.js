@@ -2,6 +2,7 @@
 import { apiKey, setApiKey } from "./api.js";
 import { executionsPage } from "./pages/executions.js";
 import { executionPage } from "./pages/execution.js";
+import { agentExecutionPage } from "./pages/agent.js";
 import { workflowsPage, workflowPage } from "./pages/workflows.js";
 import { runPage } from "./pages/run.js";
 
@@ -16,6 +17,7 @@ export function showProblem(message) {
 
 const routes = [
   [/^#\/executions\/([^/]+)$/, executionPage],
+  [/^#\/agent-executions\/([^/]+)$/, agentExecutionPage],
   [/^#\/workflows\/([^/]+)$/, workflowPage],
   [/^#\/workflows$/, workflowsPage],
   [/^#\/run(?:\/([^/]+))?$/, runPage],

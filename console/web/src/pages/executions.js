@@ -19,7 +19,7 @@ export function executionsPage(view, { showProblem }) {
       h("label", { for: "workflow-filter" }, "Workflow"), workflowFilter,
       count),
     h("table", { "aria-label": "Executions" },
-      h("thead", {}, h("tr", {}, ["Execution", "Workflow", "Phase", "Started", "Duration"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["Execution", "Workflow / agent", "Phase", "Started", "Duration"].map((c) => h("th", { scope: "col" }, c)))),
       body),
   );
   let items = [];
@@ -38,8 +38,9 @@ export function executionsPage(view, { showProblem }) {
       && (!workflowFilter.value || i.workflow === workflowFilter.value));
     count.textContent = `${shown.length} of ${items.length}`;
     body.replaceChildren(...shown.map((i) => h("tr", { "data-id": i.id },
-      h("td", {}, h("a", { href: `#/executions/${encodeURIComponent(i.id)}` }, i.name || i.id)),
-      h("td", {}, i.workflow_id ? h("a", { href: `#/workflows/${encodeURIComponent(i.workflow_id)}` }, i.workflow) : i.workflow),
+      h("td", {}, h("a", { href: `#/${i.kind === "agent" ? "agent-executions" : "executions"}/${encodeURIComponent(i.id)}` }, i.name || i.id)),
+      h("td", {}, i.workflow_id ? h("a", { href: `#/workflows/${encodeURIComponent(i.workflow_id)}` }, i.workflow) : i.workflow,
+        i.kind === "agent" ? h("span", { class: "meta" }, " (agent)") : null),
       h("td", {}, phaseBadge(i.phase, i.paused)),
       h("td", {}, formatTime(i.started_at)),
       h("td", {}, formatDuration(i.started_at, i.completed_at)))));
