@@ -98,6 +98,23 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
             await expect(page.get_by_role("region", name="Todos")).to_contain_text(
                 "check the forecast — completed"
             )
+            # The end: the answer streams in; the tool call the user opened stays open.
+            done = agent_execution_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
+            done.messages.add(id="m2", type=agent_execution_api.AI, content="Sunny, 21 C.")
+            done.output.CopyFrom(struct_pb2.Value(string_value="Sunny, 21 C."))
+            await commands.UpdateStatus(
+                agent_execution_io.AgentExecutionUpdateStatusInput(
+                    execution_id=execution_id, status=done
+                ),
+                metadata=METADATA,
+                timeout=15,
+            )
+            await expect(page.locator("h1 .phase")).to_have_attribute(
+                "data-phase", "COMPLETED", timeout=WAIT_MS
+            )
+            await expect(conversation).to_contain_text("Sunny, 21 C.")
+            await expect(page.locator("#execution-output")).to_contain_text("Sunny, 21 C.")
+            await expect(tools.get_by_text('"city": "Paris"')).to_be_visible()
             assert await page.evaluate("window.__notReloaded === true")
             await page.screenshot(path=str(artifacts / "agent-execution.png"), full_page=True)
             assert log.errors == []
