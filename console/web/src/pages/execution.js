@@ -83,11 +83,18 @@ export function executionPage(view, { params: [id], showProblem }) {
       : []));
   }
 
+  // RFC 7807 problem details: title and status first, then the detail, type and instance.
   function problemDetails(title, error) {
+    const details = { ...(error.details || {}) };
+    const heading = [details.title, details.status && `(${details.status})`].filter(Boolean).join(" ");
+    const known = ["title", "status", "type", "detail", "instance"];
+    const rest = Object.fromEntries(Object.entries(details).filter(([k]) => !known.includes(k)));
     return h("div", { class: "problem", role: "alert", id: "execution-error" },
-      h("strong", {}, title), "\n",
-      error.code ? `${error.code}: ` : "", error.message,
-      Object.keys(error.details || {}).length ? `\n${json(error.details)}` : "");
+      h("strong", {}, heading ? `${title}: ${heading}` : title), "\n",
+      error.message || details.detail || "", "\n",
+      h("span", { class: "meta" }, `type ${error.code || details.type || "—"}`,
+        details.instance ? ` · at ${details.instance}` : ""),
+      Object.keys(rest).length ? `\n${json(rest)}` : "");
   }
 
   async function poll() {
