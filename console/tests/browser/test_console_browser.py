@@ -221,6 +221,13 @@ async def test_pause_resume_and_cancel_a_running_execution_from_the_keyboard(
     nap = page.locator('.task-row[data-task-id="/do/1/nap"]')
     await expect(nap).to_have_attribute("data-phase", "IN_PROGRESS", timeout=WAIT_MS)
     await console.shot("execution-running")
+    # A running task's duration goes on between updates (the wait sends none), and the
+    # redraw leaves the keyboard focus where it was.
+    duration = nap.locator(".meta")
+    before = await duration.text_content()
+    await nap.focus()
+    await expect(duration).not_to_have_text(before or "")
+    await expect(nap).to_be_focused()
     # Pause and resume: the badge follows without a reload.
     await page.get_by_role("button", name="Pause", exact=True).click()
     await expect(page.locator("h1 .phase")).to_have_attribute("data-phase", "PAUSED")

@@ -76,12 +76,28 @@ export function executionPage(view, { params: [id], showProblem }) {
     if (next.error) problems.push(problemDetails("Execution failed", next.error));
     if (next.engine_problem && !terminal) problems.push(problemDetails("The engine is stuck", next.engine_problem));
     problemPanel.replaceChildren(...problems);
-    timelineBox.replaceChildren(timeline(next, selected, select));
+    drawTimeline();
     if (selected) renderDetail();
     outputBox.replaceChildren(...(next.phase === "COMPLETED"
       ? [h("h2", {}, "Output"), h("pre", { "aria-label": "Execution output", id: "execution-output" }, json(next.output))]
       : []));
   }
+
+  // Redraws keep the keyboard focus on the task row that had it.
+  function drawTimeline() {
+    const focused = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.taskId : undefined;
+    timelineBox.replaceChildren(timeline(execution, selected, select));
+    if (focused) {
+      const row = [...timelineBox.querySelectorAll(".task-row")].find((r) => r.dataset.taskId === focused);
+      if (row) row.focus();
+    }
+  }
+
+  // Running tasks' bars grow between updates (a long wait sends none).
+  const ticker = setInterval(() => {
+    if (execution && !TERMINAL.has(execution.phase)) drawTimeline();
+  }, 1000);
 
   // RFC 7807 problem details: title and status first, then the detail, type and instance.
   function problemDetails(title, error) {
@@ -113,5 +129,5 @@ export function executionPage(view, { params: [id], showProblem }) {
     showProblem(error.message);
     if (error.status !== 401 && error.status !== 404) poll(); // stream lost: keep the page live
   });
-  return () => { abort.abort(); clearTimeout(pollTimer); };
+  return () => { abort.abort(); clearTimeout(pollTimer); clearInterval(ticker); };
 }
