@@ -16,6 +16,8 @@ from stigmer_console.app import build_app
 
 DEFAULT_LISTEN = "127.0.0.1:7236"
 DEFAULT_SERVER = "127.0.0.1:7234"
+#: Seconds open requests (event streams) get once a stop is asked for.
+SHUTDOWN_SECONDS = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         port=int(port),
         print=lambda _: print(f"console on http://{args.listen}/", flush=True),
         handle_signals=True,
+        # An open page holds an event stream: a stop must not wait the default 60 s for it.
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        # A closed tab cancels its handler at once, which releases its Subscribe call.
+        handler_cancellation=True,
     )
     return 0
 
