@@ -9,7 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+#: Milliseconds any page-side expectation may take: the page polls every 2 s and a loaded
+#: 2-core machine (the whole suite in parallel) delays every process involved.
+EXPECT_TIMEOUT_MS = 30_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def chromium_path() -> str:

@@ -152,6 +152,7 @@ async def console(
     browser: Browser, console_platform: ConsolePlatform, artifacts: Path
 ) -> AsyncIterator[ConsolePage]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(60_000)
     page = await context.new_page()
     log = BrowserLog()
     log.attach(page)
