@@ -204,6 +204,12 @@ async def test_run_from_the_page_and_watch_it_live(
     assert await page.evaluate("window.__notReloaded === true")
     await expect(page.locator(".task-row")).to_have_count(3)
 
+    # The workflow's graph beside it, each node in its task's phase.
+    graph = page.locator("#execution-graph svg")
+    for node in ("/do/0/greet", "/do/1/nap", "/do/2/finish"):
+        await expect(graph.locator(f'.node[data-id="{node}"]')).to_have_attribute(
+            "data-phase", "COMPLETED"
+        )
     await greet.click()
     await expect(page.locator("#task-output")).to_contain_text('"greeting": "Hello, Ada!"')
     await expect(page.locator("#execution-output")).to_contain_text('"done": true')
@@ -243,6 +249,9 @@ async def test_pause_resume_and_cancel_a_running_execution_from_the_keyboard(
         "data-phase", "CANCELLED", timeout=WAIT_MS
     )
     await expect(nap).to_have_attribute("data-phase", "CANCELLED", timeout=WAIT_MS)
+    await expect(page.locator("#execution-error")).to_contain_text(
+        "Execution cancelled\ncancelled: from the console"
+    )
     await expect(cancel).to_be_disabled()
     await console.shot("execution-cancelled")
     _no_errors(console, console_platform)
@@ -288,6 +297,9 @@ async def test_a_failed_execution_shows_its_problem_details(
     )
     refuse = page.locator('.task-row[data-task-id="/do/1/refuse"]')
     await expect(refuse).to_have_attribute("data-phase", "FAILED")
+    await expect(page.locator('#execution-graph .node[data-id="/do/1/refuse"]')).to_have_attribute(
+        "data-phase", "FAILED"
+    )
     await refuse.click()
     await expect(page.locator("#task-error")).to_contain_text("Refused")
     await console.shot("execution-failed")

@@ -2,6 +2,7 @@
 import { api, streamEvents } from "../api.js";
 import { h, phaseBadge, formatTime, formatDuration, json } from "../dom.js";
 import { timeline } from "../timeline.js";
+import { drawGraph } from "../graph.js";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 const POLL_MS = 2000;
@@ -18,11 +19,14 @@ export function executionPage(view, { params: [id], showProblem }) {
   const detailBox = h("div", { class: "panel", role: "region", "aria-label": "Selected task", id: "task-detail" },
     h("p", { class: "meta" }, "Select a task to see its input, output and error."));
   const outputBox = h("div");
+  const graphBox = h("div", { class: "graph", id: "execution-graph" });
   view.append(header, actions, problemPanel,
     h("div", { class: "columns" },
       h("section", {}, h("h2", {}, "Tasks"), timelineBox),
       h("section", {}, h("h2", {}, "Task"), detailBox)),
-    outputBox);
+    outputBox,
+    h("h2", {}, "Graph"), graphBox);
+  let graphFor = null;
 
   const buttons = {
     cancel: h("button", { type: "button", id: "cancel-button", onclick: () => control("cancel") }, "Cancel"),
@@ -73,14 +77,39 @@ export function executionPage(view, { params: [id], showProblem }) {
     buttons.pause.disabled = terminal || next.paused;
     buttons.resume.disabled = terminal || !next.paused;
     const problems = [];
-    if (next.error) problems.push(problemDetails("Execution failed", next.error));
+    if (next.error) {
+      problems.push(problemDetails(next.phase === "CANCELLED" ? "Execution cancelled" : "Execution failed", next.error));
+    }
     if (next.engine_problem && !terminal) problems.push(problemDetails("The engine is stuck", next.engine_problem));
     problemPanel.replaceChildren(...problems);
     drawTimeline();
+    paintGraph();
     if (selected) renderDetail();
     outputBox.replaceChildren(...(next.phase === "COMPLETED"
       ? [h("h2", {}, "Output"), h("pre", { "aria-label": "Execution output", id: "execution-output" }, json(next.output))]
       : []));
+  }
+
+  // The workflow's graph, each node in the phase of its task's latest run.
+  function paintGraph() {
+    if (execution.workflow_id && graphFor !== execution.workflow_id) {
+      graphFor = execution.workflow_id;
+      api(`/api/workflows/${encodeURIComponent(graphFor)}`, { signal: abort.signal }).then((w) => {
+        if (!w.graph) return;
+        graphBox.replaceChildren(drawGraph(w.graph, `Task graph of ${w.name} with this execution's progress`));
+        paintGraph();
+      }).catch(() => { /* the timeline still shows every task */ });
+      return;
+    }
+    const phases = new Map();
+    for (const task of [...execution.tasks].sort((a, b) => (a.started_at || 0) - (b.started_at || 0))) {
+      phases.set(task.task_id.replace(/#\d+$/, ""), task.phase);
+    }
+    for (const node of graphBox.querySelectorAll(".node")) {
+      const phase = phases.get(node.dataset.id);
+      if (phase) node.dataset.phase = phase;
+      else delete node.dataset.phase;
+    }
   }
 
   // Redraws keep the keyboard focus on the task row that had it.
