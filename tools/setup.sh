@@ -18,6 +18,10 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # Headless browser for the web console's tests (driven by Playwright, never downloaded).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The OCI tools behind `bazel run //tools/images:*` (rules_oci cannot run offline).
+for tool in umoci skopeo runc debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
+done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive

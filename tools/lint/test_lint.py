@@ -37,6 +37,7 @@ MYPY_TARGETS = [
     "cli/stigmer_cli",
     "console/stigmer_console",
     "tools/bench",
+    "tools/images",
     "tools/lint/sample_import.py",
     "tools/protoc-gen-stigmer-temporal",
     "tools/testing/summarize_junit.py",

@@ -18,11 +18,15 @@ from typing import Any
 
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer_cli.api import StigmerClient
+from stigmer_common.api_keys import new_key
 from stigmer_dsl.converter.from_dsl import workflow_from_dsl
 from stigmer_testing.server_process import ServerProcess, free_port, start_server
 
-#: The key the test platform accepts (the page enters it once, like a user).
-API_KEY = "console-test-key"
+#: Fewer scrypt rounds than production keys: the tests' keys are throwaway.
+_SCRYPT_N = 2**10
+#: A user's key (the page enters it once, as a user would) and the runner's key.
+API_KEY, _USER = new_key("console-user", "user", "console", n=_SCRYPT_N)
+RUNNER_KEY, _RUNNER = new_key("console-runner", "runner", "*", n=_SCRYPT_N)
 #: Seconds a process gets to become ready on a loaded 2-core machine.
 READY_TIMEOUT = 60.0
 
@@ -114,7 +118,7 @@ def running_console_platform(temporal_address: str, tmp: Path) -> Iterator[Conso
         "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": f"wf-stigmer-{suffix}",
         "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": f"wf-runner-{suffix}",
         "TEMPORAL_ZIGFLOW_EXECUTION_TASK_QUEUE": f"engine-{suffix}",
-        "STIGMER_API_KEYS": API_KEY,
+        "STIGMER_API_KEYS": f"{_USER.line()},{_RUNNER.line()}",
     }
     server = start_server(
         tmp / "data", log_path=tmp / "server.log", env=env, ready_timeout=READY_TIMEOUT
@@ -127,7 +131,7 @@ def running_console_platform(temporal_address: str, tmp: Path) -> Iterator[Conso
                 {
                     **env,
                     "STIGMER_SERVICE_ENDPOINT": server.address,
-                    "STIGMER_SERVICE_API_KEY": API_KEY,
+                    "STIGMER_SERVICE_API_KEY": RUNNER_KEY,
                 }
             ),
             stdout=out,

@@ -11,7 +11,7 @@ import grpc
 import pytest
 import pytest_asyncio
 from browser import BrowserLog, launched_browser
-from console_platform import API_KEY, ConsolePlatform
+from console_platform import API_KEY, RUNNER_KEY, ConsolePlatform
 from google.protobuf import struct_pb2
 from playwright.async_api import Browser, expect
 from stigmer.agent.v1 import api_pb2 as agent_api
@@ -25,6 +25,8 @@ pytestmark = pytest.mark.integration
 
 WAIT_MS = 60_000
 METADATA = (("authorization", f"Bearer {API_KEY}"),)
+#: Status reports are the runner's: only its role may send them.
+RUNNER = (("authorization", f"Bearer {RUNNER_KEY}"),)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -86,7 +88,7 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
                 agent_execution_io.AgentExecutionUpdateStatusInput(
                     execution_id=execution_id, status=status
                 ),
-                metadata=METADATA,
+                metadata=RUNNER,
                 timeout=15,
             )
             await expect(conversation).to_contain_text("Let me look.", timeout=WAIT_MS)
@@ -106,7 +108,7 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
                 agent_execution_io.AgentExecutionUpdateStatusInput(
                     execution_id=execution_id, status=done
                 ),
-                metadata=METADATA,
+                metadata=RUNNER,
                 timeout=15,
             )
             await expect(page.locator("h1 .phase")).to_have_attribute(
