@@ -2,6 +2,7 @@
 
 Started by ``stigmer server`` beside stigmer-server; on its own:
 ``python -m stigmer_console --listen 127.0.0.1:7236 --server 127.0.0.1:7234``.
+TLS to stigmer-server: ``STIGMER_USE_TLS`` / ``STIGMER_CA_FILE``, as for the CLI.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from aiohttp import web
 
 from stigmer_console.app import build_app
+from stigmer_console.tls import TlsConfigError, tls_from_env
 
 DEFAULT_LISTEN = "127.0.0.1:7236"
 DEFAULT_SERVER = "127.0.0.1:7234"
@@ -39,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     if not port.isdigit():
         print(f"stigmer-console: --listen {args.listen!r}: expected HOST:PORT", file=sys.stderr)
         return 2
+    try:
+        tls = tls_from_env(os.environ)
+    except TlsConfigError as error:
+        print(f"stigmer-console: {error}", file=sys.stderr)
+        return 2
     web.run_app(
-        build_app(args.server),
+        build_app(args.server, tls),
         host=host or "127.0.0.1",
         port=int(port),
         print=lambda _: print(f"console on http://{args.listen}/", flush=True),

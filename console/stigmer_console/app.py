@@ -28,6 +28,7 @@ import jsonschema
 from aiohttp import web
 
 from stigmer_console.backend import StigmerBackend, key_metadata
+from stigmer_console.tls import Tls
 from stigmer_console.views import (
     agent_execution_detail,
     agent_execution_summary,
@@ -281,13 +282,13 @@ async def _json_body(request: web.Request) -> Any:
         ) from None
 
 
-def build_app(server_address: str) -> web.Application:
-    """The console app talking to stigmer-server at ``server_address``."""
+def build_app(server_address: str, tls: Tls | None = None) -> web.Application:
+    """The console app talking to stigmer-server at ``server_address`` (over TLS if given)."""
     app = web.Application(middlewares=[grpc_errors])
 
     async def backend_context(app: web.Application) -> AsyncIterator[None]:
         # The gRPC channel binds to the running loop: made here, not before run_app.
-        app[BACKEND] = StigmerBackend(server_address)
+        app[BACKEND] = StigmerBackend(server_address, tls)
         yield
         await app[BACKEND].close()
 

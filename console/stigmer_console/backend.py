@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import grpc
 from google.protobuf import struct_pb2
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agent.v1 import query_pb2_grpc as agent_query
@@ -23,6 +22,8 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+
+from stigmer_console.tls import Tls, open_channel
 
 #: Seconds one unary call may take (the server answers reads in milliseconds).
 CALL_TIMEOUT = 15.0
@@ -42,9 +43,9 @@ def key_metadata(authorization: str) -> Metadata:
 class StigmerBackend:
     """One channel to stigmer-server shared by every request of the gateway."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tls: Tls | None = None) -> None:
         self.address = address
-        self._channel = grpc.aio.insecure_channel(address)
+        self._channel = open_channel(address, tls)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
         self._executions = execution_query.WorkflowExecutionQueryControllerStub(self._channel)
         self._execution_commands = execution_command.WorkflowExecutionCommandControllerStub(

@@ -25,8 +25,8 @@ from stigmer_testing.server_process import ServerProcess, free_port, start_serve
 #: Fewer scrypt rounds than production keys: the tests' keys are throwaway.
 _SCRYPT_N = 2**10
 #: A user's key (the page enters it once, as a user would) and the runner's key.
-API_KEY, _USER = new_key("console-user", "user", "console", n=_SCRYPT_N)
-RUNNER_KEY, _RUNNER = new_key("console-runner", "runner", "*", n=_SCRYPT_N)
+API_KEY, USER_ENTRY = new_key("console-user", "user", "console", n=_SCRYPT_N)
+RUNNER_KEY, RUNNER_ENTRY = new_key("console-runner", "runner", "*", n=_SCRYPT_N)
 #: Seconds a process gets to become ready on a loaded 2-core machine.
 READY_TIMEOUT = 60.0
 
@@ -118,7 +118,7 @@ def running_console_platform(temporal_address: str, tmp: Path) -> Iterator[Conso
         "TEMPORAL_WORKFLOW_EXECUTION_STIGMER_TASK_QUEUE": f"wf-stigmer-{suffix}",
         "TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE": f"wf-runner-{suffix}",
         "TEMPORAL_ZIGFLOW_EXECUTION_TASK_QUEUE": f"engine-{suffix}",
-        "STIGMER_API_KEYS": f"{_USER.line()},{_RUNNER.line()}",
+        "STIGMER_API_KEYS": f"{USER_ENTRY.line()},{RUNNER_ENTRY.line()}",
     }
     server = start_server(
         tmp / "data", log_path=tmp / "server.log", env=env, ready_timeout=READY_TIMEOUT
