@@ -42,6 +42,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for a Ctrl-C
 DEFAULT_SERVER = "127.0.0.1:7234"
+DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 
 EPILOG = """examples:
   stigmer server                                   # local platform until Ctrl-C
@@ -110,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
         "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
+    )
+    server.add_argument(
+        "--console",
+        default=os.environ.get("STIGMER_CONSOLE_ADDRESS") or DEFAULT_CONSOLE_ADDRESS,
+        metavar="HOST:PORT",
+        help="web console address, 'off' for none "
+        f"(default $STIGMER_CONSOLE_ADDRESS or {DEFAULT_CONSOLE_ADDRESS})",
     )
 
     apply = commands.add_parser(
@@ -275,7 +283,10 @@ def _serve(args: argparse.Namespace) -> int:
                 server_address=args.address,
                 events_address=args.events,
                 metrics_port=args.metrics_port,
+                console_address=None if args.console == "off" else args.console,
             )
+            if stack.console_address:
+                print(f"console on http://{stack.console_address}/", file=sys.stderr, flush=True)
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
                 f"{stack.temporal_address}, events on {stack.events_address}, "
