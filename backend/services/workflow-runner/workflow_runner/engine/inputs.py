@@ -1,4 +1,12 @@
-"""The engine workflow's input: what to run, and where a continued run picks up.
+"""The engine workflow's input: the contract's message, and the engine's view of it.
+
+Starters send ``ExecuteServerlessWorkflowInput`` (apis/stigmer/engine/v1/
+contract.proto), built with :func:`engine_input`. The engine reads it once into
+:class:`EngineParams`, plain Python values it may update during the run (a newer
+completion token, loaded secrets), and writes it back as the message when it
+continues as new. JSON values cross as ``google.protobuf.Value``/``Struct``:
+integers come back as integers (:mod:`stigmer_common.json_values`), numbers
+beyond 2**53 lose precision as in any JSON double.
 
 Its own module so that task runners starting child runs (`run: workflow`)
 import it without importing the workflow that imports them.
@@ -9,13 +17,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    # Generated modules must not be re-imported per run inside the sandbox.
+    from google.protobuf import json_format, struct_pb2
+    from stigmer.engine.v1.contract_pb2 import EngineResume, ExecuteServerlessWorkflowInput
+    from stigmer_common.json_values import from_struct
+
+
+def _value(data: Any) -> struct_pb2.Value:
+    value = struct_pb2.Value()
+    json_format.ParseDict(data, value)
+    return value
+
+
+def _struct(data: dict[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    json_format.ParseDict(data, struct)
+    return struct
+
 
 @dataclass
 class Resume:
-    """Where a continued-as-new run picks up (see :mod:`.checkpoint`).
-
-    Kept to plain JSON values so it crosses Temporal's JSON converter as is.
-    """
+    """Where a continued-as-new run picks up (see :mod:`.checkpoint`); plain JSON values."""
 
     frames: list[dict[str, Any]]
     context: Any
@@ -25,15 +50,36 @@ class Resume:
     #: CloudEvents received and not consumed yet, carried to the next run.
     inbox: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_message(self) -> EngineResume:
+        return EngineResume(
+            frames=[_struct(frame) for frame in self.frames],
+            context=_value(self.context),
+            started_at=self.started_at,
+            transformed_input=_value(self.transformed_input),
+            generation=self.generation,
+            inbox=[_struct(event) for event in self.inbox],
+        )
+
+    @staticmethod
+    def from_message(message: EngineResume) -> Resume:
+        return Resume(
+            frames=[from_struct(frame) for frame in message.frames],
+            context=from_struct(message.context),
+            started_at=message.started_at,
+            transformed_input=from_struct(message.transformed_input),
+            generation=message.generation,
+            inbox=[from_struct(event) for event in message.inbox],
+        )
+
 
 @dataclass
-class EngineInput:
-    """Input of ``ExecuteServerlessWorkflow``.
+class EngineParams:
+    """The engine's view of its input message (never sent to Temporal as is).
 
     Attributes:
         definition: the workflow definition, YAML or JSON text.
         input: the workflow's raw input (JSON value).
-        secrets: ``$secrets`` (resolved by the caller; the engine does no lookups).
+        secrets: ``$secrets`` (resolved by the caller; None: the engine loads them).
         completion_token: async-activity token of the caller, handed to the
             completion hook when the run ends (the ExecuteWorkflow bridge).
         execution_id: id exposed as ``$workflow.id`` (default: the Temporal workflow id).
@@ -50,3 +96,59 @@ class EngineInput:
     resume: Resume | None = None
     runtime_metadata: dict[str, Any] = field(default_factory=dict)
     paused: bool = False
+
+    def to_message(self) -> ExecuteServerlessWorkflowInput:
+        message = ExecuteServerlessWorkflowInput(
+            definition=self.definition,
+            execution_id=self.execution_id or "",
+            completion_token=self.completion_token or b"",
+            paused=self.paused,
+        )
+        if self.input is not None:
+            message.input.CopyFrom(_value(self.input))
+        if self.secrets is not None:
+            message.secrets.CopyFrom(_struct(self.secrets))
+        if self.runtime_metadata:
+            message.runtime_metadata.CopyFrom(_struct(self.runtime_metadata))
+        if self.resume is not None:
+            message.resume.CopyFrom(self.resume.to_message())
+        return message
+
+    @staticmethod
+    def from_message(message: ExecuteServerlessWorkflowInput) -> EngineParams:
+        return EngineParams(
+            definition=message.definition,
+            input=from_struct(message.input) if message.HasField("input") else None,
+            secrets=from_struct(message.secrets) if message.HasField("secrets") else None,
+            completion_token=message.completion_token or None,
+            execution_id=message.execution_id or None,
+            resume=Resume.from_message(message.resume) if message.HasField("resume") else None,
+            runtime_metadata=(
+                from_struct(message.runtime_metadata)
+                if message.HasField("runtime_metadata")
+                else {}
+            ),
+            paused=message.paused,
+        )
+
+
+def engine_input(
+    definition: str,
+    input: Any = None,
+    *,
+    secrets: dict[str, Any] | None = None,
+    completion_token: bytes | None = None,
+    execution_id: str | None = None,
+    runtime_metadata: dict[str, Any] | None = None,
+    paused: bool = False,
+) -> ExecuteServerlessWorkflowInput:
+    """The message a starter sends to ``ExecuteServerlessWorkflow``."""
+    return EngineParams(
+        definition=definition,
+        input=input,
+        secrets=secrets,
+        completion_token=completion_token,
+        execution_id=execution_id,
+        runtime_metadata=dict(runtime_metadata or {}),
+        paused=paused,
+    ).to_message()

@@ -35,7 +35,10 @@ with workflow.unsafe.imports_passed_through():
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
-    from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
+    from stigmer.engine.v1.contract_temporal import (
+        PROGRESS_REPORT_FAILED_ERROR,
+        REPORT_WORKFLOW_PROGRESS,
+    )
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 
 from stigmer_dsl.errors import WorkflowError
@@ -86,7 +89,7 @@ class ProgressReporter:
         except grpc.aio.AioRpcError as error:
             raise ApplicationError(
                 f"UpdateStatus {error.code().name}: {error.details()}",
-                type="ProgressReportFailed",
+                type=PROGRESS_REPORT_FAILED_ERROR,
                 non_retryable=True,
             ) from None
         return engine_contract.ReportWorkflowProgressOutput(phase=reply.status.phase)
