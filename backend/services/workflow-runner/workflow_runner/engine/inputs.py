@@ -4,9 +4,10 @@ Starters send ``ExecuteServerlessWorkflowInput`` (apis/stigmer/engine/v1/
 contract.proto), built with :func:`engine_input`. The engine reads it once into
 :class:`EngineParams`, plain Python values it may update during the run (a newer
 completion token, loaded secrets), and writes it back as the message when it
-continues as new. JSON values cross as ``google.protobuf.Value``/``Struct``:
-integers come back as integers (:mod:`stigmer_common.json_values`), numbers
-beyond 2**53 lose precision as in any JSON double.
+continues as new. The input, secrets and metadata cross as
+``google.protobuf.Value``/``Struct``: integers come back as integers
+(:mod:`stigmer_common.json_values`), numbers beyond 2**53 lose precision as in
+any JSON double. The checkpoint of a continued run is JSON text (see the proto).
 
 Its own module so that task runners starting child runs (`run: workflow`)
 import it without importing the workflow that imports them.
@@ -14,7 +15,8 @@ import it without importing the workflow that imports them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from temporalio import workflow
@@ -22,7 +24,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     # Generated modules must not be re-imported per run inside the sandbox.
     from google.protobuf import json_format, struct_pb2
-    from stigmer.engine.v1.contract_pb2 import EngineResume, ExecuteServerlessWorkflowInput
+    from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
     from stigmer_common.json_values import from_struct
 
 
@@ -40,7 +42,10 @@ def _struct(data: dict[str, Any]) -> struct_pb2.Struct:
 
 @dataclass
 class Resume:
-    """Where a continued-as-new run picks up (see :mod:`.checkpoint`); plain JSON values."""
+    """Where a continued-as-new run picks up (see :mod:`.checkpoint`).
+
+    Plain JSON values, carried as JSON text in the message's ``resume`` bytes.
+    """
 
     frames: list[dict[str, Any]]
     context: Any
@@ -50,26 +55,12 @@ class Resume:
     #: CloudEvents received and not consumed yet, carried to the next run.
     inbox: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_message(self) -> EngineResume:
-        return EngineResume(
-            frames=[_struct(frame) for frame in self.frames],
-            context=_value(self.context),
-            started_at=self.started_at,
-            transformed_input=_value(self.transformed_input),
-            generation=self.generation,
-            inbox=[_struct(event) for event in self.inbox],
-        )
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
 
     @staticmethod
-    def from_message(message: EngineResume) -> Resume:
-        return Resume(
-            frames=[from_struct(frame) for frame in message.frames],
-            context=from_struct(message.context),
-            started_at=message.started_at,
-            transformed_input=from_struct(message.transformed_input),
-            generation=message.generation,
-            inbox=[from_struct(event) for event in message.inbox],
-        )
+    def from_json(data: bytes) -> Resume:
+        return Resume(**json.loads(data))
 
 
 @dataclass
@@ -111,7 +102,7 @@ class EngineParams:
         if self.runtime_metadata:
             message.runtime_metadata.CopyFrom(_struct(self.runtime_metadata))
         if self.resume is not None:
-            message.resume.CopyFrom(self.resume.to_message())
+            message.resume = self.resume.to_json()
         return message
 
     @staticmethod
@@ -122,7 +113,7 @@ class EngineParams:
             secrets=from_struct(message.secrets) if message.HasField("secrets") else None,
             completion_token=message.completion_token or None,
             execution_id=message.execution_id or None,
-            resume=Resume.from_message(message.resume) if message.HasField("resume") else None,
+            resume=Resume.from_json(message.resume) if message.resume else None,
             runtime_metadata=(
                 from_struct(message.runtime_metadata)
                 if message.HasField("runtime_metadata")
