@@ -4,10 +4,10 @@ Starters send ``ExecuteServerlessWorkflowInput`` (apis/stigmer/engine/v1/
 contract.proto), built with :func:`engine_input`. The engine reads it once into
 :class:`EngineParams`, plain Python values it may update during the run (a newer
 completion token, loaded secrets), and writes it back as the message when it
-continues as new. The input, secrets and metadata cross as
-``google.protobuf.Value``/``Struct``: integers come back as integers
-(:mod:`stigmer_common.json_values`), numbers beyond 2**53 lose precision as in
-any JSON double. The checkpoint of a continued run is JSON text (see the proto).
+continues as new. The input and the checkpoint of a continued run are JSON
+text (key order and integers kept, fast to convert; see the proto); secrets and
+metadata cross as ``google.protobuf.Struct`` (integers come back as integers,
+:mod:`stigmer_common.json_values`).
 
 Its own module so that task runners starting child runs (`run: workflow`)
 import it without importing the workflow that imports them.
@@ -28,10 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from stigmer_common.json_values import from_struct
 
 
-def _value(data: Any) -> struct_pb2.Value:
-    value = struct_pb2.Value()
-    json_format.ParseDict(data, value)
-    return value
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _struct(data: dict[str, Any]) -> struct_pb2.Struct:
@@ -56,7 +54,7 @@ class Resume:
     inbox: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
+        return _json(asdict(self))
 
     @staticmethod
     def from_json(data: bytes) -> Resume:
@@ -96,7 +94,7 @@ class EngineParams:
             paused=self.paused,
         )
         if self.input is not None:
-            message.input.CopyFrom(_value(self.input))
+            message.input_json = _json(self.input)
         if self.secrets is not None:
             message.secrets.CopyFrom(_struct(self.secrets))
         if self.runtime_metadata:
@@ -109,7 +107,7 @@ class EngineParams:
     def from_message(message: ExecuteServerlessWorkflowInput) -> EngineParams:
         return EngineParams(
             definition=message.definition,
-            input=from_struct(message.input) if message.HasField("input") else None,
+            input=json.loads(message.input_json) if message.input_json else None,
             secrets=from_struct(message.secrets) if message.HasField("secrets") else None,
             completion_token=message.completion_token or None,
             execution_id=message.execution_id or None,
