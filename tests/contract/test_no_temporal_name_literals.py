@@ -24,6 +24,7 @@ def _repo_root() -> Path:
 SERVICE_PACKAGES = [
     "backend/services/workflow-runner/workflow_runner",
     "backend/services/stigmer-server/stigmer_server",
+    "cli/stigmer_cli",
 ]
 
 BAD_SOURCES = {
