@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from stigmer_dsl import parsed_documents
 from stigmer_dsl.expressions import EvaluationMode
 from stigmer_dsl.loader import (
