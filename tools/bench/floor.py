@@ -4,7 +4,8 @@ Stigmer runs on Temporal, so a hand-written Temporal workflow of the same shape
 on the same server is the floor. Four sides, each run for every shape:
 
 * ``bare``: a plain workflow doing the shape's work (dict updates, or the
-  engine's own HTTP activity called N times) on a worker in this process;
+  engine's own HTTP activity called N times) on a worker in this process (its
+  modules passed through the sandbox, as the engine's are: the floor at its best);
 * ``engine``: the engine workflow (``ExecuteServerlessWorkflow``) started
   directly on the workflow-runner process's engine worker (its default
   sandbox), no execution id (no progress reports);
@@ -54,6 +55,7 @@ from platform_vs_engine import PlatformSide, Shape, bare_runner
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from workflow_runner.activities.io_activities import build_io_activities
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -201,6 +203,12 @@ async def measure(stack: Stack, uri: str, args: argparse.Namespace) -> dict[str,
                 floor_activities.hand_off,
                 floor_activities.complete,
             ],
+            # The floor at its best: its modules imported once, not once per run.
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    "plain_workflows", "floor_workflows", "workflow_runner", "stigmer_dsl"
+                )
+            ),
         )
         platform = PlatformSide(channel)
         async with worker:
