@@ -57,7 +57,7 @@ def test_a_second_run_reuses_the_parse_and_the_check_with_the_same_result() -> N
 def test_runs_get_their_own_document() -> None:
     text = YAML % "copies"
     one = _parse(text).document()
-    one["do"][0]["a"]["set"]["x"] = "changed"  # type: ignore[index]
+    one["do"][0]["a"]["set"]["x"] = "changed"
     two = _parse(text).document()
     assert two["do"][0]["a"]["set"]["x"] == "${ .x + 1 }"
 
