@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -93,12 +94,16 @@ def imported_modules(entry: str, prefixes: Iterable[str]) -> list[str]:
         f"importlib.import_module({entry!r})\n"
         f"print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {wanted!r})))\n"
     )
+    # The child sees this process's import roots (pytest's `pythonpath` setting
+    # lives in sys.path only, not in the environment).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env=env,
     )
     names: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
     return names

@@ -79,9 +79,9 @@ async def test_the_three_reads_overlap_when_the_execution_names_its_instance_and
     started.status.workflow_id = "wf-1"
     params = await ActivityEnvironment().run(_activity(api)._engine_input, "exe-1", started)
     assert sorted(api.started) == ["execution", "instance", "workflow"]
-    assert params.input == {"a": 1, "b": 2}
+    assert json.loads(params.input_json) == {"a": 1, "b": 2}
     assert json.loads(params.definition)["do"] == DOCUMENT["do"]
-    assert params.runtime_metadata == {
+    assert dict(params.runtime_metadata) == {
         "executionId": "exe-1",
         "workflowId": "wf-1",
         "workflowInstanceId": "ins-1",
