@@ -1,0 +1,60 @@
+"""Scrubbing known secret values from text, JSON values and log records."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from google.protobuf import json_format, struct_pb2
+from stigmer_common.secret_redaction import (
+    REDACTED,
+    RedactingLogFilter,
+    Redactor,
+    protection_enabled,
+)
+
+SECRET = "tok-8f3e-very-secret"
+
+
+def test_text_and_longest_first() -> None:
+    redactor = Redactor([SECRET, "tok-8f3e", "ab"])  # "ab": too short to scrub
+    assert redactor.text(f"GET https://x/{SECRET}?q=tok-8f3e ab") == (
+        f"GET https://x/{REDACTED}?q={REDACTED} ab"
+    )
+
+
+def test_json_value_strings_and_keys() -> None:
+    value = json_format.ParseDict(
+        {"a": [f"x{SECRET}", 1, {SECRET: True}], "b": "clean"}, struct_pb2.Value()
+    )
+    assert Redactor([SECRET]).value(value)
+    assert json_format.MessageToDict(value) == {
+        "a": [f"x{REDACTED}", 1, {REDACTED: True}],
+        "b": "clean",
+    }
+    assert not Redactor([SECRET]).value(value)  # nothing left to change
+
+
+def test_log_filter_scrubs_message_args_and_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redaction")
+    redactor = Redactor([SECRET])
+    redacting = RedactingLogFilter(redactor)
+    caplog.handler.addFilter(redacting)
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("calling %s", f"https://x/{SECRET}")
+            try:
+                raise RuntimeError(f"failed: {SECRET}")
+            except RuntimeError:
+                logger.exception("boom")
+    finally:
+        caplog.handler.removeFilter(redacting)
+    assert SECRET not in caplog.text
+    assert f"calling https://x/{REDACTED}" in caplog.text
+    assert f"RuntimeError: failed: {REDACTED}" in caplog.text
+
+
+def test_protection_switch() -> None:
+    assert protection_enabled({})
+    assert protection_enabled({"STIGMER_SECRET_PROTECTION": "on"})
+    assert not protection_enabled({"STIGMER_SECRET_PROTECTION": "OFF"})
