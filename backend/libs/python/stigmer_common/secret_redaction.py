@@ -25,10 +25,10 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "PROTECTION_ENV",
     "REDACTED",
-    "Redactor",
     "RedactingLogFilter",
-    "protection_enabled",
+    "Redactor",
     "process_redactor",
+    "protection_enabled",
 ]
 
 REDACTED = "[REDACTED]"
