@@ -27,6 +27,7 @@ __all__ = [
     "REDACTED",
     "RedactingLogFilter",
     "Redactor",
+    "install_log_redaction",
     "process_redactor",
     "protection_enabled",
 ]
@@ -104,6 +105,17 @@ class Redactor:
 _PROCESS_REDACTOR = Redactor()
 
 
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Adds a :class:`RedactingLogFilter` to every handler of ``logger`` (the root).
+
+    On handlers, not the logger: a logger's filters do not see records that
+    propagate from child loggers. Call after logging is configured.
+    """
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactingLogFilter) for f in handler.filters):
+            handler.addFilter(RedactingLogFilter())
+
+
 def process_redactor() -> Redactor:
     """The secret values this process has handled (what its logs must not show)."""
     return _PROCESS_REDACTOR
@@ -135,6 +147,8 @@ class RedactingLogFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and redactor.contains_secret(record.exc_text):
             record.exc_text = redactor.text(record.exc_text)
+            # Formatters that re-format exc_info would show the secret again.
+            record.exc_info = None
         for key, extra in list(vars(record).items()):
             if isinstance(extra, str) and key not in ("msg", "exc_text"):
                 if redactor.contains_secret(extra):

@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from stigmer_common.secret_redaction import install_log_redaction
+
 from stigmer_server.config import ConfigError, ServerConfig
 from stigmer_server.server import StigmerServer, installed_orchestration
 from stigmer_server.store import DataDirectoryInUse
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stigmer-server: {error}", file=sys.stderr)
         return 2
     configure_logging(config.log_level, config.log_format)
+    install_log_redaction()  # secret values the server opens never reach its log lines
     try:
         asyncio.run(_serve(config, args.ready_file))
     except DataDirectoryInUse as error:

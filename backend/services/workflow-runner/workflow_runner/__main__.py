@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+from stigmer_common.secret_redaction import install_log_redaction
+
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVICE_ENDPOINT   stigmer-server gRPC address (default 127.0.0.1:7234)
   STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (none by default)
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("STIGMER_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Secret values this process resolves never reach its log lines.
+    install_log_redaction()
     from workflow_runner.bridge.process import install_stop_signals, run_runner
     from workflow_runner.bridge.settings import RunnerSettings, SettingsError
 
