@@ -23,21 +23,19 @@ _PAGE = 500
 
 @dataclass
 class ExecutionValues:
-    """name -> clear value, and which of the names are secrets."""
+    """name -> clear value (what ``$secrets`` sees), and every secret value met.
+
+    ``secret_values`` keeps overridden ones too: an environment's secret that a
+    context overrides is still a secret, and still scrubbed.
+    """
 
     values: dict[str, str] = field(default_factory=dict)
-    secret_names: set[str] = field(default_factory=set)
+    secret_values: set[str] = field(default_factory=set)
 
     def add(self, name: str, value: str, is_secret: bool) -> None:
         self.values[name] = value
-        if is_secret:
-            self.secret_names.add(name)
-        else:
-            self.secret_names.discard(name)
-
-    @property
-    def secret_values(self) -> list[str]:
-        return [self.values[name] for name in self.secret_names]
+        if is_secret and value:
+            self.secret_values.add(value)
 
 
 def execution_values(
