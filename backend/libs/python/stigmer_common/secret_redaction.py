@@ -109,8 +109,11 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
     """Adds a :class:`RedactingLogFilter` to every handler of ``logger`` (the root).
 
     On handlers, not the logger: a logger's filters do not see records that
-    propagate from child loggers. Call after logging is configured.
+    propagate from child loggers. Call after logging is configured. Not
+    installed with protection switched off (the leak test's control run).
     """
+    if not protection_enabled():
+        return
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactingLogFilter) for f in handler.filters):
             handler.addFilter(RedactingLogFilter())
