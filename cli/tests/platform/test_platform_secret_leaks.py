@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -102,6 +102,9 @@ async def dev(
         await env.shutdown()
 
 
+MessageT = TypeVar("MessageT", bound=Message)
+
+
 @dataclass
 class Traces:
     """Where one run left traces, to search for its marker."""
@@ -110,7 +113,7 @@ class Traces:
     execution_ids: list[str] = field(default_factory=list)
     workflow_ids: list[str] = field(default_factory=list)
 
-    def keep(self, message: Message) -> Message:
+    def keep(self, message: MessageT) -> MessageT:
         self.responses.append(message.SerializeToString())
         self.responses.append(str(message).encode())
         return message
@@ -118,7 +121,7 @@ class Traces:
 
 def _document(http_base: str) -> dict[str, object]:
     """Spreads `$secrets.marker` into task input/output, output and a failing call's URL."""
-    return dsl_document(
+    document: dict[str, object] = dsl_document(
         "spreads-a-secret",
         [
             {
@@ -147,10 +150,11 @@ def _document(http_base: str) -> dict[str, object]:
         ],
         use={"secrets": ["marker"]},
     )
+    return document
 
 
 def _raising_document() -> dict[str, object]:
-    return dsl_document(
+    document: dict[str, object] = dsl_document(
         "raises-a-secret",
         [
             {
@@ -168,6 +172,7 @@ def _raising_document() -> dict[str, object]:
         ],
         use={"secrets": ["marker"]},
     )
+    return document
 
 
 async def _run_everything(
