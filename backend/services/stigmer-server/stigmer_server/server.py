@@ -145,7 +145,7 @@ class StigmerServer:
             )
             return None
         sealer = SecretSealer(load_keyring())
-        await reseal_stored_secrets(Repository(self._store), sealer)
+        await reseal_stored_secrets(Repository(self._store), sealer, self._store.compact)
         return sealer
 
     async def _start_serving(self, sealer: SecretSealer | None) -> None:

@@ -2,13 +2,14 @@
 
 Re-encrypts secrets sealed under an older key (after a rotation: a new current
 key, the old one still in the ring), and seals secrets stored in clear before
-sealing existed. Runs before the server serves, so it holds no lock. The old
-record versions stay in RocksDB's files until compaction rewrites them.
+sealing existed. Runs before the server serves, so it holds no lock. When
+anything changed, the store is compacted so the old versions leave its files.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from stigmer_common.secret_seal import SecretSealer
 
@@ -21,8 +22,14 @@ _log = logging.getLogger(__name__)
 _PAGE = 500
 
 
-async def reseal_stored_secrets(repository: Repository, sealer: SecretSealer) -> int:
-    """Re-encrypts what is not under the current key; returns how many resources changed."""
+async def reseal_stored_secrets(
+    repository: Repository, sealer: SecretSealer, compact: Callable[[], None]
+) -> int:
+    """Re-encrypts what is not under the current key; returns how many resources changed.
+
+    ``compact`` then rewrites the store's files, so the replaced versions (under
+    the old key, or in clear) do not linger in them.
+    """
     changed = 0
     for kind in (kinds.ENVIRONMENT, kinds.EXECUTION_CONTEXT):
         token = ""
@@ -40,8 +47,9 @@ async def reseal_stored_secrets(repository: Repository, sealer: SecretSealer) ->
             if not token:
                 break
     if changed:
+        compact()
         _log.info(
-            "stored secrets re-encrypted under the current key",
+            "stored secrets re-encrypted under the current key, store compacted",
             extra={
                 "event": "secrets_resealed",
                 "resources": changed,

@@ -256,3 +256,35 @@ async def test_rotation_re_encrypts_stored_secrets(
             }
     finally:
         await server.stop()
+
+
+async def test_secrets_stored_in_clear_are_sealed_at_start_and_leave_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data written before sealing existed (here: protection off) is sealed on the
+    next start, and the store is compacted so no clear copy stays behind."""
+    monkeypatch.setenv("STIGMER_PAYLOAD_KEYS", f"k1={_key()}")
+    monkeypatch.setenv("STIGMER_SECRET_PROTECTION", "off")
+    server = await start(tmp_path / "data")
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            created = await _environment(channel, "legacy")
+            assert created.spec.data["API_TOKEN"].value == SECRET  # control: in clear
+    finally:
+        await server.stop()
+    assert _files_contain(tmp_path / "data", SECRET)
+    monkeypatch.delenv("STIGMER_SECRET_PROTECTION")
+    server = await start(tmp_path / "data")
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            shown = await stubs(channel, kinds.ENVIRONMENT).query.Get(
+                commons_io.ApiResourceId(value=created.metadata.id)
+            )
+            _assert_redacted(shown, "k1")
+            execution = await _running_execution(channel, "legacy")
+            assert await _resolve(channel, execution.metadata.id, "API_TOKEN") == {
+                "API_TOKEN": SECRET
+            }
+    finally:
+        await server.stop()
+    assert _files_contain(tmp_path / "data", SECRET) == []
