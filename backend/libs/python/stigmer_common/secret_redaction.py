@@ -18,8 +18,11 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 __all__ = [
     "MIN_SECRET_LENGTH",
@@ -31,6 +34,8 @@ __all__ = [
     "process_redactor",
     "protection_enabled",
 ]
+
+MessageT = TypeVar("MessageT", bound=Message)
 
 REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
@@ -100,6 +105,56 @@ class Redactor:
                 struct.fields[clean_key].CopyFrom(moved)
                 changed = True
         return changed
+
+    def message(self, message: Message) -> None:
+        """Scrubs every string of a protobuf message in place (strings, JSON values
+        and keys, string maps, nested and repeated messages)."""
+        if isinstance(message, struct_pb2.Value):
+            self.value(message)
+            return
+        if isinstance(message, struct_pb2.Struct):
+            self.struct(message)
+            return
+        for field, value in message.ListFields():
+            if field.type == FieldDescriptor.TYPE_STRING:
+                if isinstance(value, str):
+                    setattr(message, field.name, self.text(value))
+                else:  # repeated string
+                    items = [self.text(item) for item in value]
+                    del value[:]
+                    value.extend(items)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                entry = field.message_type
+                if entry is not None and entry.GetOptions().map_entry:
+                    self._map(entry.fields_by_name["value"], value)
+                elif isinstance(value, Message):
+                    self.message(value)
+                else:  # repeated message
+                    for item in value:
+                        self.message(item)
+
+    def _map(self, value_field: FieldDescriptor, entries: Any) -> None:
+        for key in list(entries):
+            if value_field.type == FieldDescriptor.TYPE_STRING:
+                entries[key] = self.text(entries[key])
+            elif value_field.type == FieldDescriptor.TYPE_MESSAGE:
+                self.message(entries[key])
+
+    def scrubbed(self, message: MessageT) -> MessageT:
+        """``message`` itself if its wire bytes hold no secret, else a scrubbed copy.
+
+        Every string is its UTF-8 bytes on the wire, so the byte check finds any
+        secret in any field; most messages have none and are not copied.
+        """
+        if not self._values:
+            return message
+        wire = message.SerializeToString()
+        if not any(value.encode("utf-8") in wire for value in self._values):
+            return message
+        copy = type(message)()
+        copy.CopyFrom(message)
+        self.message(copy)
+        return copy
 
 
 _PROCESS_REDACTOR = Redactor()

@@ -58,3 +58,33 @@ def test_protection_switch() -> None:
     assert protection_enabled({})
     assert protection_enabled({"STIGMER_SECRET_PROTECTION": "on"})
     assert not protection_enabled({"STIGMER_SECRET_PROTECTION": "OFF"})
+
+
+def test_scrubbed_message_copies_only_when_a_secret_is_inside() -> None:
+    from stigmer.workflowexecution.v1 import api_pb2
+
+    redactor = Redactor([SECRET])
+    clean = json_format.ParseDict(
+        {"phase": "IN_PROGRESS", "tasks": [{"task_id": "a", "output": {"x": 1}}]},
+        api_pb2.WorkflowExecutionStatus(),
+    )
+    assert redactor.scrubbed(clean) is clean
+    leaky = json_format.ParseDict(
+        {
+            "tasks": [
+                {
+                    "task_id": "a",
+                    "input": {"url": f"https://x/{SECRET}"},
+                    "error": {"message": f"GET {SECRET}", "details": {"uri": SECRET}},
+                }
+            ],
+            "output": [SECRET],
+        },
+        api_pb2.WorkflowExecutionStatus(),
+    )
+    scrubbed = redactor.scrubbed(leaky)
+    assert scrubbed is not leaky and SECRET in str(leaky)  # the original is untouched
+    assert SECRET not in str(scrubbed)
+    assert scrubbed.tasks[0].error.details["uri"] == REDACTED
+    assert scrubbed.tasks[0].input.struct_value["url"] == f"https://x/{REDACTED}"
+    assert Redactor().scrubbed(leaky) is leaky  # no secrets known: nothing to do

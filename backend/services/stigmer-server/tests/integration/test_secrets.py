@@ -29,8 +29,10 @@ from stigmer_server.server import StigmerServer
 
 pytestmark = pytest.mark.integration
 
-SECRET = "mk-3c1d7e-in-env-never-clear"
-CONTEXT_SECRET = "mk-99f0aa-in-context-never-clear"
+# Upper-case letters no record holds otherwise: RocksDB compresses its files, and a
+# secret sharing 4-byte runs with nearby bytes (an id prefix) may not appear literally.
+SECRET = "QZXWVKJHGFDSPLMQZX"
+CONTEXT_SECRET = "YTRWQPLKJHZXCVBNMQ"
 
 
 def _key() -> str:

@@ -40,6 +40,7 @@ from stigmer.workflowexecution.v1 import secrets_pb2 as execution_secrets
 from stigmer.workflowexecution.v1 import secrets_pb2_grpc as execution_secrets_grpc
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import query_pb2_grpc as instance_query
+from stigmer_common.secret_redaction import process_redactor
 from temporalio import activity
 
 from workflow_runner.bridge.settings import RunnerSettings
@@ -149,10 +150,11 @@ class StigmerApi:
     async def update_status(
         self, report: execution_io.WorkflowExecutionUpdateStatusInput
     ) -> execution_api.WorkflowExecution:
+        # The server scrubs too; this keeps what leaves the runner clean as well.
         return await self._call(
             "WorkflowExecution.UpdateStatus",
             self._execution_commands.UpdateStatus,
-            report,
+            process_redactor().scrubbed(report),
             execution_api.WorkflowExecution,
         )
 
