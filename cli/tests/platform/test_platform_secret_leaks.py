@@ -336,7 +336,13 @@ def _records_with(rocksdb_dir: Path, needle: bytes) -> list[bytes]:
     """Keys of the records (as stored now, decompressed) holding ``needle``."""
     db = rocksdict.Rdict(str(rocksdb_dir), rocksdict.Options(raw_mode=True))
     try:
-        return [key for key, value in db.items() if needle in key or needle in value]
+        return [
+            bytes(key)
+            for key, value in db.items()
+            if isinstance(key, bytes)
+            and isinstance(value, bytes)
+            and (needle in key or needle in value)
+        ]
     finally:
         db.close()
 
