@@ -49,9 +49,9 @@ def execution_values(
     instance = _workflow_instance(repository, execution)
     if instance is not None:
         for reference in getattr(instance, "spec").environment_refs:  # noqa: B009
-            environment = repository.get_by_slug(
-                kinds.ENVIRONMENT, reference.org or default_org, reference.slug
-            )
+            # No org: the instance's own (as resolved on write), never the default.
+            org = reference.org or getattr(instance, "metadata").org or default_org  # noqa: B009
+            environment = repository.get_by_slug(kinds.ENVIRONMENT, org, reference.slug)
             if environment is not None:
                 for name, value, is_secret in opened(environment, sealer):
                     found.add(name, value, is_secret)
