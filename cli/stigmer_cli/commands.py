@@ -30,6 +30,7 @@ from typing import Any
 import platformdirs
 from stigmer.commons.v1 import phase_pb2
 
+from stigmer_cli import keys_command
 from stigmer_cli.api import StigmerClient, follow, phase_name, result_json
 from stigmer_cli.errors import UsageError
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
@@ -50,10 +51,12 @@ EPILOG = """examples:
   stigmer pause wex-... / stigmer resume wex-...   # hold it between tasks, go on
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
   stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
+  stigmer keys create --id ci --role user --org acme --append keys.txt
 
 environment:
   STIGMER_SERVER       stigmer-server address for apply/run/cancel/pause/resume (default 127.0.0.1:7234)
-  STIGMER_API_KEY      API key sent to stigmer-server
+  STIGMER_API_KEY      API key sent to stigmer-server (`stigmer keys create` makes one)
+  STIGMER_USE_TLS      true: TLS to stigmer-server (system roots); STIGMER_CA_FILE: a PEM CA to trust
   STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
 """
@@ -100,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_EVENTS_ADDRESS,
         metavar="HOST:PORT",
         help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
+    )
+    server.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
+        "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
     )
 
     apply = commands.add_parser(
@@ -155,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data-dir", type=Path, help="keep data here (default: a temporary directory, removed)"
     )
+    keys_command.add_parser(commands)
     return parser
 
 
@@ -260,7 +271,10 @@ def _serve(args: argparse.Namespace) -> int:
     with stop_signals_interrupt():
         try:
             stack = start_local_stack(
-                data_dir, server_address=args.address, events_address=args.events
+                data_dir,
+                server_address=args.address,
+                events_address=args.events,
+                metrics_port=args.metrics_port,
             )
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
@@ -270,6 +284,7 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            print(f"metrics and health: {stack.describe_observability()}", file=sys.stderr)
             while True:
                 stack.check_alive()
                 time.sleep(0.3)
@@ -341,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "demo":
             return _demo(args)
+        if args.command == "keys":
+            return keys_command.run(args)
     except UsageError as error:
         print(f"stigmer: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -204,9 +204,12 @@ class RedactingLogFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and redactor.contains_secret(record.exc_text):
-            record.exc_text = redactor.text(record.exc_text)
-            # Formatters that re-format exc_info would show the secret again.
+            # Formatters re-format exc_info themselves (the JSON one does): the
+            # scrubbed traceback goes into the message, the exception is dropped.
+            record.msg = f"{record.getMessage()}\n{redactor.text(record.exc_text)}"
+            record.args = None
             record.exc_info = None
+            record.exc_text = None
         for key, extra in list(vars(record).items()):
             if isinstance(extra, str) and key not in ("msg", "exc_text"):
                 if redactor.contains_secret(extra):

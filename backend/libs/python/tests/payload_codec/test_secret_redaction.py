@@ -88,3 +88,30 @@ def test_scrubbed_message_copies_only_when_a_secret_is_inside() -> None:
     assert scrubbed.tasks[0].error.details["uri"] == REDACTED
     assert scrubbed.tasks[0].input.struct_value["url"] == f"https://x/{REDACTED}"
     assert Redactor().scrubbed(leaky) is leaky  # no secrets known: nothing to do
+
+
+def test_log_filter_holds_for_formatters_that_format_exc_info_themselves() -> None:
+    import io
+
+    class ExcInfoFormatter(logging.Formatter):  # like a JSON formatter: ignores exc_text
+        def format(self, record: logging.LogRecord) -> str:
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + self.formatException(record.exc_info)
+            return text
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ExcInfoFormatter())
+    handler.addFilter(RedactingLogFilter(Redactor([SECRET])))
+    logger = logging.getLogger("test.redaction.exc")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"failed: {SECRET}")
+        except RuntimeError:
+            logger.error("boom", exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    assert SECRET not in stream.getvalue()
+    assert f"RuntimeError: failed: {REDACTED}" in stream.getvalue()

@@ -290,3 +290,32 @@ async def test_secrets_stored_in_clear_are_sealed_at_start_and_leave_the_files(
     finally:
         await server.stop()
     assert _files_contain(tmp_path / "data", SECRET) == []
+
+
+async def test_an_environment_reference_without_org_is_read_in_the_instances_org(
+    server: StigmerServer, channel: grpc.aio.Channel
+) -> None:
+    envs = stubs(channel, kinds.ENVIRONMENT).command
+    for org, token in (("acme", "ACMETOKENQZXW"), ("local", "LOCALTOKENQZXW")):
+        environment = build(
+            kinds.ENVIRONMENT,
+            {"data": {"TOKEN": {"value": token, "is_secret": True}}},
+            name="prod",
+            org=org,
+        )
+        await envs.Create(environment)
+    workflow = await create(channel, kinds.WORKFLOW, org="acme")
+    instance = build(
+        kinds.WORKFLOW_INSTANCE,
+        {
+            "workflow_id": workflow.metadata.id,
+            "environment_refs": [{"slug": "prod", "kind": "ENVIRONMENT"}],
+        },
+        org="acme",
+    )
+    instance = await stubs(channel, kinds.WORKFLOW_INSTANCE).command.Create(instance)
+    execution = build(
+        kinds.WORKFLOW_EXECUTION, {"workflow_instance_id": instance.metadata.id}, org="acme"
+    )
+    execution = await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(execution)
+    assert await _resolve(channel, execution.metadata.id, "TOKEN") == {"TOKEN": "ACMETOKENQZXW"}

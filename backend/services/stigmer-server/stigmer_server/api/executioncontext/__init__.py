@@ -44,5 +44,6 @@ def register(server: grpc.aio.Server, deps: Dependencies) -> None:
         command_pb2_grpc.add_ExecutionContextCommandControllerServicer_to_server,
         ResourceCommandServicer(KIND, deps, pipelines, present=secret_presenter(deps)),
         query_pb2_grpc.add_ExecutionContextQueryControllerServicer_to_server,
-        ResourceQueryServicer(KIND, deps, present=secret_presenter(deps)),
+        # Runtime values and secrets of an execution: read by runners only.
+        ResourceQueryServicer(KIND, deps, read_roles=("runner",), present=secret_presenter(deps)),
     )

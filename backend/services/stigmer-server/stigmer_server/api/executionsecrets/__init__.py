@@ -12,7 +12,7 @@ from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
 
 from stigmer_server import kinds
 from stigmer_server.api.error_mapping import call_mapped
-from stigmer_server.auth.identity import RUNNER, require_role
+from stigmer_server.auth.identity import require_role
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import FailedPrecondition, NotFound
 from stigmer_server.execution.phase_rules import TERMINAL
@@ -29,7 +29,7 @@ class ExecutionSecretServicer(secrets_pb2_grpc.WorkflowExecutionSecretController
         self, request: secrets_pb2.ResolveSecretsInput, context: grpc.aio.ServicerContext
     ) -> secrets_pb2.ResolvedSecrets:
         async def resolve() -> secrets_pb2.ResolvedSecrets:
-            require_role(context, RUNNER)
+            require_role(context, "runner")
             raise_first(violations_of(request))
             execution = self._deps.repository.get(kinds.WORKFLOW_EXECUTION, request.execution_id)
             if execution is None:
