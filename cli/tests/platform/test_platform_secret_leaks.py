@@ -370,7 +370,11 @@ async def _leak_search(
     # RocksDB's block compression cannot hide a clear copy inside a back-reference.
     marker = "MK" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(30))
     needle = marker.encode()
-    extra = {} if protected else {"STIGMER_SECRET_PROTECTION": "off"}
+    # DEBUG: the most the processes ever log (the control run's runner log then
+    # holds the marker; the protected run's must not).
+    extra = {"STIGMER_LOG_LEVEL": "DEBUG"}
+    if not protected:
+        extra["STIGMER_SECRET_PROTECTION"] = "off"
     async with running_platform(env, payload_keys, tmp, extra_env=extra) as platform:
         traces = await _run_everything(platform, marker, http_base, protected=protected)
         target = env.client.service_client.config.target_host
