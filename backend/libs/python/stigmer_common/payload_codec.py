@@ -37,7 +37,13 @@ import temporalio.converter
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    FailureConverter,
+    PayloadCodec,
+)
 
 __all__ = [
     "ENCODING",
@@ -263,12 +269,29 @@ class AesGcmPayloadCodec(PayloadCodec):
         return result
 
 
-def encrypted_data_converter(keyring: KeyRing) -> DataConverter:
+def encrypted_data_converter(
+    keyring: KeyRing, *, encode_failures: bool | None = None
+) -> DataConverter:
     """The SDK's default converter with every payload sealed by :class:`AesGcmPayloadCodec`.
+
+    Failures too: their message and stack trace (which may quote a secret: a
+    ``raise`` title, an HTTP error naming its URL) move into the encoded
+    attributes payload, so history shows only "Encoded failure".
+    ``encode_failures`` defaults to on; only ``STIGMER_SECRET_PROTECTION=off``
+    (the leak test's control run) turns it off.
 
     Clients and workers of one deployment must share the same keyring, or a
     worker cannot read what the client wrote.
     """
+    if encode_failures is None:
+        from stigmer_common.secret_redaction import protection_enabled
+
+        encode_failures = protection_enabled()
+    failures: type[FailureConverter] = (
+        DefaultFailureConverterWithEncodedAttributes if encode_failures else DefaultFailureConverter
+    )
     return dataclasses.replace(
-        temporalio.converter.default(), payload_codec=AesGcmPayloadCodec(keyring)
+        temporalio.converter.default(),
+        payload_codec=AesGcmPayloadCodec(keyring),
+        failure_converter_class=failures,
     )

@@ -14,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from stigmer_common.secret_redaction import install_log_redaction
 from stigmer_observability import (
     ENVIRONMENT_HELP as OBSERVABILITY_HELP,
 )
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stigmer-server: {error}", file=sys.stderr)
         return 2
     observability = setup_observability("stigmer-server", observability_config)
+    install_log_redaction()  # secret values the server opens never reach its logs
 
     async def serve() -> None:
         async with observability.running():

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from stigmer_common.secret_seal import SecretSealer
 
 from stigmer_server.execution.change_feed import ChangeFeed
 from stigmer_server.execution.keyed_locks import KeyedLocks
@@ -37,3 +38,7 @@ class Dependencies:
     change_feed: ChangeFeed = field(default_factory=ChangeFeed)
     execution_locks: KeyedLocks = field(default_factory=KeyedLocks)
     default_org: str = "local"
+    # Seals stored secrets and opens them for runners and the status scrubber.
+    # None only with STIGMER_SECRET_PROTECTION=off (the leak test's control run)
+    # or in tests that store no secrets.
+    sealer: SecretSealer | None = None

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from stigmer_common.payload_codec import load_keyring
+from stigmer_common.secret_redaction import protection_enabled
+from stigmer_common.secret_seal import SecretSealer
 from stigmer_observability import ServerMetricsInterceptor
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -26,6 +29,7 @@ from stigmer_server.api import (
     agentinstance,
     environment,
     executioncontext,
+    executionsecrets,
     mcpserver,
     session,
     skill,
@@ -40,6 +44,7 @@ from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.starter import NoOrchestration, Orchestration
 from stigmer_server.execution.status_updater import ExecutionStatusUpdater
 from stigmer_server.repository import Repository
+from stigmer_server.secrets.rotation import reseal_stored_secrets
 from stigmer_server.store import ResourceStore
 
 _log = logging.getLogger(__name__)
@@ -126,17 +131,32 @@ class StigmerServer:
         """
         self._store.open()
         try:
-            await self._start_serving()
+            sealer = await self._open_secrets()
+            await self._start_serving(sealer)
         except BaseException:
             self._store.close()
             raise
         await self._connect_orchestration()
 
-    async def _start_serving(self) -> None:
+    async def _open_secrets(self) -> SecretSealer | None:
+        """The sealer of stored secrets (None: protection switched off), every
+        stored secret re-encrypted under the ring's current key first."""
+        if not protection_enabled():
+            _log.warning(
+                "STIGMER_SECRET_PROTECTION=off: secrets are stored and shown in clear",
+                extra={"event": "secret_protection_off"},
+            )
+            return None
+        sealer = SecretSealer(load_keyring())
+        await reseal_stored_secrets(Repository(self._store), sealer, self._store.compact)
+        return sealer
+
+    async def _start_serving(self, sealer: SecretSealer | None) -> None:
         config = self.config
         deps = Dependencies(
             repository=Repository(self._store),
             starter=NoOrchestration("connecting").starter,
+            sealer=sealer,
         )
         workflow_status = workflowexecution.status_updater(deps)
         agent_status = agentexecution.status_updater(deps)
@@ -167,6 +187,7 @@ class StigmerServer:
             session,
             environment,
             executioncontext,
+            executionsecrets,
             skill,
             mcpserver,
         ):

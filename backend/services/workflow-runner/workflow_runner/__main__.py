@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 
+from stigmer_common.secret_redaction import install_log_redaction
 from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
 from stigmer_observability import (
     ObservabilityConfig,
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Before anything logs, and the Temporal runtime before any client exists.
     observability = setup_observability("workflow-runner", observability_config)
+    install_log_redaction()  # secret values this process resolves never reach its logs
     from workflow_runner.bridge.process import install_stop_signals, run_runner
 
     async def serve() -> None:

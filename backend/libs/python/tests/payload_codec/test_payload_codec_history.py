@@ -11,7 +11,8 @@ from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
 from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import activity, workflow
 from temporalio.api.history.v1 import History
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -69,3 +70,52 @@ async def test_history_holds_no_clear_payload(env: WorkflowEnvironment) -> None:
     assert (
         SECRET.encode() in History(events=(await clear.fetch_history()).events).SerializeToString()
     )
+
+
+@activity.defn
+async def fail_with(value: str) -> str:
+    raise ApplicationError(f"call to https://api.example/{value} failed", non_retryable=True)
+
+
+@workflow.defn(sandboxed=False)
+class RaiseSecret:
+    @workflow.run
+    async def run(self, value: str) -> str:
+        try:
+            await workflow.execute_activity(
+                fail_with, value, start_to_close_timeout=timedelta(seconds=10)
+            )
+        except ActivityError as error:
+            raise ApplicationError(f"gave up: {value}", non_retryable=True) from error
+        return "unreachable"
+
+
+async def _raise_history(client: Client, env: WorkflowEnvironment) -> bytes:
+    queue = f"codec-fail-{uuid.uuid4()}"
+    async with Worker(client, task_queue=queue, workflows=[RaiseSecret], activities=[fail_with]):
+        handle = await client.start_workflow(
+            RaiseSecret.run, SECRET, id=f"codec-fail-{uuid.uuid4()}", task_queue=queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    # Through the codec, the failure reads as raised: the encoding is lossless.
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and SECRET in cause.message
+    raw = await env.client.get_workflow_handle(handle.id).fetch_history()
+    return History(events=raw.events).SerializeToString()
+
+
+@pytest.mark.integration
+async def test_failure_messages_are_encoded(env: WorkflowEnvironment) -> None:
+    """A secret in an exception message (workflow or activity) is not in history."""
+    target = env.client.service_client.config.target_host
+    ring = KeyRing.generate()
+    sealed = await Client.connect(target, data_converter=encrypted_data_converter(ring))
+    blob = await _raise_history(sealed, env)
+    assert SECRET.encode() not in blob
+    assert b"Encoded failure" in blob
+    # Control: the same run with failure encoding off shows the secret.
+    unsealed = await Client.connect(
+        target, data_converter=encrypted_data_converter(ring, encode_failures=False)
+    )
+    assert SECRET.encode() in await _raise_history(unsealed, env)

@@ -6,7 +6,7 @@ methods up by name (Apply, Create, ...), so one class serves every kind.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -27,6 +27,13 @@ from stigmer_server.pipeline.steps.normalize import slugify
 from stigmer_server.resource_fields import metadata_of, phase_of
 from stigmer_server.validation.field_violations import raise_first, violations_of
 
+#: Turns a stored resource into what a response carries (e.g. secrets redacted).
+Presenter = Callable[[Message], Message]
+
+
+def _as_stored(resource: Message) -> Message:
+    return resource
+
 
 @dataclass(frozen=True)
 class CommandPipelines:
@@ -39,11 +46,17 @@ class ResourceCommandServicer:
     """Apply / Create / Update / Delete of one kind."""
 
     def __init__(
-        self, kind: KindDescriptor, deps: Dependencies, pipelines: CommandPipelines
+        self,
+        kind: KindDescriptor,
+        deps: Dependencies,
+        pipelines: CommandPipelines,
+        *,
+        present: Presenter = _as_stored,
     ) -> None:
         self._kind = kind
         self._deps = deps
         self._pipelines = pipelines
+        self._present = present
 
     async def _run(
         self,
@@ -56,7 +69,7 @@ class ResourceCommandServicer:
             kind=self._kind, operation=operation, request=request, caller=caller_of(context)
         )
         await pipeline.run(ctx)
-        return ctx.require_resource()
+        return self._present(ctx.require_resource())
 
     async def Create(self, request: Message, context: grpc.aio.ServicerContext) -> Message:
         return await call_mapped(
@@ -161,14 +174,21 @@ class ResourceQueryServicer:
     Args:
         read_roles: When set, only callers with one of these roles may read
             (PERMISSION_DENIED otherwise), e.g. ExecutionContexts: runners only.
+        present: What a response carries of a stored resource (secrets redacted).
     """
 
     def __init__(
-        self, kind: KindDescriptor, deps: Dependencies, *, read_roles: tuple[str, ...] = ()
+        self,
+        kind: KindDescriptor,
+        deps: Dependencies,
+        *,
+        read_roles: tuple[str, ...] = (),
+        present: Presenter = _as_stored,
     ) -> None:
         self._kind = kind
         self._deps = deps
         self._read_roles = read_roles
+        self._present = present
 
     def _check_reader(self, context: grpc.aio.ServicerContext) -> None:
         if self._read_roles:
@@ -178,7 +198,7 @@ class ResourceQueryServicer:
         resource = self._deps.repository.get(self._kind, resource_id)
         if resource is None:
             raise NotFound(f"{self._kind.kind_name} {resource_id} not found", field=field)
-        return resource
+        return self._present(resource)
 
     async def Get(
         self, request: io_pb2.ApiResourceId, context: grpc.aio.ServicerContext
@@ -207,7 +227,7 @@ class ResourceQueryServicer:
                     f"{self._kind.kind_name} {request.slug!r} not found in org {org!r}",
                     field="slug",
                 )
-            return resource
+            return self._present(resource)
 
         return await call_mapped(context, f"{self._kind.kind_name}.GetByReference", get)
 
@@ -225,7 +245,7 @@ class ResourceQueryServicer:
                 page_token=request.page_token,
             )
             result = self._kind.list_type()
-            getattr(result, "items").extend(page.items)  # noqa: B009
+            getattr(result, "items").extend(self._present(item) for item in page.items)  # noqa: B009
             setattr(result, "next_page_token", page.next_page_token)  # noqa: B010
             return result
 

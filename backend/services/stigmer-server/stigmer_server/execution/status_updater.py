@@ -23,13 +23,15 @@ from stigmer_server.pipeline.steps.persist import AwaitDurable, Persist
 from stigmer_server.pipeline.steps.publish import PublishChange
 from stigmer_server.pipeline.steps.validate import ValidateRequest
 from stigmer_server.resource_fields import status_of
+from stigmer_server.secrets.status_scrub import ScrubReportedStatus
 
 # (stored status, reported status, now) -> changed?
 StatusMerge = Callable[[Message, Message, Timestamp], bool]
 
 
 class MergeStatus:
-    """Merges the reported status into the loaded execution (see status_merge)."""
+    """Merges the reported status (as scrubbed of secrets, when it had any) into
+    the loaded execution (see status_merge)."""
 
     name = "merge-status"
 
@@ -38,7 +40,9 @@ class MergeStatus:
         self._merge = merge
 
     async def run(self, ctx: RequestContext) -> None:
-        report = getattr(ctx.request, "status")  # noqa: B009
+        report = ctx.status_input
+        if report is None:
+            report = getattr(ctx.request, "status")  # noqa: B009
         ctx.changed = self._merge(status_of(ctx.require_resource()), report, self._deps.clock())
 
 
@@ -76,6 +80,7 @@ class ExecutionStatusUpdater:
                     deps,
                     [
                         LoadById(deps, field="execution_id"),
+                        ScrubReportedStatus(deps),
                         MergeStatus(deps, merge),
                         BumpVersion(deps),
                         UnderLock(deps.repository.write_lock, [Persist(deps)]),

@@ -102,6 +102,12 @@ class ResourceStore:
             self._db = None
         self._lock.release()
 
+    def compact(self) -> None:
+        """Flushes the memtable and rewrites every file, dropping overwritten
+        versions (e.g. secrets re-encrypted under a new key leave no old copy)."""
+        self._rdb.flush(True)
+        self._rdb.compact_range(None, None)
+
     @property
     def is_open(self) -> bool:
         """Whether the database is open (readiness)."""

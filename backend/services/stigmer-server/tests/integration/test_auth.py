@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -25,6 +26,7 @@ from stigmer.agentexecution.v1 import io_pb2 as aex_io
 from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as wex_api
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
+from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
 from stigmer_server import kinds
 from stigmer_server.server import StigmerServer
 
@@ -282,8 +284,24 @@ async def test_execution_contexts_are_read_by_runners_of_their_org_only(keyed: K
 
     runner = stubs(keyed.acme_runner, kinds.EXECUTION_CONTEXT)
     (read,) = (await runner.query.List(by_parent)).items
-    assert read.spec.data["TOKEN"].value == "t"
+    # Reads show a secret redacted, runners' too; its value comes from ResolveSecrets.
+    assert read.spec.data["TOKEN"].value == "" and read.spec.data["TOKEN"].sealed.key_id
     assert (await runner.query.Get(by_id)).metadata.id == created.metadata.id
+    resolve = secrets_pb2.ResolveSecretsInput(
+        execution_id=created.spec.execution_id, names=["TOKEN"]
+    )
+
+    def resolver(channel: grpc.aio.Channel) -> Any:
+        return secrets_pb2_grpc.WorkflowExecutionSecretControllerStub(channel)
+
+    resolved = await resolver(keyed.acme_runner).ResolveSecrets(resolve)
+    assert dict(resolved.values) == {"TOKEN": "t"}
+    assert await _code_of(resolver(keyed.acme).ResolveSecrets(resolve)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert await _code_of(resolver(keyed.globex_runner).ResolveSecrets(resolve)) == (
+        grpc.StatusCode.NOT_FOUND
+    )
 
 
 async def test_zero_config_is_one_local_admin_and_says_so(

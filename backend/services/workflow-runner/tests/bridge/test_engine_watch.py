@@ -13,9 +13,13 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2, io_pb2
 from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import workflow
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from workflow_runner.bridge.engine_watch import ENGINE_STUCK, StuckEngineWatch
+
+with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module
+    from stigmer_common.payload_codec import KeyRing, encrypted_data_converter
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 
 
@@ -66,23 +70,31 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         await environment.shutdown()
 
 
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "sealed"])
 async def test_a_failing_workflow_task_is_reported_and_a_healthy_run_is_not(
-    env: WorkflowEnvironment,
+    env: WorkflowEnvironment, sealed: bool
 ) -> None:
+    # Sealed: failure messages are encoded in history; the watch decodes them.
+    client = (
+        await Client.connect(
+            env.client.service_client.config.target_host,
+            data_converter=encrypted_data_converter(KeyRing.generate()),
+        )
+        if sealed
+        else env.client
+    )
     queue = f"engine-watch-{uuid.uuid4().hex[:8]}"
     stuck, healthy = f"wex-stuck-{queue}", f"wex-healthy-{queue}"
     finished = f"wex-finished-{queue}"
     api = RecordedReports()
-    watch = StuckEngineWatch(env.client, api)
+    watch = StuckEngineWatch(client, api)
     workflows = [BrokenEngine, HealthyEngine, FinishedEngine]
-    async with Worker(env.client, task_queue=queue, workflows=workflows):
-        await env.client.start_workflow(
-            "BrokenEngine", id=engine_workflow_id(stuck), task_queue=queue
-        )
-        await env.client.start_workflow(
+    async with Worker(client, task_queue=queue, workflows=workflows):
+        await client.start_workflow("BrokenEngine", id=engine_workflow_id(stuck), task_queue=queue)
+        await client.start_workflow(
             "HealthyEngine", id=engine_workflow_id(healthy), task_queue=queue
         )
-        await env.client.execute_workflow(
+        await client.execute_workflow(
             "FinishedEngine", id=engine_workflow_id(finished), task_queue=queue
         )
         async with asyncio.timeout(60):

@@ -97,7 +97,14 @@ class StuckEngineWatch:
         for event in page.history.events:
             if event.HasField("workflow_task_failed_event_attributes"):
                 failure = event.workflow_task_failed_event_attributes.failure
-                return failure.message.splitlines()[0] if failure.message else None
+                # The message is encoded (a secret may be in it): decode it with the
+                # client's converter, as the worker encoded it.
+                try:
+                    error = await self._client.data_converter.decode_failure(failure)
+                    message = getattr(error, "message", None) or str(error)
+                except Exception:
+                    message = failure.message
+                return message.splitlines()[0] if message else None
         return None
 
     async def _report(self, execution_id: str, problem: str | None) -> None:

@@ -22,18 +22,13 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2 as commons_io
-from stigmer.commons.v1 import metadata_pb2
-from stigmer.environment.v1 import api_pb2 as environment_api
-from stigmer.environment.v1 import query_pb2_grpc as environment_query
-from stigmer.executioncontext.v1 import io_pb2 as context_io
-from stigmer.executioncontext.v1 import query_pb2_grpc as context_query
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import io_pb2 as workflow_io
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
@@ -41,8 +36,11 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer.workflowexecution.v1 import secrets_pb2 as execution_secrets
+from stigmer.workflowexecution.v1 import secrets_pb2_grpc as execution_secrets_grpc
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import query_pb2_grpc as instance_query
+from stigmer_common.secret_redaction import process_redactor
 from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
@@ -110,8 +108,7 @@ class StigmerApi:
         )
         self._instances = instance_query.WorkflowInstanceQueryControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
-        self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
-        self._contexts = context_query.ExecutionContextQueryControllerStub(self._channel)
+        self._secrets = execution_secrets_grpc.WorkflowExecutionSecretControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -148,32 +145,24 @@ class StigmerApi:
             workflow_io.WorkflowList,
         )
 
-    async def get_environment(
-        self, reference: metadata_pb2.ApiResourceReference
-    ) -> environment_api.Environment:
-        return await self._call(
-            "Environment.GetByReference",
-            self._environments.GetByReference,
-            reference,
-            environment_api.Environment,
+    async def resolve_secrets(self, execution_id: str, names: Sequence[str]) -> dict[str, str]:
+        """The declared secrets of one running execution, in clear (runner-only RPC)."""
+        reply = await self._call(
+            "WorkflowExecution.ResolveSecrets",
+            self._secrets.ResolveSecrets,
+            execution_secrets.ResolveSecretsInput(execution_id=execution_id, names=list(names)),
+            execution_secrets.ResolvedSecrets,
         )
-
-    async def list_execution_contexts(self, execution_id: str) -> context_io.ExecutionContextList:
-        """The ExecutionContexts of one execution (their parent is the execution)."""
-        return await self._call(
-            "ExecutionContext.List",
-            self._contexts.List,
-            commons_io.ApiResourceListInput(parent_id=execution_id, page_size=500),
-            context_io.ExecutionContextList,
-        )
+        return dict(reply.values)
 
     async def update_status(
         self, report: execution_io.WorkflowExecutionUpdateStatusInput
     ) -> execution_api.WorkflowExecution:
+        # The server scrubs too; this keeps what leaves the runner clean as well.
         return await self._call(
             "WorkflowExecution.UpdateStatus",
             self._execution_commands.UpdateStatus,
-            report,
+            process_redactor().scrubbed(report),
             execution_api.WorkflowExecution,
         )
 

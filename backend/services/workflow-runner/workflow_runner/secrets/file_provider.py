@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from stigmer_common.secret_redaction import process_redactor
 
 from workflow_runner.secrets.errors import SecretAccessError
 
@@ -79,4 +80,7 @@ class FileSecretProvider:
                 f"file {self._path}",
                 names=missing,
             )
-        return {n: available[n] for n in names}
+        resolved = {n: available[n] for n in names}
+        # Kept out of this process's logs (where a redacting filter is installed).
+        process_redactor().add(v for v in resolved.values() if isinstance(v, str))
+        return resolved

@@ -1,4 +1,4 @@
-"""Environment API: plain create/update/delete with the standard steps."""
+"""Environment API: the standard steps; secrets sealed when stored, redacted when shown."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
 from stigmer_server.dependencies import Dependencies
+from stigmer_server.secrets.steps import SealSecrets, secret_presenter
 
 KIND = kinds.ENVIRONMENT
 
@@ -18,7 +19,12 @@ def register(server: grpc.aio.Server, deps: Dependencies) -> None:
     add_servicers(
         server,
         command_pb2_grpc.add_EnvironmentCommandControllerServicer_to_server,
-        ResourceCommandServicer(KIND, deps, standard_pipelines(KIND, deps)),
+        ResourceCommandServicer(
+            KIND,
+            deps,
+            standard_pipelines(KIND, deps, resolve=[SealSecrets(deps)]),
+            present=secret_presenter(deps),
+        ),
         query_pb2_grpc.add_EnvironmentQueryControllerServicer_to_server,
-        ResourceQueryServicer(KIND, deps),
+        ResourceQueryServicer(KIND, deps, present=secret_presenter(deps)),
     )

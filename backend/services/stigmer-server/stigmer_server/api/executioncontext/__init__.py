@@ -1,4 +1,5 @@
-"""ExecutionContext API: runtime values of one existing (workflow or agent) execution."""
+"""ExecutionContext API: runtime values of one existing (workflow or agent) execution;
+secrets sealed when stored, redacted when shown."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from stigmer_server.api.resource_servicers import ResourceCommandServicer, Resou
 from stigmer_server.api.standard_pipelines import standard_pipelines
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.pipeline.context import RequestContext
+from stigmer_server.secrets.steps import SealSecrets, secret_presenter
 
 KIND = kinds.EXECUTION_CONTEXT
 
@@ -36,12 +38,12 @@ class ResolveExecution:
 
 
 def register(server: grpc.aio.Server, deps: Dependencies) -> None:
-    pipelines = standard_pipelines(KIND, deps, resolve=[ResolveExecution(deps)])
+    pipelines = standard_pipelines(KIND, deps, resolve=[ResolveExecution(deps), SealSecrets(deps)])
     add_servicers(
         server,
         command_pb2_grpc.add_ExecutionContextCommandControllerServicer_to_server,
-        ResourceCommandServicer(KIND, deps, pipelines),
+        ResourceCommandServicer(KIND, deps, pipelines, present=secret_presenter(deps)),
         query_pb2_grpc.add_ExecutionContextQueryControllerServicer_to_server,
         # Runtime values and secrets of an execution: read by runners only.
-        ResourceQueryServicer(KIND, deps, read_roles=("runner",)),
+        ResourceQueryServicer(KIND, deps, read_roles=("runner",), present=secret_presenter(deps)),
     )

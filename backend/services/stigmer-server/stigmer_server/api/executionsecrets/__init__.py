@@ -1,0 +1,59 @@
+"""ResolveSecrets: the one RPC returning secret values in clear, to runners only.
+
+A runner asks for the names its workflow declares, for the execution it runs:
+the caller needs the runner role, and the execution must exist and not have
+ended (a finished run has no business reading secrets any more).
+"""
+
+from __future__ import annotations
+
+import grpc
+from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
+
+from stigmer_server import kinds
+from stigmer_server.api.error_mapping import call_mapped
+from stigmer_server.auth.identity import require_role
+from stigmer_server.dependencies import Dependencies
+from stigmer_server.errors import FailedPrecondition, NotFound
+from stigmer_server.execution.phase_rules import TERMINAL
+from stigmer_server.resource_fields import phase_of
+from stigmer_server.secrets.execution_values import execution_values
+from stigmer_server.validation.field_violations import raise_first, violations_of
+
+
+class ExecutionSecretServicer(secrets_pb2_grpc.WorkflowExecutionSecretControllerServicer):
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def ResolveSecrets(
+        self, request: secrets_pb2.ResolveSecretsInput, context: grpc.aio.ServicerContext
+    ) -> secrets_pb2.ResolvedSecrets:
+        async def resolve() -> secrets_pb2.ResolvedSecrets:
+            require_role(context, "runner")
+            raise_first(violations_of(request))
+            execution = self._deps.repository.get(kinds.WORKFLOW_EXECUTION, request.execution_id)
+            if execution is None:
+                raise NotFound(
+                    f"WorkflowExecution {request.execution_id} not found", field="execution_id"
+                )
+            if phase_of(execution) in TERMINAL:
+                raise FailedPrecondition(
+                    f"WorkflowExecution {request.execution_id} has ended; "
+                    "its secrets are no longer readable",
+                    field="execution_id",
+                )
+            found = execution_values(
+                self._deps.repository, self._deps.sealer, execution, self._deps.default_org
+            )
+            wanted = set(request.names)
+            return secrets_pb2.ResolvedSecrets(
+                values={k: v for k, v in found.values.items() if k in wanted}
+            )
+
+        return await call_mapped(context, "WorkflowExecution.ResolveSecrets", resolve)
+
+
+def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+    secrets_pb2_grpc.add_WorkflowExecutionSecretControllerServicer_to_server(
+        ExecutionSecretServicer(deps), server
+    )

@@ -1,0 +1,1 @@
+"""Secret values at rest and on the way out: sealing, redaction, resolution, scrubbing."""

@@ -1,0 +1,40 @@
+"""The platform secret provider asks stigmer-server's runner-only ResolveSecrets.
+
+(Which environments and contexts apply, and in which org, is the server's
+business now: see stigmer-server's tests/integration/test_secrets.py.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+from stigmer_common.secret_redaction import process_redactor
+from workflow_runner.secrets.errors import SecretAccessError
+from workflow_runner.secrets.platform import ExecutionSecretProvider
+
+
+class Server:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = dict(values)
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def resolve_secrets(self, execution_id: str, names: Sequence[str]) -> dict[str, str]:
+        self.asked.append((execution_id, list(names)))
+        return {k: v for k, v in self.values.items() if k in names}
+
+
+async def test_resolves_declared_names_and_keeps_them_out_of_logs() -> None:
+    server = Server({"TOKEN": "tok-runner-side-9f2", "OTHER": "x"})
+    values = await ExecutionSecretProvider(server).resolve(["TOKEN"], "wex-1")
+    assert values == {"TOKEN": "tok-runner-side-9f2"}
+    assert server.asked == [("wex-1", ["TOKEN"])]
+    assert process_redactor().text("GET /tok-runner-side-9f2") == "GET /[REDACTED]"
+
+
+async def test_a_name_nobody_provides_is_an_authorization_error() -> None:
+    with pytest.raises(SecretAccessError, match="'MISSING' not found") as failed:
+        await ExecutionSecretProvider(Server({})).resolve(["MISSING"], "wex-1")
+    assert failed.value.names == ("MISSING",)
+    with pytest.raises(SecretAccessError, match="platform execution"):
+        await ExecutionSecretProvider(Server({})).resolve(["TOKEN"], None)
