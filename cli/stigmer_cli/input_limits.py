@@ -1,0 +1,92 @@
+"""What the CLI accepts as JSON/YAML input, checked before anything is sent.
+
+Three limits, each named in the one-line error: JSON numbers are finite (``NaN``
+and ``Infinity`` are not JSON, and a server could not store them); documents
+nest at most :data:`MAX_NESTING` levels (deeper ones would exhaust Python's
+recursion while being read or converted); a message sent to stigmer-server
+nests at most :data:`PROTOBUF_MAX_DEPTH` protobuf messages (the decoder's
+limit on both ends: each JSON level takes three, each nested task about eight).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf.message import DecodeError, Message
+
+from stigmer_cli.errors import UsageError
+
+MAX_NESTING = 100
+PROTOBUF_MAX_DEPTH = 100
+
+
+def nesting_depth(value: Any) -> int:
+    """How many mappings/lists deep ``value`` goes (a scalar is 0); iterative, any depth."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def check_nesting(value: Any, what: str) -> None:
+    """Raise a one-line :class:`UsageError` if ``value`` nests deeper than :data:`MAX_NESTING`."""
+    depth = nesting_depth(value)
+    if depth > MAX_NESTING:
+        raise UsageError(
+            f"{what}: nested {depth} levels deep; the limit is {MAX_NESTING} levels"
+        )
+
+
+def too_deep_to_read(what: str) -> UsageError:
+    """The error for a document whose reader ran out of recursion (far past the limit)."""
+    return UsageError(f"{what}: nested too deep to read; the limit is {MAX_NESTING} levels")
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(name)
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``text`` as strict JSON: finite numbers only, at most :data:`MAX_NESTING` levels."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{what}: not valid JSON ({error.msg} at position {error.pos})") from None
+    except ValueError as error:  # NaN, Infinity, -Infinity (Python's json accepts them)
+        raise UsageError(
+            f"{what}: {error} is not a JSON number (JSON numbers are finite)"
+        ) from None
+    except RecursionError:
+        raise too_deep_to_read(what) from None
+    check_nesting(value, what)
+    return value
+
+
+def check_message_depth(message: Message, what: str) -> None:
+    """Refuse a message the server could not decode (deeper than :data:`PROTOBUF_MAX_DEPTH`).
+
+    The round trip runs the same decoder as the server, so the check is exact.
+    """
+    try:
+        type(message).FromString(message.SerializeToString())
+    except DecodeError:
+        raise message_too_deep(what) from None
+
+
+def message_too_deep(what: str) -> UsageError:
+    return UsageError(
+        f"{what}: nested too deep for a protobuf message; the limit is "
+        f"{PROTOBUF_MAX_DEPTH} nested messages (each JSON level takes 3, each nested task about 8)"
+    )
