@@ -9,10 +9,9 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, TextIO
 
-from google.protobuf.message import Message
-
 import grpc
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
@@ -30,7 +29,6 @@ from stigmer_cli.progress import PlainProgress, ProgressView
 from stigmer_cli.resource_kinds import ResourceKind, cast_kind
 
 __all__ = ["TERMINAL", "StigmerClient", "follow", "phase_name", "result_json", "rpc_problem"]
-
 
 
 #: Apply runs the engine's definition checks, which compile every jq expression:

@@ -44,9 +44,7 @@ def check_nesting(value: Any, what: str) -> None:
     """Raise a one-line :class:`UsageError` if ``value`` nests deeper than :data:`MAX_NESTING`."""
     depth = nesting_depth(value)
     if depth > MAX_NESTING:
-        raise UsageError(
-            f"{what}: nested {depth} levels deep; the limit is {MAX_NESTING} levels"
-        )
+        raise UsageError(f"{what}: nested {depth} levels deep; the limit is {MAX_NESTING} levels")
 
 
 def too_deep_to_read(what: str) -> UsageError:

@@ -7,7 +7,7 @@ from stigmer.commons.v1 import phase_pb2
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
 
 #: rich styles per phase: the live view, ``describe`` and ``list`` agree.
-PHASE_STYLES = {
+PHASE_STYLES: dict[int, str] = {
     phase_pb2.PENDING: "dim",
     phase_pb2.IN_PROGRESS: "bold cyan",
     phase_pb2.COMPLETED: "green",

@@ -49,7 +49,9 @@ def task_rows(tasks: list[execution_api.WorkflowTaskProgress]) -> list[TaskRow]:
     return rows
 
 
-def task_duration(task: execution_api.WorkflowTaskProgress, now: float | None = None) -> float | None:
+def task_duration(
+    task: execution_api.WorkflowTaskProgress, now: float | None = None
+) -> float | None:
     """Seconds the task ran (until now while it runs); None if it never started."""
     started = seconds(task.started_at)
     if started is None:

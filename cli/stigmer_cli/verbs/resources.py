@@ -42,7 +42,9 @@ async def _list(server: str, kind: ResourceKind, parent: str, limit: int) -> lis
         return await client.list_resources(kind, parent_id=parent, limit=limit)
 
 
-@click.command("get", help=f"Show one resource: KIND REF (slug or id), or an ID.\n\nKinds: {_KINDS_HELP}.")
+@click.command(
+    "get", help=f"Show one resource: KIND REF (slug or id), or an ID.\n\nKinds: {_KINDS_HELP}."
+)
 @click.argument("first", metavar="KIND|ID")
 @click.argument("ref", metavar="[REF]", required=False)
 @output_option
@@ -67,9 +69,7 @@ def get_command(first: str, ref: str | None, output: str, server: str) -> int:
     metavar="ID",
     help="only those under this resource (the executions of a workflow wfl-...)",
 )
-@click.option(
-    "--limit", type=click.IntRange(min=0), default=0, help="at most this many (0: all)"
-)
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="at most this many (0: all)")
 @output_option
 @server_option
 def list_command(kind_name: str, parent: str, limit: int, output: str, server: str) -> int:

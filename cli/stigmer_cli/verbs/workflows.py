@@ -35,7 +35,9 @@ async def apply_file(address: str, path: Path) -> tuple[str, str]:
     return applied.metadata.id, applied.metadata.slug
 
 
-async def follow_to_end(client: StigmerClient, execution_id: str) -> execution_api.WorkflowExecution:
+async def follow_to_end(
+    client: StigmerClient, execution_id: str
+) -> execution_api.WorkflowExecution:
     """Follow with the live view when stderr is a terminal, plain lines otherwise."""
     console = stderr_console()
     if console.is_terminal and not console.is_dumb_terminal:

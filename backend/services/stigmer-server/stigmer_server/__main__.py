@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from stigmer_server.config import ConfigError, ServerConfig
-from stigmer_server.server import StigmerServer, installed_orchestration
+from stigmer_server.server import CannotListen, StigmerServer, installed_orchestration
 from stigmer_server.store import DataDirectoryInUse
 from stigmer_server.structured_logging import configure_logging
 
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataDirectoryInUse as error:
         _log.error(str(error), extra={"event": "data_dir_in_use"})
         return 3
+    except CannotListen as error:  # one line, no traceback (a second server on a busy port)
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

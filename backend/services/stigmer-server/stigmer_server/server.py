@@ -42,6 +42,10 @@ from stigmer_server.store import ResourceStore
 _log = logging.getLogger(__name__)
 
 
+class CannotListen(OSError):
+    """The gRPC address cannot be bound (in use, or not an address of this host)."""
+
+
 @dataclass(frozen=True)
 class ServerServices:
     """What an orchestration integration gets to work with (e.g. its local
@@ -175,9 +179,15 @@ class StigmerServer:
             ],
             server,
         )
-        port = server.add_insecure_port(config.grpc_address)
+        try:
+            port = server.add_insecure_port(config.grpc_address)
+        except RuntimeError:  # grpc raises instead of returning 0 when the bind fails
+            port = 0
         if port == 0:
-            raise OSError(f"cannot listen on {config.grpc_address}")
+            raise CannotListen(
+                f"STIGMER_GRPC_ADDRESS={config.grpc_address}: cannot listen there "
+                "(port in use by another server, or not a local address)"
+            )
         await server.start()
         self._server = server
         self.port = port
