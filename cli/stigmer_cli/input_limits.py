@@ -5,7 +5,7 @@ and ``Infinity`` are not JSON, and a server could not store them); documents
 nest at most :data:`MAX_NESTING` levels (deeper ones would exhaust Python's
 recursion while being read or converted); a message sent to stigmer-server
 nests at most :data:`PROTOBUF_MAX_DEPTH` protobuf messages (the decoder's
-limit on both ends: each JSON level takes three, each nested task about eight).
+limit on both ends: a JSON object level takes three, a list two, a nested task about eight).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from google.protobuf import struct_pb2
 from google.protobuf.message import DecodeError, Message
+from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 
 from stigmer_cli.errors import UsageError
 
@@ -83,8 +85,17 @@ def check_message_depth(message: Message, what: str) -> None:
         raise message_too_deep(what) from None
 
 
+def check_input_depth(value: Mapping[str, Any], what: str) -> None:
+    """Refuse an execution input the server could not decode, before connecting to it."""
+    execution = execution_api.WorkflowExecution()
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    execution.spec.input.CopyFrom(struct)
+    check_message_depth(execution, what)
+
+
 def message_too_deep(what: str) -> UsageError:
     return UsageError(
         f"{what}: nested too deep for a protobuf message; the limit is "
-        f"{PROTOBUF_MAX_DEPTH} nested messages (each JSON level takes 3, each nested task about 8)"
+        f"{PROTOBUF_MAX_DEPTH} nested messages (a JSON object level takes 3, a list 2, a nested task about 8)"
     )

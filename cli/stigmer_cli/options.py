@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from stigmer_cli.errors import UsageError
-from stigmer_cli.input_limits import parse_json
+from stigmer_cli.input_limits import check_input_depth, parse_json
 
 DEFAULT_SERVER = "127.0.0.1:7234"
 #: The stigmer-server address: one name for the CLI and the runners; the runners'
@@ -75,4 +75,5 @@ def parse_input(text: str) -> dict[str, Any]:
     value = parse_json(text, "--input")
     if not isinstance(value, dict):
         raise UsageError(f"--input: must be a JSON object, got {type(value).__name__}")
+    check_input_depth(value, "--input")
     return value

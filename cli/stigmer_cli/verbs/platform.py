@@ -18,17 +18,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import platformdirs
 
 from stigmer_cli.errors import EXIT_INTERRUPTED, EXIT_OK
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS
-from stigmer_cli.local_stack import LocalStack, start_local_stack
 from stigmer_cli.manifests import load_workflow
 from stigmer_cli.options import DEFAULT_SERVER, input_option, parse_input, resolve_path
 from stigmer_cli.verbs.workflows import apply_file, run_workflow
+
+if TYPE_CHECKING:
+    from stigmer_cli.local_stack import LocalStack
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -88,6 +90,8 @@ def server_command(data_dir: Path | None, address: str, events: str) -> int:
     stigmer-server and the workflow runner, on loopback; Ctrl-C stops
     everything in order.
     """
+    from stigmer_cli.local_stack import start_local_stack  # Temporal's SDK: only when needed
+
     directory = resolve_path(data_dir or Path(platformdirs.user_data_dir("stigmer")))
     stack: LocalStack | None = None
     with stop_signals_interrupt():
@@ -127,6 +131,8 @@ def demo_command(file: Path, input_text: str, data_dir: Path | None) -> int:
     runs it with --input, follows it to the end, prints the output JSON and
     stops everything.
     """
+    from stigmer_cli.local_stack import start_local_stack  # Temporal's SDK: only when needed
+
     path = resolve_path(file)
     workflow_input = parse_input(input_text)
     load_workflow(path)  # fail on a bad file before starting anything

@@ -21,6 +21,10 @@ from stigmer_cli.resource_kinds import KIND_NAMES, ResourceKind, kind_named, kin
 _KINDS_HELP = ", ".join(KIND_NAMES)
 
 
+def _complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [name for name in KIND_NAMES if name.startswith(incomplete)]
+
+
 def _kind_and_ref(first: str, second: str | None) -> tuple[ResourceKind, str]:
     if second is not None:
         return kind_named(first), second.strip()
@@ -45,7 +49,7 @@ async def _list(server: str, kind: ResourceKind, parent: str, limit: int) -> lis
 @click.command(
     "get", help=f"Show one resource: KIND REF (slug or id), or an ID.\n\nKinds: {_KINDS_HELP}."
 )
-@click.argument("first", metavar="KIND|ID")
+@click.argument("first", metavar="KIND|ID", shell_complete=_complete_kind)
 @click.argument("ref", metavar="[REF]", required=False)
 @output_option
 @server_option
@@ -62,7 +66,7 @@ def get_command(first: str, ref: str | None, output: str, server: str) -> int:
 
 
 @click.command("list", help=f"List resources of KIND, oldest first.\n\nKinds: {_KINDS_HELP}.")
-@click.argument("kind_name", metavar="KIND")
+@click.argument("kind_name", metavar="KIND", shell_complete=_complete_kind)
 @click.option(
     "--parent",
     default="",
