@@ -33,11 +33,19 @@ def _execution_id(execution: str) -> str:
     return execution.strip()
 
 
-def _clock(timestamp: object) -> str:
+def _clock(timestamp: object, *, date: bool = False) -> str:
     when = seconds(timestamp)  # type: ignore[arg-type]
     if when is None:
         return "-"
-    return datetime.fromtimestamp(when, UTC).strftime("%H:%M:%S.%f")[:-3]
+    shown = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return shown if date else shown[11:]
+
+
+def _error_text(error: object) -> str:
+    """``message (code)``: the message is what people read first."""
+    message = str(getattr(error, "message", ""))
+    code = str(getattr(error, "code", ""))
+    return f"{message} ({code})" if code else message
 
 
 def describe_view(execution: execution_api.WorkflowExecution) -> Group:
@@ -52,18 +60,21 @@ def describe_view(execution: execution_api.WorkflowExecution) -> Group:
     summary.add_row("Execution", execution.metadata.id)
     summary.add_row("Workflow", status.workflow_id or execution.spec.workflow_id or "-")
     summary.add_row("Phase", phase)
-    summary.add_row("Started (UTC)", _clock(status.started_at))
+    summary.add_row("Started (UTC)", _clock(status.started_at, date=True))
     summary.add_row("Elapsed", format_duration(execution_elapsed(execution)))
     if status.error.message or status.error.code:
-        summary.add_row("Error", Text(f"{status.error.code}: {status.error.message}", "red"))
+        summary.add_row("Error", Text(_error_text(status.error), "red"))
     if status.engine_problem.message:
         summary.add_row("Stuck", Text(status.engine_problem.message, "red"))
     tasks = Table(header_style="bold", box=None, pad_edge=False)
     for column in ("TASK", "TYPE", "PHASE", "STARTED (UTC)", "DURATION", "ERROR"):
-        tasks.add_column(column, no_wrap=column != "ERROR")
+        if column == "ERROR":
+            tasks.add_column(column, overflow="fold")
+        else:
+            tasks.add_column(column, no_wrap=True)
     for row in task_rows(list(status.tasks)):
         task = row.task
-        error = f"{task.error.code}: {task.error.message}" if task.error.message else ""
+        error = _error_text(task.error) if task.error.message else ""
         tasks.add_row(
             "  " * row.depth + task.name,
             task.type,
