@@ -221,15 +221,18 @@ def start_local_stack(
         UsageError: another stack uses ``data_dir``, or a piece failed to start
             (what it started is stopped again).
     """
-    # Before anything starts: a busy port would otherwise fail a child half-way through.
-    if server_address:
-        check_free(server_address, "--address")
-    if events_address:
-        check_free(events_address, "--events")
     data_dir.mkdir(parents=True, exist_ok=True)
     # Before anything else touches the data dir (a second stack would otherwise
     # fail later with the dev server's SQLITE_BUSY).
     lock_fd = lock_data_dir(data_dir)
+    if server_address:
+        # Before any child starts: stigmer-server would fail on it half-way through.
+        # (A busy --events only leaves the runner without its event endpoint, logged.)
+        try:
+            check_free(server_address, "--address")
+        except UsageError:
+            os.close(lock_fd)
+            raise
     temporal_address = os.environ.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL
     stack = LocalStack(
         data_dir,

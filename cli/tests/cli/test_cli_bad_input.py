@@ -192,7 +192,7 @@ def test_server_on_a_busy_port_is_one_line_exit_2(tmp_path: Path) -> None:
             "server", "--data-dir", str(tmp_path / "data"), "--address", address, cwd=tmp_path
         )
     _one_line(result, 2, f"--address {address}: cannot listen there (Address already in use)")
-    assert not (tmp_path / "data").exists()  # refused before anything started
+    assert not (tmp_path / "data" / "logs").exists()  # refused before anything started
 
 
 def test_version_and_completion(

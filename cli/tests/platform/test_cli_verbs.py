@@ -14,6 +14,7 @@ import json
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -49,8 +50,13 @@ def _stigmer(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def _stigmer_on_terminal(platform: Platform, *args: str) -> tuple[int, str, str]:
-    """Run with stderr on a 120x40 pseudo-terminal; (exit code, stdout, terminal output)."""
+def _stigmer_on_terminal(
+    platform: Platform, *args: str, interrupt_once: str | None = None
+) -> tuple[int, str, str]:
+    """Run with stderr on a 120x40 pseudo-terminal; (exit code, stdout, terminal output).
+
+    ``interrupt_once``: send SIGINT (Ctrl-C) when this text first appears on the terminal.
+    """
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     process = subprocess.Popen(
@@ -75,6 +81,9 @@ def _stigmer_on_terminal(platform: Platform, *args: str) -> tuple[int, str, str]
                 if not chunk:
                     break
                 terminal.extend(chunk)
+                if interrupt_once and interrupt_once.encode() in terminal:
+                    process.send_signal(signal.SIGINT)
+                    interrupt_once = None
             elif process.poll() is not None:
                 break
         assert process.stdout is not None
@@ -186,3 +195,23 @@ async def test_watch_attaches_to_a_running_execution_with_plain_lines_when_piped
     # `logs` is the same verb under the name people try first; an ended execution ends at once
     logs = await asyncio.to_thread(_stigmer, platform, "logs", execution_id)
     assert (logs.returncode, logs.stderr.splitlines()[-1]) == (1, "phase FAILED")
+
+
+async def test_ctrl_c_on_the_live_view_exits_130_and_the_execution_runs_on(
+    platform: Platform,
+) -> None:
+    slug = await asyncio.to_thread(
+        _apply, platform, "cli-interrupt", [{"nap": {"wait": {"seconds": 600}}}]
+    )
+    started = await asyncio.to_thread(_stigmer, platform, "run", slug)
+    execution_id = started.stdout.strip()
+    code, stdout, terminal = await asyncio.to_thread(
+        _stigmer_on_terminal, platform, "watch", execution_id, interrupt_once="(wait)"
+    )
+    assert code == 130, terminal
+    assert stdout == ""
+    assert "Traceback" not in terminal
+    assert terminal.rstrip().endswith("interrupted"), terminal
+    # Detaching leaves the execution running; cancel ends it.
+    cancelled = await asyncio.to_thread(_stigmer, platform, "cancel", execution_id)
+    assert (cancelled.returncode, cancelled.stdout) == (0, f"{execution_id} CANCELLED\n")
