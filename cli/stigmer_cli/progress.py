@@ -15,14 +15,19 @@ from typing import Protocol, TextIO
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.spinner import Spinner
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 
 from stigmer_cli.phases import TERMINAL, phase_name, phase_style
-from stigmer_cli.task_tree import execution_elapsed, format_duration, task_duration, task_rows
+from stigmer_cli.task_tree import (
+    TaskRow,
+    execution_elapsed,
+    format_duration,
+    task_duration,
+    task_rows,
+)
 
 #: The live view shows at most this many tasks (running ones first, then the latest).
 LIVE_MAX_TASKS = 30
@@ -79,6 +84,8 @@ class LiveProgress:
         self._execution_id = execution_id
         self._latest: execution_api.WorkflowExecution | None = None
         self._spinners: dict[str, Spinner] = {}
+        # The tree of the latest update, computed once per update, not once per frame.
+        self._rows: tuple[execution_api.WorkflowExecution | None, list[TaskRow]] = (None, [])
         self._live = Live(self, console=console, refresh_per_second=8, transient=False)
 
     def __enter__(self) -> LiveProgress:
@@ -94,11 +101,15 @@ class LiveProgress:
         self._live.stop()
 
     def update(self, execution: execution_api.WorkflowExecution) -> None:
+        # Drawn by the next refresh (8 a second) and once more when the view stops: a
+        # burst of updates (thousands of tasks) is not rendered one by one.
         self._latest = execution
-        self._live.refresh()
 
     def __rich__(self) -> RenderableType:
-        return render_execution(self._latest, self._execution_id, self._spinners)
+        latest = self._latest
+        if latest is not None and self._rows[0] is not latest:
+            self._rows = (latest, visible_rows(task_rows(list(latest.status.tasks))))
+        return render_execution(latest, self._execution_id, self._spinners, rows=self._rows[1])
 
 
 def render_execution(
@@ -107,10 +118,12 @@ def render_execution(
     spinners: dict[str, Spinner],
     *,
     now: float | None = None,
+    rows: list[TaskRow] | None = None,
 ) -> RenderableType:
     """The header line (id, phase, elapsed) and the task tree of ``execution``."""
     now = now or time.time()
-    header = Text(execution_id, style="bold")
+    header = Text()
+    header.append(execution_id, style="bold")
     if execution is None:
         return Group(header + Text("  connecting…", style="dim"))
     status = execution.status
@@ -122,35 +135,31 @@ def render_execution(
     parts: list[RenderableType] = [header]
     if status.engine_problem.message:
         parts.append(Text(f"stuck: {status.engine_problem.message}", style="red"))
-    rows = task_rows(list(status.tasks))
-    shown = rows
-    if len(rows) > LIVE_MAX_TASKS:
-        running = [row for row in rows if row.task.status == phase_pb2.IN_PROGRESS]
-        rest = [row for row in rows if row.task.status != phase_pb2.IN_PROGRESS]
-        keep = running[:LIVE_MAX_TASKS] + rest[-max(0, LIVE_MAX_TASKS - len(running)) :]
-        kept = {id(row) for row in keep}
-        shown = [row for row in rows if id(row) in kept]
-        parts.append(
-            Text(f"… {len(rows) - len(shown)} earlier tasks (stigmer describe lists all)", "dim")
-        )
+    if rows is None:
+        rows = visible_rows(task_rows(list(status.tasks)))
+    hidden = len(status.tasks) - len(rows)
+    if hidden > 0:
+        parts.append(Text(f"… {hidden} earlier tasks (stigmer describe lists all)", "dim"))
     tree = Tree(Text("tasks", style="dim"), guide_style="dim")
     nodes: dict[str, Tree] = {}
-    for row in shown:
+    frame_time = time.monotonic()
+    for row in rows:
         task = row.task
-        line = Table.grid(padding=(0, 1))
+        # One Text per task (a spinner renders to one): far cheaper per frame than a grid.
         if task.status == phase_pb2.IN_PROGRESS and status.phase not in TERMINAL:
-            mark: RenderableType = spinners.setdefault(task.task_id, Spinner("dots", style="cyan"))
+            spinner = spinners.setdefault(task.task_id, Spinner("dots"))
+            frame = spinner.render(frame_time)
+            mark = Text(frame.plain if isinstance(frame, Text) else str(frame), style="cyan")
         else:
             symbol, style = _ENDED_MARKS.get(task.status, ("·", "dim"))
             mark = Text(symbol, style=style)
-        label = Text(task.name, style="bold")
-        label.append(f" ({task.type})", style="dim")
-        line.add_row(
-            mark,
-            label,
-            Text(phase_name(task.status), style=phase_style(task.status)),
-            Text(format_duration(task_duration(task, now)), style="dim"),
-        )
+        line = Text()
+        line.append_text(mark)
+        line.append(" ")
+        line.append(task.name, style="bold")
+        line.append(f" ({task.type}) ", style="dim")
+        line.append(phase_name(task.status), style=phase_style(task.status))
+        line.append(f" {format_duration(task_duration(task, now))}", style="dim")
         parent = nodes.get(row.parent_id, tree)
         node = parent.add(line)
         if task.error.message:
@@ -159,3 +168,15 @@ def render_execution(
     if rows:
         parts.append(tree)
     return Group(*parts)
+
+
+def visible_rows(rows: list[TaskRow]) -> list[TaskRow]:
+    """At most :data:`LIVE_MAX_TASKS`: every running task first, then the latest ended ones."""
+    if len(rows) <= LIVE_MAX_TASKS:
+        return rows
+    statuses = [row.task.status for row in rows]
+    running = [i for i, status in enumerate(statuses) if status == phase_pb2.IN_PROGRESS]
+    ended = [i for i, status in enumerate(statuses) if status != phase_pb2.IN_PROGRESS]
+    room = max(0, LIVE_MAX_TASKS - len(running))
+    kept = sorted(running[:LIVE_MAX_TASKS] + (ended[-room:] if room else []))
+    return [rows[i] for i in kept]

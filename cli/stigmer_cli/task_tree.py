@@ -30,21 +30,22 @@ def seconds(timestamp: Timestamp) -> float | None:
 
 def task_rows(tasks: list[execution_api.WorkflowTaskProgress]) -> list[TaskRow]:
     """The tasks in report order, each with its depth under its closest reported ancestor."""
-    known = {task.task_id for task in tasks}
+    ids = [task.task_id for task in tasks]  # read once: protobuf field access is not free
+    known = set(ids)
     rows: list[TaskRow] = []
     depths: dict[str, int] = {}
-    for task in tasks:
-        path = task.task_id.partition("#")[0]
+    for task, task_id in zip(tasks, ids, strict=True):
+        path = task_id.partition("#")[0]
         parent = ""
         cut = path.rfind("/")
         while cut > 0:
             candidate = path[:cut]
-            if candidate in known and candidate != task.task_id:
+            if candidate in known and candidate != task_id:
                 parent = candidate
                 break
             cut = candidate.rfind("/")
         depth = depths.get(parent, -1) + 1 if parent else 0
-        depths[task.task_id] = depth
+        depths[task_id] = depth
         rows.append(TaskRow(task, depth, parent))
     return rows
 

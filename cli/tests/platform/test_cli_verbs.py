@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -133,7 +134,7 @@ async def test_run_follow_on_a_terminal_is_a_live_tree_then_verbs_read_it(
     final = terminal[terminal.rindex("wex-") :]  # the last frame drawn
     for text in ("COMPLETED", "outer", "(do)", "nap", "(wait)", "greet", "done", "✓", "└──"):
         assert text in final, final
-    execution_id = final.split()[0]
+    execution_id = re.match(r"wex-[0-9a-z]+", final).group(0)  # type: ignore[union-attr]
 
     listed = await asyncio.to_thread(_stigmer, platform, "list", "executions", "-o", "json")
     assert listed.returncode == 0, listed.stderr
