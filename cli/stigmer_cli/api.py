@@ -40,6 +40,8 @@ def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
     """One readable line for a failed call (the server's message names the field)."""
     if error.code() == grpc.StatusCode.UNAVAILABLE:
         return Unreachable(f"{what}: stigmer-server is not reachable ({error.details()})")
+    if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return Unreachable(f"{what}: stigmer-server did not answer in time ({error.details()})")
     return UsageError(f"{what}: {error.code().name}: {error.details()}")
 
 
@@ -212,7 +214,7 @@ async def follow(
         shown.update(update)
         if update.status.phase in TERMINAL:
             return latest
-    raise UsageError(
+    raise Unreachable(
         f"follow {execution_id}: the stream ended while the execution was "
         f"{phase_name(latest.status.phase)} (server stopped?); it keeps running"
     )

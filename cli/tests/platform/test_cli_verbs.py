@@ -198,6 +198,27 @@ async def test_watch_attaches_to_a_running_execution_with_plain_lines_when_piped
     assert (logs.returncode, logs.stderr.splitlines()[-1]) == (1, "phase FAILED")
 
 
+def _watch_until_the_server_stops(platform: Platform, execution_id: str) -> tuple[int, str]:
+    """``watch`` piped; once it printed its first line the server is stopped."""
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "stigmer_cli", "watch", execution_id],
+        env=_env(platform),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stderr is not None
+        first = watcher.stderr.readline()
+        assert first == "phase IN_PROGRESS\n"
+        platform.server.stop()
+        _, rest = watcher.communicate(timeout=FOLLOW_TIMEOUT)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    return watcher.returncode, rest
+
+
 async def test_ctrl_c_on_the_live_view_exits_130_and_the_execution_runs_on(
     platform: Platform,
 ) -> None:
@@ -213,6 +234,9 @@ async def test_ctrl_c_on_the_live_view_exits_130_and_the_execution_runs_on(
     assert stdout == ""
     assert "Traceback" not in terminal
     assert terminal.rstrip().endswith("interrupted"), terminal
-    # Detaching leaves the execution running; cancel ends it.
-    cancelled = await asyncio.to_thread(_stigmer, platform, "cancel", execution_id)
-    assert (cancelled.returncode, cancelled.stdout) == (0, f"{execution_id} CANCELLED\n")
+    # Detaching leaves the execution running: watch again, piped, until the server stops.
+    code, stderr = await asyncio.to_thread(_watch_until_the_server_stops, platform, execution_id)
+    assert code == 3, stderr  # unreachable
+    rest = stderr.splitlines()
+    assert rest[:1] == ["task nap (wait) IN_PROGRESS"] and len(rest) == 2, stderr
+    assert rest[1].startswith(f"stigmer: follow {execution_id}: "), stderr
