@@ -11,6 +11,7 @@ limit on both ends: a JSON object level takes three, a list two, a nested task a
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,22 @@ def check_nesting(value: Any, what: str) -> None:
     depth = nesting_depth(value)
     if depth > MAX_NESTING:
         raise UsageError(f"{what}: nested {depth} levels deep; the limit is {MAX_NESTING} levels")
+
+
+def check_finite(value: Any, what: str) -> None:
+    """Refuse NaN and infinities anywhere in ``value`` (YAML's ``.nan``, ``.inf``), naming where."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((child, f"{where}.{key}") for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise UsageError(
+                f"{what}: {where.lstrip('.') or 'value'}: {item} is not a JSON number "
+                "(numbers must be finite)"
+            )
 
 
 def too_deep_to_read(what: str) -> UsageError:

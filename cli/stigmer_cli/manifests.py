@@ -18,6 +18,7 @@ from stigmer_dsl.converter import ConversionError, workflow_from_dsl
 
 from stigmer_cli.errors import UsageError
 from stigmer_cli.input_limits import (
+    check_finite,
     check_message_depth,
     check_nesting,
     message_too_deep,
@@ -51,6 +52,7 @@ def load_workflow(path: Path) -> tuple[api_pb2.Workflow, list[str]]:
     except RecursionError:
         raise too_deep_to_read(str(path)) from None
     check_nesting(data, str(path))
+    check_finite(data, str(path))
     workflow, notes = _workflow_of(path, data)
     check_message_depth(workflow, str(path))
     return workflow, notes

@@ -82,8 +82,19 @@ def _one_line(result: subprocess.CompletedProcess[str], code: int, expected: str
             b"document: {dsl: '1.0.0', namespace: t, name: caf\xe9, version: '1'}\ndo: []\n",
             "not UTF-8 (byte 0xe9 on line 1)",
         ),
+        (
+            _nested_for(1).replace("{a: 1}", "{a: [1, .nan]}").encode(),
+            "do[0].l0.do[0].leaf.set.a[1]: nan is not a JSON number (numbers must be finite)",
+        ),
     ],
-    ids=["for-12-levels", "for-200-levels", "yaml-10000-levels", "yaml-121-levels", "latin-1"],
+    ids=[
+        "for-12-levels",
+        "for-200-levels",
+        "yaml-10000-levels",
+        "yaml-121-levels",
+        "latin-1",
+        "yaml-nan",
+    ],
 )
 def test_bad_file_is_one_line_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expected: str
