@@ -35,13 +35,15 @@ examples:
   stigmer pause wex-... / stigmer resume wex-...   # hold it between tasks, go on
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
   stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
+  stigmer keys create --id ci --role user --org acme --append keys.txt
   eval "$(stigmer completion bash)"                # shell completion (bash, zsh, fish)
 
 \b
 environment:
   STIGMER_SERVER       stigmer-server address (default 127.0.0.1:7234); the same
                        name the runners read (STIGMER_SERVICE_ENDPOINT: its alias)
-  STIGMER_API_KEY      API key sent to stigmer-server
+  STIGMER_API_KEY      API key sent to stigmer-server (`stigmer keys create` makes one)
+  STIGMER_USE_TLS      true: TLS to stigmer-server (system roots); STIGMER_CA_FILE: a PEM CA
   STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if
                        127.0.0.1:7233 is free)

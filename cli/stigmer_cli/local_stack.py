@@ -36,6 +36,7 @@ from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cl
 from stigmer_cli.data_dir_lock import lock_data_dir
 from stigmer_cli.errors import UsageError
 from stigmer_cli.parent_death import die_with_parent
+from stigmer_cli.stack_keys import runner_key_env
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
 STOP_TIMEOUT_SECONDS = 15.0
@@ -281,6 +282,7 @@ def start_local_stack(
             # The frontend listens before the default namespace is usable; give it a beat.
             time.sleep(1.0)
         common = {"TEMPORAL_HOST_PORT": stack.temporal_address}
+        server_keys, runner_key = runner_key_env(os.environ)
         ready_file = data_dir / "server.ready"
         ready_file.unlink(missing_ok=True)
         server = _spawn(
@@ -291,6 +293,7 @@ def start_local_stack(
                     **common,
                     "STIGMER_DATA_DIR": str(data_dir / "db"),
                     "STIGMER_GRPC_ADDRESS": stack.server_address,
+                    **server_keys,
                 }
             ),
             logs,
@@ -306,6 +309,7 @@ def start_local_stack(
                     **common,
                     "STIGMER_SERVER": stack.server_address,
                     "STIGMER_EVENTS_ADDRESS": stack.events_address,
+                    **runner_key,
                 }
             ),
             logs,

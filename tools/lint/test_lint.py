@@ -36,6 +36,7 @@ MYPY_TARGETS = [
     "backend/services/workflow-runner/workflow_runner",
     "cli/stigmer_cli",
     "tools/bench",
+    "tools/images",
     "tools/lint/sample_import.py",
     "tools/protoc-gen-stigmer-temporal",
     "tools/testing/summarize_junit.py",

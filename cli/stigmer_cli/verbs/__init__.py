@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from stigmer_cli.verbs import completion, control, emit, executions, platform, resources, workflows
+from stigmer_cli.verbs import (
+    completion,
+    control,
+    emit,
+    executions,
+    keys,
+    platform,
+    resources,
+    workflows,
+)
 
 #: In the order ``stigmer --help`` lists them.
 VERB_MODULES: tuple[ModuleType, ...] = (
@@ -20,5 +29,6 @@ VERB_MODULES: tuple[ModuleType, ...] = (
     executions,  # describe, watch, logs
     control,  # cancel, pause, resume
     emit,  # emit
+    keys,  # keys create
     completion,  # completion
 )

@@ -25,8 +25,12 @@ ENVIRONMENT_HELP = """environment:
   STIGMER_DATA_DIR            RocksDB directory (default: the user data dir)
   STIGMER_GRPC_ADDRESS        listen address (default 127.0.0.1:7234; port 0 = any free)
   STIGMER_MAX_MESSAGE_BYTES   largest request/response (default 4194304)
-  STIGMER_API_KEYS            comma-separated API keys (auth off when unset)
-  STIGMER_API_KEYS_FILE       file with one API key per line
+  STIGMER_API_KEYS            comma-separated key entries <id>:<role>:<org>:<scrypt hash>
+                              (`stigmer keys create` makes one; unset: zero-config,
+                              every caller is the local admin)
+  STIGMER_API_KEYS_FILE       file with one key entry per line
+  STIGMER_TLS_CERT_FILE, STIGMER_TLS_KEY_FILE  serve TLS with this PEM certificate
+                              chain and key (both or neither; default plaintext)
   STIGMER_LOG_LEVEL           DEBUG, INFO (default), WARNING, ERROR
   STIGMER_LOG_FORMAT          json (default) or text
   TEMPORAL_HOST_PORT          Temporal frontend (default 127.0.0.1:7233)

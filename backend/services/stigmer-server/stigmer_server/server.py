@@ -31,7 +31,7 @@ from stigmer_server.api import (
     workflowinstance,
 )
 from stigmer_server.api.request_decoding import RequestDecodingInterceptor
-from stigmer_server.auth import ApiKeyInterceptor
+from stigmer_server.auth import ApiKeyInterceptor, KeyStore
 from stigmer_server.config import ServerConfig
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.starter import NoOrchestration, Orchestration
@@ -144,9 +144,12 @@ class StigmerServer:
         self.deps = deps
         self.services = ServerServices(config, deps, workflow_status, agent_status)
         # Auth first: an unauthenticated caller learns nothing, not even decode errors.
-        interceptors: list[grpc.aio.ServerInterceptor] = [RequestDecodingInterceptor()]
-        if config.auth_enabled:
-            interceptors.insert(0, ApiKeyInterceptor(config.api_keys))
+        # Always installed: without keys it binds the local admin identity.
+        keys = KeyStore(config.api_keys) if config.auth_enabled else None
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            ApiKeyInterceptor(keys),
+            RequestDecodingInterceptor(),
+        ]
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -180,7 +183,13 @@ class StigmerServer:
             server,
         )
         try:
-            port = server.add_insecure_port(config.grpc_address)
+            if config.tls is None:
+                port = server.add_insecure_port(config.grpc_address)
+            else:
+                chain, private_key = config.tls.read()
+                port = server.add_secure_port(
+                    config.grpc_address, grpc.ssl_server_credentials([(private_key, chain)])
+                )
         except RuntimeError:  # grpc raises instead of returning 0 when the bind fails
             port = 0
         if port == 0:
@@ -200,8 +209,21 @@ class StigmerServer:
                 "address": self.address,
                 "data_dir": str(config.data_dir),
                 "auth": "api-keys" if config.auth_enabled else "off",
+                "tls": config.tls is not None,
             },
         )
+        if config.auth_enabled:
+            _log.info(
+                "API keys: %d configured; every call needs one",
+                len(config.api_keys),
+                extra={"event": "auth", "keys": len(config.api_keys)},
+            )
+        else:
+            _log.warning(
+                "no API keys configured (zero-config mode): every caller is the local admin "
+                "of every org; set STIGMER_API_KEYS or STIGMER_API_KEYS_FILE to require keys",
+                extra={"event": "auth", "keys": 0},
+            )
 
     @property
     def address(self) -> str:

@@ -15,8 +15,10 @@ import sys
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
                              STIGMER_SERVICE_ENDPOINT is read when it is unset)
-  STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (none by default)
+  STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (a runner-role key when
+                             the server has keys; none by default)
   STIGMER_SERVICE_USE_TLS    true/false (default false)
+  STIGMER_SERVICE_CA_FILE    PEM CA to trust for stigmer-server's certificate (implies TLS)
   TEMPORAL_HOST_PORT         Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE  ExecuteWorkflow queue override

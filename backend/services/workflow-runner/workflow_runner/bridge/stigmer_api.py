@@ -80,9 +80,13 @@ class StigmerApi:
         self, settings: RunnerSettings, *, retry_budget: timedelta = DEFAULT_RETRY_BUDGET
     ) -> None:
         if settings.stigmer_use_tls:
+            roots = None
+            if settings.stigmer_ca_file:
+                with open(settings.stigmer_ca_file, "rb") as ca:
+                    roots = ca.read()
             self._channel = grpc.aio.secure_channel(
                 settings.stigmer_endpoint,
-                grpc.ssl_channel_credentials(),
+                grpc.ssl_channel_credentials(root_certificates=roots),
                 options=_CHANNEL_OPTIONS,
             )
         else:
