@@ -117,6 +117,7 @@ def test_help_names_every_command(tmp_path: Path) -> None:
         "logs",
         "cancel",
         "emit",
+        "keys",
         "completion",
     ):
         assert f"\n  {command} " in result.stdout, command
