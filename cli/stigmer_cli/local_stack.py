@@ -39,6 +39,9 @@ from stigmer_cli.parent_death import die_with_parent
 from stigmer_cli.stack_keys import runner_key_env
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
+#: ``stigmer server --metrics-port N`` / this variable: the first process serves
+#: /metrics, /healthz and /readyz on N, the next on N+1 ... (unset: free ports).
+METRICS_PORT_VARIABLE = "STIGMER_LOCAL_METRICS_PORT"
 STOP_TIMEOUT_SECONDS = 15.0
 STOP_ORDER = ("workflow-runner", "stigmer-server", "temporal")
 
@@ -126,6 +129,29 @@ class LocalStack:
     events_address: str = ""
     children: list[Child] = field(default_factory=list)
     lock_fd: int | None = None
+    #: Each Stigmer child's metrics + health listener (``host:port``), by child name.
+    observability: dict[str, str] = field(default_factory=dict)
+    metrics_port: int | None = None
+
+    def observability_env(self, name: str) -> dict[str, str]:
+        """The environment giving child ``name`` its own /metrics + /healthz + /readyz port.
+
+        Three processes share this host, so none may take the deployed defaults
+        (9090, 3000): each gets one listener of its own for both.
+        """
+        if self.metrics_port is not None:
+            address = f"127.0.0.1:{self.metrics_port + len(self.observability)}"
+        else:
+            address = f"127.0.0.1:{free_port()}"
+        self.observability[name] = address
+        return {"STIGMER_METRICS_ADDRESS": address, "STIGMER_HEALTH_ADDRESS": address}
+
+    def describe_observability(self) -> str:
+        """One line naming each child's metrics and readiness URLs."""
+        return "; ".join(
+            f"{name} http://{address}/metrics (/healthz, /readyz)"
+            for name, address in self.observability.items()
+        )
 
     def child(self, name: str) -> Child | None:
         return next((c for c in self.children if c.name == name), None)
@@ -201,6 +227,15 @@ def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout
     )
 
 
+def _port_variable() -> int | None:
+    raw = os.environ.get(METRICS_PORT_VARIABLE, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65535:
+        raise UsageError(f"{METRICS_PORT_VARIABLE} must be a port number, got {raw!r}")
+    return int(raw)
+
+
 def start_local_stack(
     data_dir: Path,
     *,
@@ -208,6 +243,7 @@ def start_local_stack(
     events_address: str | None = None,
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
+    metrics_port: int | None = None,
 ) -> LocalStack:
     """Start Temporal (unless reachable), stigmer-server and the workflow runner.
 
@@ -217,6 +253,8 @@ def start_local_stack(
         events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
+        metrics_port: the server's metrics/health port; the runner's is the next one
+            (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
 
     Raises:
         UsageError: another stack uses ``data_dir``, or a piece failed to start
@@ -241,6 +279,7 @@ def start_local_stack(
         temporal_address,
         events_address=events_address or f"127.0.0.1:{free_port()}",
         lock_fd=lock_fd,
+        metrics_port=metrics_port or _port_variable(),
     )
     try:
         logs = data_dir / "logs"
@@ -294,6 +333,7 @@ def start_local_stack(
                     "STIGMER_DATA_DIR": str(data_dir / "db"),
                     "STIGMER_GRPC_ADDRESS": stack.server_address,
                     **server_keys,
+                    **stack.observability_env("stigmer-server"),
                 }
             ),
             logs,
@@ -310,6 +350,7 @@ def start_local_stack(
                     "STIGMER_SERVER": stack.server_address,
                     "STIGMER_EVENTS_ADDRESS": stack.events_address,
                     **runner_key,
+                    **stack.observability_env("workflow-runner"),
                 }
             ),
             logs,

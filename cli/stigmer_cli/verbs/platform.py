@@ -83,7 +83,16 @@ def _stop(stack: LocalStack) -> None:
     metavar="HOST:PORT",
     help="CloudEvents endpoint (`stigmer emit`) address",
 )
-def server_command(data_dir: Path | None, address: str, events: str) -> int:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65534),
+    metavar="PORT",
+    help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
+    "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
+)
+def server_command(
+    data_dir: Path | None, address: str, events: str, metrics_port: int | None
+) -> int:
     """Run the local platform until Ctrl-C.
 
     Temporal (a dev server unless one answers at TEMPORAL_HOST_PORT),
@@ -96,7 +105,12 @@ def server_command(data_dir: Path | None, address: str, events: str) -> int:
     stack: LocalStack | None = None
     with stop_signals_interrupt():
         try:
-            stack = start_local_stack(directory, server_address=address, events_address=events)
+            stack = start_local_stack(
+                directory,
+                server_address=address,
+                events_address=events,
+                metrics_port=metrics_port,
+            )
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
                 f"{stack.temporal_address}, events on {stack.events_address}, "
@@ -105,6 +119,7 @@ def server_command(data_dir: Path | None, address: str, events: str) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            print(f"metrics and health: {stack.describe_observability()}", file=sys.stderr)
             while True:
                 stack.check_alive()
                 time.sleep(0.3)

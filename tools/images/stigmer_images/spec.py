@@ -30,6 +30,11 @@ class ImageSpec:
     health_target: str = ""
 
     @property
+    def service_port(self) -> int:
+        """The port the service is used on (the others are metrics and health)."""
+        return self.ports[0]
+
+    @property
     def reference(self) -> str:
         return f"{REPOSITORY}/{self.name}"
 
@@ -44,22 +49,32 @@ class ImageSpec:
         }
 
 
+METRICS_PORT = 9090
+HEALTH_PORT = 3000
+# Every service serves /metrics and /healthz + /readyz (stigmer_observability);
+# in a container they listen on every interface so they can be scraped and probed.
+OBSERVABILITY_ENV = {
+    "STIGMER_METRICS_ADDRESS": f"0.0.0.0:{METRICS_PORT}",
+    "STIGMER_HEALTH_ADDRESS": f"0.0.0.0:{HEALTH_PORT}",
+}
+LIVENESS_TARGET = f"http://127.0.0.1:{HEALTH_PORT}/healthz"
+
 SERVER = ImageSpec(
     name="stigmer-server",
     module="stigmer_server",
     title="Stigmer API server (gRPC, RocksDB, orchestration worker)",
-    ports=(7234,),
-    env={"STIGMER_GRPC_ADDRESS": "0.0.0.0:7234", "STIGMER_DATA_DIR": DATA_DIR},
-    health_target="grpc://127.0.0.1:7234",
+    ports=(7234, METRICS_PORT, HEALTH_PORT),
+    env={"STIGMER_GRPC_ADDRESS": "0.0.0.0:7234", "STIGMER_DATA_DIR": DATA_DIR, **OBSERVABILITY_ENV},
+    health_target=LIVENESS_TARGET,
 )
 
 WORKFLOW_RUNNER = ImageSpec(
     name="workflow-runner",
     module="workflow_runner",
     title="Stigmer workflow runner (Serverless Workflow DSL engine)",
-    ports=(7235,),
-    env={"STIGMER_EVENTS_ADDRESS": "0.0.0.0:7235"},
-    health_target="tcp://127.0.0.1:7235",
+    ports=(7235, METRICS_PORT, HEALTH_PORT),
+    env={"STIGMER_EVENTS_ADDRESS": "0.0.0.0:7235", **OBSERVABILITY_ENV},
+    health_target=LIVENESS_TARGET,
 )
 
 IMAGES = {spec.name: spec for spec in (SERVER, WORKFLOW_RUNNER)}

@@ -63,7 +63,7 @@ def test_compose_services_use_the_images_and_their_health_checks() -> None:
             spec.health_target,
         ]
         published = {int(port.split(":")[1]) for port in service["ports"]}
-        assert published == set(spec.ports)
+        assert published == {spec.service_port}
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,7 @@ def _free_port() -> int:
         return port
 
 
-def _bundle(built: Path, tmp_path: Path, port: int) -> Path:
+def _bundle(built: Path, tmp_path: Path, port: int, health_port: int) -> Path:
     bundle = tmp_path / "bundle"
     subprocess.run(
         [
@@ -200,8 +200,9 @@ def _bundle(built: Path, tmp_path: Path, port: int) -> Path:
 
 
 def test_server_image_starts_and_answers_its_health_check(built: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    bundle = _bundle(built, tmp_path, port)
+    port, health_port = _free_port(), _free_port()
+    bundle = _bundle(built, tmp_path, port, health_port)
+    liveness = SERVER.health_target.replace(":3000/", f":{health_port}/")
     name = f"stigmer-image-test-{os.getpid()}"
     log = (tmp_path / "server.log").open("w")
     container = subprocess.Popen(
@@ -212,7 +213,7 @@ def test_server_image_starts_and_answers_its_health_check(built: Path, tmp_path:
         answered = False
         while time.monotonic() < deadline and container.poll() is None:
             check = subprocess.run(
-                _runc("exec", name, HEALTHCHECK, f"grpc://127.0.0.1:{port}"),
+                _runc("exec", name, HEALTHCHECK, liveness),
                 capture_output=True,
                 check=False,
             )
@@ -228,6 +229,12 @@ def test_server_image_starts_and_answers_its_health_check(built: Path, tmp_path:
         )
         assert state.stdout.strip() == str(USER_ID)
         assert any((tmp_path / "data").iterdir())
+        grpc_health = subprocess.run(
+            _runc("exec", name, HEALTHCHECK, f"grpc://127.0.0.1:{port}"),
+            capture_output=True,
+            check=False,
+        )
+        assert grpc_health.returncode == 0
         # The health check is a real check: a port nobody serves is unhealthy.
         wrong = subprocess.run(
             _runc("exec", name, HEALTHCHECK, f"grpc://127.0.0.1:{_free_port()}"),

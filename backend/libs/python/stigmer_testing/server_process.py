@@ -22,6 +22,14 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+#: Test processes serve metrics/health on any free port: many run at once on one
+#: host, so the deployed defaults (9090, 3000) would collide. A test that scrapes
+#: passes its own addresses in ``extra``.
+TEST_OBSERVABILITY_ENV = {
+    "STIGMER_METRICS_ADDRESS": "127.0.0.1:0",
+    "STIGMER_HEALTH_ADDRESS": "off",
+}
+
 
 def free_port() -> int:
     """A loopback port nothing listens on right now."""
@@ -72,6 +80,7 @@ def server_environment(
     env["STIGMER_DATA_DIR"] = str(data_dir)
     env["STIGMER_GRPC_ADDRESS"] = address
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(TEST_OBSERVABILITY_ENV)
     env.update(extra or {})
     return env
 

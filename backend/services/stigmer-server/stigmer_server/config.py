@@ -72,7 +72,7 @@ class TemporalSettings:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """All settings of one server process.
+    """All settings of one server process (logs, metrics and health: ``stigmer_observability``).
 
     Attributes:
         data_dir: RocksDB directory owner (``STIGMER_DATA_DIR``; default: the
@@ -88,8 +88,6 @@ class ServerConfig:
             ``STIGMER_TLS_KEY_FILE``, both or neither); None serves plaintext.
         temporal: Temporal client settings (``TEMPORAL_HOST_PORT``, ``TEMPORAL_NAMESPACE``)
             and the reconciliation periods (see :class:`TemporalSettings`).
-        log_level: ``STIGMER_LOG_LEVEL`` (INFO).
-        log_format: ``STIGMER_LOG_FORMAT``: "json" (default) or "text".
         shutdown_grace_seconds: In-flight RPCs get this long on shutdown.
     """
 
@@ -99,8 +97,6 @@ class ServerConfig:
     api_keys: tuple[KeyEntry, ...] = field(default=(), repr=False)
     tls: TlsFiles | None = None
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
-    log_level: str = "INFO"
-    log_format: str = "json"
     shutdown_grace_seconds: float = 5.0
 
     @property
@@ -137,8 +133,6 @@ class ServerConfig:
                     env, "STIGMER_START_DEADLINE_SECONDS", DEFAULT_START_DEADLINE_SECONDS
                 ),
             ),
-            log_level=(env.get("STIGMER_LOG_LEVEL") or "INFO").upper(),
-            log_format=_choice(env, "STIGMER_LOG_FORMAT", ("json", "text"), "json"),
         )
 
 
@@ -165,13 +159,6 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if not value > 0:  # also refuses nan
         raise ConfigError(f"{name} must be positive, got {raw}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = (env.get(name) or default).lower()
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from stigmer_observability import ServerMetricsInterceptor
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from stigmer_server import kinds
 from stigmer_server.api import (
@@ -146,7 +149,9 @@ class StigmerServer:
         # Auth first: an unauthenticated caller learns nothing, not even decode errors.
         # Always installed: without keys it binds the local admin identity.
         keys = KeyStore(config.api_keys) if config.auth_enabled else None
+        # Metrics outermost, so they include refused and undecodable calls.
         interceptors: list[grpc.aio.ServerInterceptor] = [
+            ServerMetricsInterceptor(),
             ApiKeyInterceptor(keys),
             RequestDecodingInterceptor(),
         ]
@@ -224,6 +229,19 @@ class StigmerServer:
                 "of every org; set STIGMER_API_KEYS or STIGMER_API_KEYS_FILE to require keys",
                 extra={"event": "auth", "keys": 0},
             )
+
+    def store_open(self) -> bool:
+        """Readiness: the RocksDB store is open."""
+        return self._store.is_open
+
+    def temporal_client(self) -> Client | None:
+        """The connected Temporal client, None while not connected (readiness probes it)."""
+        return getattr(self._orchestration, "client", None)
+
+    def orchestration_workers(self) -> list[Worker]:
+        """The orchestration workers polling now (none while not connected)."""
+        workers: list[Worker] = getattr(self._orchestration, "workers", [])
+        return workers
 
     @property
     def address(self) -> str:

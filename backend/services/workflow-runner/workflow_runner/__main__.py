@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
+
+from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
+from stigmer_observability import (
+    ObservabilityConfig,
+    ObservabilityConfigError,
+    add_arguments,
+    setup_observability,
+)
 
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
@@ -31,15 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="workflow-runner",
         description="Runs Stigmer workflow executions: the ExecuteWorkflow bridge and the DSL engine.",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("STIGMER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from workflow_runner.bridge.process import install_stop_signals, run_runner
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        observability_config = ObservabilityConfig.from_env().with_flags(args)
+    except ObservabilityConfigError as error:
+        print(f"workflow-runner: {error}", file=sys.stderr)
+        return 2
     from workflow_runner.bridge.settings import RunnerSettings, SettingsError
 
     try:
@@ -47,17 +55,23 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 2
+    # Before anything logs, and the Temporal runtime before any client exists.
+    observability = setup_observability("workflow-runner", observability_config)
+    from workflow_runner.bridge.process import install_stop_signals, run_runner
 
     async def serve() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await run_runner(settings, stop)
+        async with observability.running():
+            await run_runner(settings, stop, observability)
 
     try:
         asyncio.run(serve())
     except (OSError, RuntimeError) as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 1
+    finally:
+        observability.close()
     return 0
 
 

@@ -43,6 +43,7 @@ from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import query_pb2_grpc as instance_query
+from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
 from workflow_runner.bridge.settings import RunnerSettings
@@ -88,10 +89,13 @@ class StigmerApi:
                 settings.stigmer_endpoint,
                 grpc.ssl_channel_credentials(root_certificates=roots),
                 options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         else:
             self._channel = grpc.aio.insecure_channel(
-                settings.stigmer_endpoint, options=_CHANNEL_OPTIONS
+                settings.stigmer_endpoint,
+                options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         self._endpoint = settings.stigmer_endpoint
         self._budget = retry_budget.total_seconds()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stigmer_observability.task_interceptor import ExecutionLogInterceptor
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -85,6 +86,8 @@ def build_engine_worker(
     workflows: list[type] = [ServerlessWorkflow]
     if providers.bus.task_queue == task_queue:
         workflows.extend(bus_workflows())
+    # Activities' log lines name the execution and the DSL task they run for.
+    options.setdefault("interceptors", [ExecutionLogInterceptor()])
     return Worker(
         client,
         task_queue=task_queue,
