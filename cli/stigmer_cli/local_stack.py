@@ -43,7 +43,7 @@ DEFAULT_TEMPORAL = "127.0.0.1:7233"
 #: /metrics, /healthz and /readyz on N, the next on N+1 ... (unset: free ports).
 METRICS_PORT_VARIABLE = "STIGMER_LOCAL_METRICS_PORT"
 STOP_TIMEOUT_SECONDS = 15.0
-STOP_ORDER = ("workflow-runner", "stigmer-server", "temporal")
+STOP_ORDER = ("console", "workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
@@ -127,6 +127,7 @@ class LocalStack:
     server_address: str
     temporal_address: str
     events_address: str = ""
+    console_address: str = ""
     children: list[Child] = field(default_factory=list)
     lock_fd: int | None = None
     #: Each Stigmer child's metrics + health listener (``host:port``), by child name.
@@ -236,6 +237,30 @@ def _port_variable() -> int | None:
     return int(raw)
 
 
+def _start_console(
+    stack: LocalStack, address: str, logs: Path, lock_fd: int, ready_timeout: float
+) -> None:
+    """The web console's HTTP gateway beside stigmer-server (same API, same API keys)."""
+    console = _spawn(
+        "console",
+        [
+            sys.executable,
+            "-m",
+            "stigmer_console",
+            "--listen",
+            address,
+            "--server",
+            stack.server_address,
+        ],
+        _python_env({}),
+        logs,
+        lock_fd,
+    )
+    stack.children.append(console)
+    _wait_for("console", lambda: reachable(address), console, ready_timeout)
+    stack.console_address = address
+
+
 def start_local_stack(
     data_dir: Path,
     *,
@@ -244,6 +269,7 @@ def start_local_stack(
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
     metrics_port: int | None = None,
+    console_address: str | None = None,
 ) -> LocalStack:
     """Start Temporal (unless reachable), stigmer-server and the workflow runner.
 
@@ -255,6 +281,7 @@ def start_local_stack(
         ready_timeout: seconds each piece gets to become ready.
         metrics_port: the server's metrics/health port; the runner's is the next one
             (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
+        console_address: serve the web console (``stigmer_console``) here; None: no console.
 
     Raises:
         UsageError: another stack uses ``data_dir``, or a piece failed to start
@@ -357,6 +384,8 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(runner)
+        if console_address:
+            _start_console(stack, console_address, logs, lock_fd, ready_timeout)
     except BaseException:
         stack.stop()
         raise

@@ -35,6 +35,7 @@ MYPY_TARGETS = [
     "backend/services/stigmer-server/stigmer_server",
     "backend/services/workflow-runner/workflow_runner",
     "cli/stigmer_cli",
+    "console/stigmer_console",
     "tools/bench",
     "tools/images",
     "tools/lint/sample_import.py",

@@ -27,6 +27,8 @@ from stigmer_cli.errors import EXIT_INTERRUPTED, EXIT_OK
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS
 from stigmer_cli.manifests import load_workflow
 from stigmer_cli.options import DEFAULT_SERVER, input_option, parse_input, resolve_path
+
+DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 from stigmer_cli.verbs.workflows import apply_file, run_workflow
 
 if TYPE_CHECKING:
@@ -90,8 +92,16 @@ def _stop(stack: LocalStack) -> None:
     help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
     "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
 )
+@click.option(
+    "--console",
+    envvar="STIGMER_CONSOLE_ADDRESS",
+    default=DEFAULT_CONSOLE_ADDRESS,
+    show_default=f"$STIGMER_CONSOLE_ADDRESS or {DEFAULT_CONSOLE_ADDRESS}",
+    metavar="HOST:PORT",
+    help="web console address, 'off' for none",
+)
 def server_command(
-    data_dir: Path | None, address: str, events: str, metrics_port: int | None
+    data_dir: Path | None, address: str, events: str, metrics_port: int | None, console: str
 ) -> int:
     """Run the local platform until Ctrl-C.
 
@@ -110,7 +120,10 @@ def server_command(
                 server_address=address,
                 events_address=events,
                 metrics_port=metrics_port,
+                console_address=None if console == "off" else console,
             )
+            if stack.console_address:
+                print(f"console on http://{stack.console_address}/", file=sys.stderr, flush=True)
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
                 f"{stack.temporal_address}, events on {stack.events_address}, "

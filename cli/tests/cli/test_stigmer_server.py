@@ -48,7 +48,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _start_server(data_dir: Path, address: str, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+def _start_server(
+    data_dir: Path, address: str, log: Path, *extra: str, console: str = "off"
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
@@ -63,6 +65,8 @@ def _start_server(data_dir: Path, address: str, log: Path, *extra: str) -> subpr
                 "--events",
                 f"127.0.0.1:{free_port()}",
                 *extra,
+                "--console",
+                console,
             ],
             env=_env(),
             stdout=out,
@@ -123,11 +127,19 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     data_dir = tmp_path / "data"
     address = f"127.0.0.1:{free_port()}"
     log = tmp_path / "server.log"
-    server = _start_server(data_dir, address, log)
+    console = f"127.0.0.1:{free_port()}"
+    server = _start_server(data_dir, address, log, console=console)
     try:
         applied = _cli("apply", "-f", str(EXAMPLE), "--server", address)
         assert applied.returncode == 0, applied.stderr
         assert json.loads(applied.stdout)["slug"] == "hello-stigmer"
+        # The web console is served beside it, at the address printed at start-up.
+        assert f"console on http://{console}/" in log.read_text(encoding="utf-8")
+        with urllib.request.urlopen(f"http://{console}/", timeout=15) as page:
+            assert "<title>Stigmer console</title>" in page.read().decode()
+        with urllib.request.urlopen(f"http://{console}/api/workflows", timeout=15) as listed:
+            names = [item["name"] for item in json.loads(listed.read())["items"]]
+        assert names == ["hello-stigmer"]
         run = _cli(
             "run", "hello-stigmer", "--input", '{"name": "Ada"}', "--follow", "--server", address
         )

@@ -188,12 +188,14 @@ def _bundle(built: Path, tmp_path: Path, port: int, health_port: int) -> Path:
     config["mounts"] = [m for m in config["mounts"] if m["destination"] != DATA_DIR] + [
         {"destination": DATA_DIR, "type": "bind", "source": str(data), "options": ["rbind", "rw"]}
     ]
-    env = [e for e in config["process"]["env"] if not e.startswith("STIGMER_GRPC_ADDRESS=")]
-    config["process"]["env"] = [
-        *env,
-        f"STIGMER_GRPC_ADDRESS=127.0.0.1:{port}",
-        "TEMPORAL_HOST_PORT=127.0.0.1:1",
-    ]
+    overrides = {
+        "STIGMER_GRPC_ADDRESS": f"127.0.0.1:{port}",
+        "STIGMER_HEALTH_ADDRESS": f"127.0.0.1:{health_port}",
+        "STIGMER_METRICS_ADDRESS": f"127.0.0.1:{_free_port()}",
+        "TEMPORAL_HOST_PORT": "127.0.0.1:1",
+    }
+    env = [e for e in config["process"]["env"] if e.split("=", 1)[0] not in overrides]
+    config["process"]["env"] = [*env, *(f"{key}={value}" for key, value in overrides.items())]
     config["process"]["terminal"] = False
     config_path.write_text(json.dumps(config))
     return bundle

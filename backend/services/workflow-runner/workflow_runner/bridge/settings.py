@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stigmer.engine.v1.contract_temporal import SERVERLESS_WORKFLOW_ENGINE_QUEUE
+from stigmer.events.v1.contract_temporal import EVENT_REGISTRY_QUEUE
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER_QUEUE
 
 from workflow_runner.events.names import REGISTRY_TASK_QUEUE
@@ -83,7 +84,7 @@ class RunnerSettings:
             stigmer_ca_file=ca_file,
             async_completion=_flag(source, "ENABLE_ASYNC_ACTIVITY_COMPLETION", default=True),
             lifecycle_events=_flag(source, "STIGMER_LIFECYCLE_EVENTS", default=False),
-            event_queue=source.get("TEMPORAL_EVENT_REGISTRY_TASK_QUEUE") or REGISTRY_TASK_QUEUE,
+            event_queue=EVENT_REGISTRY_QUEUE.resolve(source),
             events_address=_address(source, "STIGMER_EVENTS_ADDRESS"),
             temporal_host_port=source.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
             temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",

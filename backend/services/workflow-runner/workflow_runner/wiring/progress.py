@@ -35,7 +35,10 @@ with workflow.unsafe.imports_passed_through():
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
-    from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
+    from stigmer.engine.v1.contract_temporal import (
+        PROGRESS_REPORT_FAILED_ERROR,
+        REPORT_WORKFLOW_PROGRESS,
+    )
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
     from stigmer_observability.log_context import bound_execution
     from stigmer_observability.metrics import PROGRESS_REPORTS, TASK_DURATION
@@ -90,7 +93,7 @@ class ProgressReporter:
                 PROGRESS_REPORTS.labels(result="failed").inc()
                 raise ApplicationError(
                     f"UpdateStatus {error.code().name}: {error.details()}",
-                    type="ProgressReportFailed",
+                    type=PROGRESS_REPORT_FAILED_ERROR,
                     non_retryable=True,
                 ) from None
             except BaseException:
