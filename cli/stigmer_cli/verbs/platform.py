@@ -27,12 +27,12 @@ from stigmer_cli.errors import EXIT_INTERRUPTED, EXIT_OK
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS
 from stigmer_cli.manifests import load_workflow
 from stigmer_cli.options import DEFAULT_SERVER, input_option, parse_input, resolve_path
-
-DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 from stigmer_cli.verbs.workflows import apply_file, run_workflow
 
 if TYPE_CHECKING:
     from stigmer_cli.local_stack import LocalStack
+
+DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
