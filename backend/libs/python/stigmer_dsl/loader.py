@@ -150,17 +150,20 @@ class DocumentParse:
         self.text = text
         self.slices = max(1, -(-len(text) // self.SLICE))
         self._json: str | None = None
-        self._stream: YamlStream | None = None
         self._offset = 0
+        self._document: Mapping[str, Any] | None = None
+        self._stream: YamlStream | None = None
+        known = parsed_documents.cached(text)
+        if known is not None:
+            self._json, self.is_json = known
+            return
         fast = _json_document(text)
         self.is_json = fast is not None
         if fast is not None:
-            self._document: Mapping[str, Any] | None = fast
+            self._document = fast
+            parsed_documents.store(text, text, is_json=True)
         else:
-            self._document = None
-            self._json = parsed_documents.cached(text)
-            if self._json is None:
-                self._stream = YamlStream(text, _UniqueKeyLoader)
+            self._stream = YamlStream(text, _UniqueKeyLoader)
 
     def step(self) -> None:
         """Parse the next slice (nothing left to do once parsed, or cached)."""
@@ -296,6 +299,32 @@ def build_definition(
         mode=mode,
         expressions=tuple(checker.expressions),
         task_count=checker.task_count,
+    )
+
+
+def checked_definition(text: str, document: Mapping[str, Any]) -> WorkflowDefinition:
+    """``build_definition(document, defer_expressions=True)`` for the document parsed from
+    ``text``, the structural walk done once per text in this process (see
+    :mod:`.parsed_documents`); the result is the same either way."""
+    known = parsed_documents.checked(text)
+    if known is None:
+        definition = build_definition(document, defer_expressions=True)
+        parsed_documents.store_checked(
+            text,
+            (
+                definition.mode.value,
+                tuple((site.source, site.scope, site.where) for site in definition.expressions),
+                definition.task_count,
+            ),
+        )
+        return definition
+    mode, sites, task_count = known
+    return WorkflowDefinition(
+        raw=document,
+        tasks=task_list(document["do"], "/do"),
+        mode=EvaluationMode(mode),
+        expressions=tuple(ExpressionSite(*site) for site in sites),
+        task_count=task_count,
     )
 
 

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
 from stigmer_server.orchestration.run_control import TemporalRunControl
+from stigmer_server.orchestration.sandbox import orchestration_sandbox
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
@@ -58,6 +59,7 @@ class Orchestration:
                 activities=[activities.update_workflow_execution_status],
                 task_queue=queues.workflow_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
+                workflow_runner=orchestration_sandbox(),
             ),
             AGENT_EXECUTION_ORCHESTRATION.worker(
                 client,
@@ -65,6 +67,7 @@ class Orchestration:
                 activities=[activities.update_agent_execution_status],
                 task_queue=queues.agent_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
+                workflow_runner=orchestration_sandbox(),
             ),
         ]
         self._runs: list[asyncio.Task[None]] = []

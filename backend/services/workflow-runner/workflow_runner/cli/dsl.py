@@ -160,7 +160,12 @@ async def _execute(client: Client, params: ExecuteServerlessWorkflowInput) -> tu
 
     task_queue = f"dsl-cli-{uuid.uuid4()}"
     async with httpx.AsyncClient() as http:
-        worker = build_worker(client, task_queue=task_queue, activities=build_io_activities(http))
+        worker = build_worker(
+            client,
+            task_queue=task_queue,
+            activities=build_io_activities(http),
+            pass_through_engine=True,
+        )
         async with worker:
             try:
                 output = await client.execute_workflow(

@@ -4,13 +4,14 @@ Third-party modules the engine uses in workflow code (libjq binding, JSON
 Schema, YAML) are passed through Temporal's sandbox: they are deterministic
 for our use, and re-importing C extensions per workflow run is slow or fails.
 
-The engine's own modules stay inside the sandbox by default, so a clock, random
-or I/O call slipping into workflow code fails loudly in tests and replays. The
-price is ~40 ms per workflow run (the sandbox re-imports the engine for each
-run; measured with ``tools/bench/engine_vs_plain.py``: a one-task run takes
-~58 ms sandboxed, ~17 ms with the engine passed through, ~16 ms for a
-hand-written workflow). ``pass_through_engine=True`` trades that check for
-speed; tests and the replay test always run fully sandboxed.
+The engine's own modules (``ENGINE_MODULES``) are passed through too by every
+production worker (``wiring.worker.engine_sandbox``, the `dsl` command): the
+sandbox re-imported the whole engine for each run, 100-125 ms of CPU per run
+on the event-loop thread (issue 16). Without the sandbox's per-call checks,
+``tests/engine/unit/test_engine_determinism_scan.py`` keeps clock, random,
+environment and file access out of engine workflow code statically, the replay
+tests guard what it commands, and the engine's tests run it fully sandboxed
+(``sandbox_runner()``'s default), so such a call also fails loudly there.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ PASSTHROUGH_MODULES = (
     "attr",
 )
 
-#: The engine and the DSL library it runs on (passed through only on request).
+#: The engine and the DSL library it runs on (passed through in production; see above).
 ENGINE_MODULES = ("workflow_runner", "stigmer_dsl")
 
 

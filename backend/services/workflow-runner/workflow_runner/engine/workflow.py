@@ -41,7 +41,7 @@ from stigmer_dsl.expressions.jq_language import BATCH_SIZE
 from stigmer_dsl.loader import (
     DefinitionError,
     DocumentParse,
-    build_definition,
+    checked_definition,
     compile_expressions,
 )
 from stigmer_dsl.pacing import (
@@ -143,7 +143,7 @@ class ExecuteServerlessWorkflow:
         try:
             document = await _parse(params.definition, meter)
             # Expressions are compiled below, paced: thousands take seconds.
-            definition = build_definition(document, defer_expressions=True)
+            definition = checked_definition(params.definition, document)
         except DefinitionError as exc:
             raise _invalid_definition(exc) from None
         meter.charge(definition.task_count * DEFINITION_TASK_COST)

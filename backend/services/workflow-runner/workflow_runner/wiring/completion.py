@@ -1,10 +1,11 @@
 """The end of a platform run: complete the paused ``ExecuteWorkflow`` by its task token.
 
 :class:`TokenCompletion` is the engine's completion hook (workflow code); it
-calls ``CompleteExternalActivity`` (contract ``stigmer.engine.v1``) on the
-engine's own queue. :class:`CompleteExternalActivity` is that activity: it gets
-an async-activity handle from the token and completes it with an
-``ExecuteWorkflowOutput`` carrying the final status.
+calls ``CompleteExternalActivity`` (contract ``stigmer.engine.v1``) as a local
+activity: one marker event, and the run closes in the same workflow task.
+:class:`CompleteExternalActivity` is that activity: it gets an async-activity
+handle from the token and completes it with an ``ExecuteWorkflowOutput``
+carrying the final status.
 
 A faulted run completes the activity with a FAILED status carrying the problem
 details rather than failing it: the fault is the workflow's outcome, not a
