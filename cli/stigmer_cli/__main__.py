@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from stigmer_cli.commands import main
+from stigmer_cli.app import main
 
 if __name__ == "__main__":
     code = main()

@@ -1,4 +1,5 @@
-"""The CLI's calls to stigmer-server: apply a workflow, start, follow and control an execution."""
+"""The CLI's calls to stigmer-server: apply a workflow, start, follow and control an execution,
+get and list resources of any kind."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Literal, TextIO
 
 import grpc
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
@@ -21,9 +23,13 @@ from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_common.json_values import from_struct
 
 from stigmer_cli.connection import TlsSettings, open_channel, tls_from_env
-from stigmer_cli.errors import UsageError
+from stigmer_cli.errors import Unreachable, UsageError
+from stigmer_cli.input_limits import check_message_depth
+from stigmer_cli.phases import TERMINAL, phase_name
+from stigmer_cli.progress import PlainProgress, ProgressView
+from stigmer_cli.resource_kinds import ResourceKind, cast_kind
 
-TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
+__all__ = ["TERMINAL", "StigmerClient", "follow", "phase_name", "result_json", "rpc_problem"]
 
 
 #: Apply runs the engine's definition checks, which compile every jq expression:
@@ -34,7 +40,9 @@ APPLY_TIMEOUT = 60
 def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
     """One readable line for a failed call (the server's message names the field)."""
     if error.code() == grpc.StatusCode.UNAVAILABLE:
-        return UsageError(f"{what}: stigmer-server is not reachable ({error.details()})")
+        return Unreachable(f"{what}: stigmer-server is not reachable ({error.details()})")
+    if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return Unreachable(f"{what}: stigmer-server did not answer in time ({error.details()})")
     return UsageError(f"{what}: {error.code().name}: {error.details()}")
 
 
@@ -98,6 +106,7 @@ class StigmerClient:
         input_struct = struct_pb2.Struct()
         input_struct.update(workflow_input)
         execution.spec.input.CopyFrom(input_struct)
+        check_message_depth(execution, "--input")
         try:
             created: execution_api.WorkflowExecution = await self._execution_commands.Create(
                 execution, metadata=self._metadata, timeout=15
@@ -127,6 +136,57 @@ class StigmerClient:
             raise rpc_problem(error, f"{verb} {execution_id}") from None
         return reply
 
+    async def get_resource(self, kind: ResourceKind, ref: str) -> Message:
+        """One resource of ``kind`` by id (``wex-...``) or slug."""
+        stub = kind.query_stub(self._channel)
+        try:
+            if ref.startswith(f"{kind.id_prefix}-"):
+                found: Message = await stub.Get(
+                    io_pb2.ApiResourceId(value=ref), metadata=self._metadata, timeout=15
+                )
+            else:
+                found = await stub.GetByReference(
+                    metadata_pb2.ApiResourceReference(slug=ref, kind=cast_kind(kind.kind)),
+                    metadata=self._metadata,
+                    timeout=15,
+                )
+        except grpc.aio.AioRpcError as error:
+            raise rpc_problem(error, f"{kind.plural} {ref}") from None
+        return found
+
+    async def list_resources(
+        self, kind: ResourceKind, *, parent_id: str = "", limit: int = 0
+    ) -> list[Message]:
+        """Resources of ``kind``, oldest first, page after page (at most ``limit``; 0: all)."""
+        stub = kind.query_stub(self._channel)
+        items: list[Message] = []
+        token = ""
+        while True:
+            page_size = min(500, limit - len(items)) if limit else 500
+            try:
+                page = await stub.List(
+                    io_pb2.ApiResourceListInput(
+                        parent_id=parent_id, page_size=page_size, page_token=token
+                    ),
+                    metadata=self._metadata,
+                    timeout=30,
+                )
+            except grpc.aio.AioRpcError as error:
+                raise rpc_problem(error, f"list {kind.plural}") from None
+            items.extend(page.items)
+            token = page.next_page_token
+            if not token or (limit and len(items) >= limit):
+                return items[:limit] if limit else items
+
+    async def get_execution(self, execution_id: str) -> execution_api.WorkflowExecution:
+        try:
+            found: execution_api.WorkflowExecution = await self._executions.Get(
+                io_pb2.ApiResourceId(value=execution_id), metadata=self._metadata, timeout=15
+            )
+        except grpc.aio.AioRpcError as error:
+            raise rpc_problem(error, f"execution {execution_id}") from None
+        return found
+
     async def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.WorkflowExecution]:
         call = self._executions.Subscribe(
             io_pb2.ApiResourceId(value=execution_id), metadata=self._metadata
@@ -138,50 +198,27 @@ class StigmerClient:
             raise rpc_problem(error, f"follow {execution_id}") from None
 
 
-def phase_name(phase: int) -> str:
-    return phase_pb2.ExecutionPhase.Name(phase)  # type: ignore[arg-type]
-
-
 async def follow(
-    client: StigmerClient, execution_id: str, *, progress: TextIO = sys.stderr
+    client: StigmerClient,
+    execution_id: str,
+    *,
+    progress: TextIO = sys.stderr,
+    view: ProgressView | None = None,
 ) -> execution_api.WorkflowExecution:
-    """Stream the execution until a terminal phase, writing one line per change seen.
+    """Stream the execution until a terminal phase, showing each update on ``view``.
 
-    Lines: ``phase PENDING``, ``task greet (set) IN_PROGRESS``, ``task greet (set) COMPLETED``,
-    ``paused`` / ``resumed``... and ``stuck: ...`` while the engine cannot make progress
-    (``moving again`` after).
+    The default view writes one line per change seen to ``progress`` (see
+    :class:`stigmer_cli.progress.PlainProgress`); ``stigmer run --follow`` on a
+    terminal passes the live view instead.
     """
-    last_phase = -1
-    paused = False
-    last_problem = ""
-    seen: dict[str, int] = {}
+    shown = view or PlainProgress(progress)
     latest = execution_api.WorkflowExecution()
     async for update in client.subscribe(execution_id):
         latest = update
-        status = update.status
-        if status.phase != last_phase and status.phase not in TERMINAL:
-            print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
-            last_phase = status.phase
-        if status.paused != paused and status.phase not in TERMINAL:
-            paused = status.paused
-            print("paused" if paused else "resumed", file=progress, flush=True)
-        for task in status.tasks:
-            if seen.get(task.task_id) != task.status:
-                seen[task.task_id] = task.status
-                print(
-                    f"task {task.name} ({task.type}) {phase_name(task.status)}",
-                    file=progress,
-                    flush=True,
-                )
-        problem = status.engine_problem.message
-        if problem != last_problem:
-            line = f"stuck: {problem}" if problem else "moving again"
-            print(line, file=progress, flush=True)
-            last_problem = problem
-        if status.phase in TERMINAL:
-            print(f"phase {phase_name(status.phase)}", file=progress, flush=True)
+        shown.update(update)
+        if update.status.phase in TERMINAL:
             return latest
-    raise UsageError(
+    raise Unreachable(
         f"follow {execution_id}: the stream ended while the execution was "
         f"{phase_name(latest.status.phase)} (server stopped?); it keeps running"
     )

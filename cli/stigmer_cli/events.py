@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from stigmer_cli.errors import UsageError
+from stigmer_cli.errors import Unreachable, UsageError
+from stigmer_cli.input_limits import parse_json
 
 DEFAULT_EVENTS_ADDRESS = "127.0.0.1:7235"
 STRUCTURED = "application/cloudevents+json"
@@ -42,12 +43,10 @@ def cloud_event(*, type: str, source: str, data: Any, subject: str | None = None
 
 
 def parse_data(text: str | None) -> Any:
+    """``--data``: strict JSON (finite numbers, nested at most the documented limit)."""
     if text is None:
         return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"--data: not valid JSON ({error.msg} at column {error.colno})") from None
+    return parse_json(text, "--data")
 
 
 def emit(address: str, event: dict[str, Any]) -> None:
@@ -61,6 +60,6 @@ def emit(address: str, event: dict[str, Any]) -> None:
             timeout=45.0,
         )
     except httpx.HTTPError as error:
-        raise UsageError(f"emit: the event endpoint {url} is not reachable ({error})") from None
+        raise Unreachable(f"emit: the event endpoint {url} is not reachable ({error})") from None
     if reply.status_code != 202:
         raise UsageError(f"emit: {url} refused the event ({reply.status_code}: {reply.text})")

@@ -53,6 +53,23 @@ def free_port() -> int:
         return port
 
 
+def check_free(host_port: str, flag: str) -> None:
+    """Raise a one-line error if nothing could listen on ``host_port`` (in use, bad address)."""
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.socket() as probe:
+            # As a server binds: a port in TIME_WAIT is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host or "127.0.0.1", int(port)))
+    except ValueError:
+        raise UsageError(f"{flag} {host_port}: not a HOST:PORT address") from None
+    except OSError as error:
+        raise UsageError(
+            f"{flag} {host_port}: cannot listen there ({error.strerror}); "
+            f"another stigmer server? pick a free address with {flag}"
+        ) from None
+
+
 def reachable(host_port: str, timeout: float = 0.5) -> bool:
     """Whether a TCP connection to ``host:port`` succeeds (is anything listening)."""
     host, _, port = host_port.rpartition(":")
@@ -200,9 +217,10 @@ def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout
         if ready():
             return
         if child is not None and not child.alive():
+            last = child.tail(1).strip()
             raise UsageError(
-                f"{what} exited with {child.process.returncode} before it was ready "
-                f"(log {child.log_path}):\n{child.tail()}"
+                f"{what} exited with {child.process.returncode} before it was ready"
+                f"{': ' + last if last else ''} (log {child.log_path})"
             )
         time.sleep(0.1)
     raise UsageError(
@@ -273,6 +291,14 @@ def start_local_stack(
     # Before anything else touches the data dir (a second stack would otherwise
     # fail later with the dev server's SQLITE_BUSY).
     lock_fd = lock_data_dir(data_dir)
+    if server_address:
+        # Before any child starts: stigmer-server would fail on it half-way through.
+        # (A busy --events only leaves the runner without its event endpoint, logged.)
+        try:
+            check_free(server_address, "--address")
+        except UsageError:
+            os.close(lock_fd)
+            raise
     temporal_address = os.environ.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL
     stack = LocalStack(
         data_dir,
@@ -348,7 +374,7 @@ def start_local_stack(
             _python_env(
                 {
                     **common,
-                    "STIGMER_SERVICE_ENDPOINT": stack.server_address,
+                    "STIGMER_SERVER": stack.server_address,
                     "STIGMER_EVENTS_ADDRESS": stack.events_address,
                     **runner_key,
                     **stack.observability_env("workflow-runner"),

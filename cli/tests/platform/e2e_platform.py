@@ -61,7 +61,7 @@ class Platform:
         env = {**os.environ, **TEST_OBSERVABILITY_ENV, **self.env}
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
-        env["STIGMER_SERVICE_ENDPOINT"] = self.server.address
+        env["STIGMER_SERVER"] = self.server.address
         return env
 
     def start_runner(self) -> RunnerProcess:

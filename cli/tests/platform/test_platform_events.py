@@ -142,6 +142,6 @@ async def test_stigmer_emit_without_an_endpoint_is_one_line(platform: Platform) 
         timeout=60,
         env={**platform.runner_env()},
     )
-    assert emitted.returncode == 2
+    assert emitted.returncode == 3  # unreachable (docs/cli.md: exit codes)
     assert emitted.stderr.count("\n") == 1, emitted.stderr
     assert "not reachable" in emitted.stderr

@@ -89,7 +89,7 @@ async def test_runner_and_cli_against_a_tls_server_and_plaintext_refused(
 
         # Plaintext: the CLI says so in one line; a raw client cannot even check health.
         plaintext = await _cli(platform, "apply", "-f", str(EXAMPLE), STIGMER_API_KEY=USER_KEY)
-        assert plaintext.returncode == 2
+        assert plaintext.returncode == 3  # unreachable over plaintext (docs/cli.md: exit codes)
         (line,) = plaintext.stderr.strip().splitlines()
         assert line.startswith("stigmer: apply: stigmer-server is not reachable"), line
         async with grpc.aio.insecure_channel(platform.server.address) as channel:

@@ -27,7 +27,7 @@ from stigmer_observability import (
 )
 
 from stigmer_server.config import ConfigError, ServerConfig
-from stigmer_server.server import StigmerServer, installed_orchestration
+from stigmer_server.server import CannotListen, StigmerServer, installed_orchestration
 from stigmer_server.store import DataDirectoryInUse
 
 _log = logging.getLogger("stigmer_server")
@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataDirectoryInUse as error:
         _log.error(str(error), extra={"event": "data_dir_in_use"})
         return 3
+    except CannotListen as error:  # one line, no traceback (a second server on a busy port)
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
     finally:
         observability.close()
     return 0

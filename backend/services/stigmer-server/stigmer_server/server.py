@@ -50,6 +50,10 @@ from stigmer_server.store import ResourceStore
 _log = logging.getLogger(__name__)
 
 
+class CannotListen(OSError):
+    """The gRPC address cannot be bound (in use, or not an address of this host)."""
+
+
 @dataclass(frozen=True)
 class ServerServices:
     """What an orchestration integration gets to work with (e.g. its local
@@ -204,15 +208,21 @@ class StigmerServer:
             ],
             server,
         )
-        if config.tls is None:
-            port = server.add_insecure_port(config.grpc_address)
-        else:
-            chain, private_key = config.tls.read()
-            port = server.add_secure_port(
-                config.grpc_address, grpc.ssl_server_credentials([(private_key, chain)])
-            )
+        try:
+            if config.tls is None:
+                port = server.add_insecure_port(config.grpc_address)
+            else:
+                chain, private_key = config.tls.read()
+                port = server.add_secure_port(
+                    config.grpc_address, grpc.ssl_server_credentials([(private_key, chain)])
+                )
+        except RuntimeError:  # grpc raises instead of returning 0 when the bind fails
+            port = 0
         if port == 0:
-            raise OSError(f"cannot listen on {config.grpc_address}")
+            raise CannotListen(
+                f"STIGMER_GRPC_ADDRESS={config.grpc_address}: cannot listen there "
+                "(port in use by another server, or not a local address)"
+            )
         await server.start()
         self._server = server
         self.port = port

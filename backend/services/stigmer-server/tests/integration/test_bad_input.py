@@ -106,6 +106,18 @@ async def execution_of_missing_instance(channel: grpc.aio.Channel, ctx: dict[str
     return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(request)
 
 
+def _execution_with_input_number(number: float) -> Call:
+    """An execution whose input holds ``number`` deep inside (JSON has no NaN/Infinity)."""
+
+    async def call(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
+        request = wex.WorkflowExecution(metadata=metadata_pb2.ApiResourceMetadata(name="nan"))
+        request.spec.CopyFrom(ctx["execution"].spec)  # a valid target: only the input is bad
+        request.spec.input.update({"order": {"lines": [1, number]}})
+        return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(request)
+
+    return call
+
+
 async def reference_of_other_kind(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
     ref = metadata_pb2.ApiResourceReference(slug=ctx["existing"].metadata.slug, kind=kind_pb2.AGENT)
     return await stubs(channel, kinds.WORKFLOW).query.GetByReference(ref)
@@ -281,6 +293,18 @@ CORPUS: list[tuple[str, Call, grpc.StatusCode, str]] = [
         execution_of_missing_instance,
         grpc.StatusCode.NOT_FOUND,
         "spec.workflow_instance_id",
+    ),
+    (
+        "execution input with NaN",
+        _execution_with_input_number(float("nan")),
+        INVALID,
+        "spec.input.order.lines[1]",
+    ),
+    (
+        "execution input with Infinity",
+        _execution_with_input_number(float("-inf")),
+        INVALID,
+        "spec.input.order.lines[1]",
     ),
     ("reference of another kind", reference_of_other_kind, INVALID, "kind"),
     ("reference without kind", reference_without_kind, INVALID, "kind"),

@@ -125,6 +125,26 @@ def test_second_process_on_the_same_directory_fails_clearly(tmp_path: Path) -> N
         first.stop()
 
 
+def test_second_server_on_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    first = start_server(tmp_path / "first", log_path=tmp_path / "first.log")
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "stigmer_server"],
+            env=server_environment(tmp_path / "second", first.address),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "Traceback" not in second.stderr
+        assert second.stderr.strip().splitlines()[-1] == (
+            f"stigmer-server: STIGMER_GRPC_ADDRESS={first.address}: cannot listen there "
+            "(port in use by another server, or not a local address)"
+        )
+    finally:
+        first.stop()
+
+
 def test_sigterm_shuts_down_in_order(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data", log_path=tmp_path / "server.log")
     assert server.stop() == 0

@@ -40,6 +40,14 @@ def test_settings_read_the_documented_overrides() -> None:
     assert "secret" not in repr(settings)
 
 
+def test_server_address_is_stigmer_server_with_the_older_name_as_alias() -> None:
+    # One name for the stigmer-server address across the CLI and the runners.
+    assert RunnerSettings.from_env({"STIGMER_SERVER": "a:1"}).stigmer_endpoint == "a:1"
+    assert RunnerSettings.from_env({"STIGMER_SERVICE_ENDPOINT": "b:2"}).stigmer_endpoint == "b:2"
+    both = {"STIGMER_SERVER": "a:1", "STIGMER_SERVICE_ENDPOINT": "b:2"}
+    assert RunnerSettings.from_env(both).stigmer_endpoint == "a:1"
+
+
 def test_bad_tls_flag_names_the_variable() -> None:
     with pytest.raises(SettingsError, match="STIGMER_SERVICE_USE_TLS"):
         RunnerSettings.from_env({"STIGMER_SERVICE_USE_TLS": "maybe"})

@@ -27,7 +27,12 @@ def _runner(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_environment() -> None:
     result = _runner("--help")
     assert result.returncode == 0
-    for variable in ("STIGMER_SERVICE_ENDPOINT", "TEMPORAL_HOST_PORT", "STIGMER_SERVICE_USE_TLS"):
+    for variable in (
+        "STIGMER_SERVER",
+        "STIGMER_SERVICE_ENDPOINT",
+        "TEMPORAL_HOST_PORT",
+        "STIGMER_SERVICE_USE_TLS",
+    ):
         assert variable in result.stdout
 
 

@@ -29,7 +29,8 @@ class RunnerSettings:
     """Everything a workflow-runner process needs to know about its deployment.
 
     Attributes:
-        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVICE_ENDPOINT``).
+        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVER``, the name the CLI
+            reads too; ``STIGMER_SERVICE_ENDPOINT``, its older alias, when unset).
         stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
         stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``: true/false;
             true when a CA file is given).
@@ -74,7 +75,9 @@ class RunnerSettings:
         source = os.environ if env is None else env
         ca_file = _readable(source, "STIGMER_SERVICE_CA_FILE")
         return RunnerSettings(
-            stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
+            stigmer_endpoint=source.get("STIGMER_SERVER")
+            or source.get("STIGMER_SERVICE_ENDPOINT")
+            or DEFAULT_STIGMER_ENDPOINT,
             stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
             stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False)
             or bool(ca_file),

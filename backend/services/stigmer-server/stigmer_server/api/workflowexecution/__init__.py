@@ -20,6 +20,8 @@ from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.status_merge import merge_workflow_execution_status
 from stigmer_server.execution.status_updater import ExecutionStatusUpdater
 from stigmer_server.pipeline.steps.execution_delete import RequireEnded
+from stigmer_server.validation.field_violations import FieldViolation
+from stigmer_server.validation.json_numbers import non_finite_numbers
 
 KIND = kinds.WORKFLOW_EXECUTION
 
@@ -33,6 +35,12 @@ def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
     )
 
 
+async def validate_input(resource: object) -> list[FieldViolation]:
+    """The input must be JSON: a NaN stored would fail the run after the record exists."""
+    assert isinstance(resource, api_pb2.WorkflowExecution)
+    return non_finite_numbers(resource.spec.input, "spec.input")
+
+
 def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
     async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.WorkflowExecution)
@@ -41,6 +49,7 @@ def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStat
     pipelines = standard_pipelines(
         KIND,
         deps,
+        extra_validation=validate_input,
         resolve=[ResolveWorkflowInstance(deps)],
         update_resolve=[KeepStoredSpec()],
         side_effects=[StartExecution(start)],
