@@ -1,0 +1,262 @@
+"""The runner's activities: ``EnsureThread`` and ``ExecuteGraphton``.
+
+``ExecuteGraphton`` runs the agent (a LangGraph ReAct graph: the agent's
+model, its MCP tools, its instructions as the system prompt) on the
+execution's thread, checkpointed after every step with synchronous
+durability. It heartbeats every few seconds with the thread's latest
+checkpoint id, and is retried when a runner dies; the new attempt looks for
+the execution's user message in the thread (it has a stable id) and, when it
+is there, resumes from the last checkpoint instead of sending it again. Tool
+calls that completed before the crash are pending writes of that checkpoint,
+so LangGraph does not run them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import openai
+from google.protobuf import struct_pb2
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphRecursionError
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import create_react_agent
+from langgraph.warnings import LangGraphDeprecatedSinceV10
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import api_pb2, contract_pb2
+from stigmer.agentexecution.v1.contract_temporal import ENSURE_THREAD, EXECUTE_GRAPHTON
+from stigmer.commons.v1 import phase_pb2
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from agent_runner import messages as convert
+from agent_runner.errors import agent_spec_error
+from agent_runner.models import chat_model
+from agent_runner.settings import AgentRunnerSettings
+from agent_runner.status_stream import StatusStream
+from agent_runner.stigmer_api import AgentServerApi
+from agent_runner.threads import human_message_id, thread_id_for
+from agent_runner.tools import mcp_tools
+
+_log = logging.getLogger(__name__)
+
+#: Model rounds plus tool rounds one execution may take (LangGraph's recursion limit).
+RECURSION_LIMIT = 50
+#: Error type of a model request the provider refused (a bad key, an unknown model).
+MODEL_REQUEST_REJECTED = "ModelRequestRejected"
+
+
+def heartbeat_every() -> float:
+    """A third of the contract's heartbeat timeout: two beats may be lost."""
+    timeout = EXECUTE_GRAPHTON.heartbeat_timeout
+    return timeout.total_seconds() / 3 if timeout else 10.0
+
+
+class AgentActivities:
+    """The AgentExecutionRunner contract's activities, sharing one checkpointer."""
+
+    def __init__(
+        self,
+        api: AgentServerApi,
+        settings: AgentRunnerSettings,
+        checkpointer: BaseCheckpointSaver[Any],
+    ) -> None:
+        self._api = api
+        self._settings = settings
+        self._checkpointer = checkpointer
+
+    @ENSURE_THREAD.defn
+    async def ensure_thread(
+        self, arg: contract_pb2.EnsureThreadInput
+    ) -> contract_pb2.EnsureThreadOutput:
+        """The execution's thread (deterministic; the checkpointer creates it on first write)."""
+        return contract_pb2.EnsureThreadOutput(thread_id=thread_id_for(arg.execution))
+
+    @EXECUTE_GRAPHTON.defn
+    async def execute_graphton(
+        self, arg: contract_pb2.ExecuteGraphtonInput
+    ) -> contract_pb2.ExecuteGraphtonOutput:
+        """Run (or resume) the agent on the thread; see the module docstring."""
+        execution = arg.execution
+        execution_id = execution.metadata.id
+        thread_id = arg.thread_id or thread_id_for(execution)
+        agent = await self._agent_of(execution)
+        graph = await self._graph(execution, agent)
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": RECURSION_LIMIT,
+        }
+        stream = StatusStream(self._api, execution_id, self._settings.status_interval)
+        stream.start()
+        human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
+        turn: list[BaseMessage] = [human]
+        try:
+            async with self._heartbeats(config):
+                state = await graph.aget_state(config)
+                held: list[BaseMessage] = list((state.values or {}).get("messages", []))
+                earlier = [m.id for m in held]
+                graph_input: dict[str, Any] | None
+                if human.id in earlier:
+                    # A retried attempt: the thread already holds this turn.
+                    turn = held[earlier.index(human.id) :]
+                    graph_input = None
+                    _log.info(
+                        "%s resumes %s at attempt %d (%d messages of this turn in the thread)",
+                        execution_id,
+                        thread_id,
+                        activity.info().attempt,
+                        len(turn),
+                    )
+                else:
+                    graph_input = {"messages": [human]}
+                for message in turn:
+                    _report(stream, message)
+                if graph_input is not None or state.next:
+                    turn += await self._run(graph, graph_input, config, stream)
+            final = _final_status(turn, stream)
+        except GraphRecursionError:
+            final = _failed_status(
+                "RECURSION_LIMIT",
+                f"the agent took more than {RECURSION_LIMIT} steps without a final answer",
+                stream,
+            )
+        except openai.APIStatusError as error:
+            if 400 <= error.status_code < 500 and error.status_code not in (408, 409, 429):
+                raise ApplicationError(
+                    f"the model provider refused the request: HTTP {error.status_code}",
+                    type=MODEL_REQUEST_REJECTED,
+                    non_retryable=True,
+                ) from None
+            raise
+        finally:
+            await stream.close()
+        return contract_pb2.ExecuteGraphtonOutput(status=final)
+
+    async def _agent_of(self, execution: api_pb2.AgentExecution) -> agent_api.Agent:
+        agent_id = execution.status.agent_id or execution.spec.agent_id
+        if not agent_id:
+            # An execution created before the server resolved its agent: read it back.
+            stored = await self._api.get_execution(execution.metadata.id)
+            agent_id = stored.status.agent_id
+        if not agent_id:
+            raise agent_spec_error(f"execution {execution.metadata.id} names no agent")
+        return await self._api.get_agent(agent_id)
+
+    async def _graph(
+        self, execution: api_pb2.AgentExecution, agent: agent_api.Agent
+    ) -> CompiledStateGraph[Any, Any, Any, Any]:
+        model = chat_model(
+            execution.spec.model or agent.spec.model or self._settings.models.model,
+            self._settings.models,
+        )
+        tools = await mcp_tools(self._api, list(agent.spec.mcp_servers), execution.spec.runtime_env)
+        with warnings.catch_warnings():
+            # Moved to `langchain.agents.create_agent` (the `langchain` package, not
+            # installed: it would bring nothing else this runner uses).
+            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+            return create_react_agent(
+                model, tools, prompt=agent.spec.instructions, checkpointer=self._checkpointer
+            )
+
+    async def _run(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        graph_input: dict[str, Any] | None,
+        config: RunnableConfig,
+        stream: StatusStream,
+    ) -> list[BaseMessage]:
+        """Stream the graph to its end; the messages it added, in order."""
+        added: list[BaseMessage] = []
+        streamed: dict[str, str] = {}  # AI message id -> text so far
+        async for part in graph.astream(
+            graph_input,
+            config,
+            stream_mode=["messages", "updates"],
+            # Each step's checkpoint is on disk before the next step starts.
+            durability="sync",
+        ):
+            # With a list of modes, each part is (mode, payload).
+            mode, chunk = cast(tuple[str, Any], part)
+            if mode == "messages":
+                piece = chunk[0]
+                if isinstance(piece, AIMessageChunk) and piece.id:
+                    text = streamed.get(piece.id, "") + convert.text_of(piece.content)
+                    streamed[piece.id] = text
+                    if text:
+                        stream.message(
+                            api_pb2.AgentMessage(id=piece.id, type=api_pb2.AI, content=text)
+                        )
+            elif mode == "updates" and isinstance(chunk, dict):
+                for update in chunk.values():
+                    for message in (update or {}).get("messages", []):
+                        if isinstance(message, BaseMessage):
+                            added.append(message)
+                            _report(stream, message)
+        return added
+
+    @contextlib.asynccontextmanager
+    async def _heartbeats(self, config: RunnableConfig) -> AsyncIterator[None]:
+        """Heartbeat (the latest checkpoint id as details) until the block ends."""
+
+        async def beat() -> None:
+            while True:
+                latest = await self._checkpointer.aget_tuple(config)
+                cursor = latest.config["configurable"].get("checkpoint_id", "") if latest else ""
+                activity.heartbeat({"checkpoint_id": cursor})
+                await asyncio.sleep(heartbeat_every())
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _report(stream: StatusStream, message: BaseMessage) -> None:
+    entry = convert.agent_message(message)
+    if entry is not None and entry.id:
+        stream.message(entry)
+    if isinstance(message, AIMessage):
+        for call in convert.started_tool_calls(message):
+            if call.id not in stream.tool_calls:
+                stream.tool_call(call)
+    elif isinstance(message, ToolMessage):
+        stream.tool_call(convert.finished_tool_call(message))
+
+
+def _final_status(turn: list[BaseMessage], stream: StatusStream) -> api_pb2.AgentExecutionStatus:
+    """COMPLETED, with this turn's messages and tool calls and the last AI text as output."""
+    status = api_pb2.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
+    status.messages.extend(stream.messages.values())
+    status.tool_calls.extend(stream.tool_calls.values())
+    answer = next((m for m in reversed(turn) if isinstance(m, AIMessage)), None)
+    if answer is not None:
+        status.output.CopyFrom(struct_pb2.Value(string_value=convert.text_of(answer.content)))
+    status.completed_at.FromDatetime(datetime.now(UTC))
+    return status
+
+
+def _failed_status(code: str, message: str, stream: StatusStream) -> api_pb2.AgentExecutionStatus:
+    status = api_pb2.AgentExecutionStatus(phase=phase_pb2.FAILED)
+    status.messages.extend(stream.messages.values())
+    status.tool_calls.extend(stream.tool_calls.values())
+    status.error.code = code
+    status.error.message = message
+    status.completed_at.FromDatetime(datetime.now(UTC))
+    return status

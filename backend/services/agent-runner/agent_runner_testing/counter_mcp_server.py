@@ -1,0 +1,25 @@
+"""A stdio MCP server for tests: ``bump`` adds one to a counter file (a side effect
+a test can count) and says the new value. Usage: ``python counter_mcp_server.py FILE``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mcp.server.fastmcp import FastMCP
+
+COUNTER = Path(sys.argv[1])
+server = FastMCP("counter")
+
+
+@server.tool()
+def bump(label: str, times: int = 1) -> str:
+    """Add ``times`` to the counter and return its new value."""
+    value = int(COUNTER.read_text() or "0") if COUNTER.exists() else 0
+    value += times
+    COUNTER.write_text(str(value))
+    return f"counter {label} is {value}"
+
+
+if __name__ == "__main__":
+    server.run("stdio")

@@ -1,0 +1,147 @@
+"""ExecuteGraphton at the activity level: the real OpenAI client against the
+scripted model server, a real stdio MCP server, a real SQLite checkpointer;
+stigmer-server is the in-memory recording API (the platform tests use the real one)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import agent_runner_testing
+import pytest_asyncio
+from agent_runner.execute import AgentActivities
+from agent_runner.settings import AgentRunnerSettings, ModelDefaults
+from agent_runner.threads import human_message_id
+from agent_runner_testing.recording_api import RecordingApi
+from agent_runner_testing.scripted_model import ScriptedModel, user_texts
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import api_pb2, contract_pb2
+from stigmer.commons.v1 import kind_pb2, phase_pb2
+from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from temporalio.testing import ActivityEnvironment
+
+SUPPORT = Path(agent_runner_testing.__file__).parent
+
+
+def _agent(with_tool: bool) -> agent_api.Agent:
+    agent = agent_api.Agent()
+    agent.metadata.id = "agt-1"
+    agent.spec.instructions = "You are a test agent."
+    if with_tool:
+        usage = agent.spec.mcp_servers.add()
+        usage.mcp_server_ref.slug = "counter"
+        usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
+    return agent
+
+
+def _counter_server(counter: Path) -> mcp_api.McpServer:
+    server = mcp_api.McpServer()
+    server.metadata.slug = "counter"
+    server.spec.stdio.command = sys.executable
+    server.spec.stdio.args.extend([str(SUPPORT / "counter_mcp_server.py"), str(counter)])
+    return server
+
+
+def _execution(execution_id: str, message: str, session: str = "") -> api_pb2.AgentExecution:
+    execution = api_pb2.AgentExecution()
+    execution.metadata.id = execution_id
+    execution.spec.message = message
+    execution.status.agent_id = "agt-1"
+    execution.status.session_id = session
+    return execution
+
+
+@pytest_asyncio.fixture
+async def saver(tmp_path: Path) -> AsyncIterator[AsyncSqliteSaver]:
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.sqlite")) as saver:
+        await saver.setup()
+        yield saver
+
+
+def _settings(model: ScriptedModel, tmp_path: Path) -> AgentRunnerSettings:
+    return AgentRunnerSettings(
+        data_dir=tmp_path,
+        models=ModelDefaults(model="openai:scripted", openai_base_url=model.base_url),
+    )
+
+
+async def _run(
+    activities: AgentActivities, execution: api_pb2.AgentExecution, thread: str
+) -> api_pb2.AgentExecutionStatus:
+    result: Any = await ActivityEnvironment().run(
+        activities.execute_graphton,
+        contract_pb2.ExecuteGraphtonInput(execution=execution, thread_id=thread),
+    )
+    assert isinstance(result, contract_pb2.ExecuteGraphtonOutput)
+    return result.status
+
+
+async def test_an_agent_with_an_mcp_tool_answers_with_the_tool_result(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    counter = tmp_path / "counter.txt"
+    api = RecordingApi(_agent(with_tool=True), {"counter": _counter_server(counter)})
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        status = await _run(activities, _execution("aex-1", "please use the tool"), "thread-s1")
+
+    assert status.phase == phase_pb2.COMPLETED
+    assert counter.read_text() == "1"
+    assert status.output.string_value == (
+        "I heard: please use the tool. Tool said: counter from-model is 1."
+    )
+    # The tool call streamed with its arguments (split across deltas) and result.
+    [call] = status.tool_calls
+    assert call.name == "bump"
+    assert dict(call.args) == {"label": "from-model", "times": 1}
+    assert call.status == phase_pb2.COMPLETED
+    assert call.result.string_value == "counter from-model is 1"
+    kinds = [(m.type, m.content) for m in status.messages]
+    assert kinds[0] == (api_pb2.HUMAN, "please use the tool")
+    assert kinds[-1] == (api_pb2.AI, status.output.string_value)
+    assert [m.type for m in status.messages] == [
+        api_pb2.HUMAN,
+        api_pb2.AI,
+        api_pb2.TOOL,
+        api_pb2.AI,
+    ]
+    # Streaming was used, and the tools were offered to the model.
+    assert all(body["stream"] for body in model.requests)
+    assert model.requests[0]["tools"][0]["function"]["name"] == "bump"
+    # What the server merged equals the final status (no duplicate streamed message).
+    assert [m.id for m in api.status.messages] == [m.id for m in status.messages]
+    assert api.status.messages[-1].content == status.output.string_value
+
+
+async def test_a_second_execution_on_the_session_continues_the_thread(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    api = RecordingApi(_agent(with_tool=False))
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        first = await _run(activities, _execution("aex-1", "my name is Ada", "s1"), "thread-s1")
+        second = await _run(activities, _execution("aex-2", "what is my name?", "s1"), "thread-s1")
+
+    assert first.output.string_value == "I heard: my name is Ada."
+    assert second.output.string_value == "I heard: my name is Ada | what is my name?."
+    assert user_texts(model.requests[-1]) == ["my name is Ada", "what is my name?"]
+    # The second status holds only its own turn.
+    assert [m.content for m in second.messages if m.type == api_pb2.HUMAN] == ["what is my name?"]
+
+
+async def test_a_retried_attempt_does_not_send_the_user_message_again(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    api = RecordingApi(_agent(with_tool=False))
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        execution = _execution("aex-1", "hello", "s1")
+        await _run(activities, execution, "thread-s1")
+        again = await _run(activities, execution, "thread-s1")  # as a retry would
+
+    assert len(model.requests) == 1  # the finished turn was not run again
+    assert again.output.string_value == "I heard: hello."
+    assert again.messages[0].id == human_message_id("aex-1")
