@@ -5,7 +5,6 @@ and a stdio MCP server with a side-effect counter."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -186,7 +185,7 @@ async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_th
     agents: AgentPlatform, client: AgentClient
 ) -> None:
     def after_the_tool(body: Body) -> bool:
-        return body["messages"][-1]["role"] == "tool"
+        return bool(body["messages"][-1]["role"] == "tool")
 
     agents.model.hold = after_the_tool
     agent = await _counter_agent(client, agents.counter)
@@ -211,4 +210,4 @@ async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_th
         "use the tool, then crash"
     ]
     assert "resumes" in agents.agent_runner.logs()
-    assert os.path.exists(agents.platform.tmp / "agent-runner" / "threads.sqlite")
+    assert (agents.platform.tmp / "agent-runner" / "threads.sqlite").exists()
