@@ -30,6 +30,12 @@ from typing import Any
 import platformdirs
 from stigmer.commons.v1 import phase_pb2
 
+from stigmer_cli.agent_commands import (
+    add_agent_commands,
+    agent_main,
+    apply_agent_resources,
+    load_agent_resources,
+)
 from stigmer_cli.api import StigmerClient, follow, phase_name, result_json
 from stigmer_cli.errors import UsageError
 from stigmer_cli.events import DEFAULT_EVENTS_ADDRESS, cloud_event, emit, parse_data
@@ -120,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     _input_option(run)
     run.add_argument("--follow", action="store_true", help="stream progress until it ends")
     _server_option(run)
+
+    add_agent_commands(commands, _server_option)
 
     for verb, help_text, description in CONTROL_VERBS:
         control = commands.add_parser(verb, help=help_text, description=description)
@@ -320,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "server":
             return _serve(args)
         if args.command == "apply":
+            agent_resources = load_agent_resources(resolve_path(args.file))
+            if agent_resources is not None:  # Agent, McpServer, Skill, Environment
+                for line in asyncio.run(apply_agent_resources(args.server, agent_resources)):
+                    print(line)
+                return EXIT_OK
             workflow_id, slug = asyncio.run(apply_file(args.server, resolve_path(args.file)))
             print(json.dumps({"id": workflow_id, "slug": slug}))
             return EXIT_OK
@@ -333,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(
                 control_execution(args.server, args.command, args.execution.strip(), args.reason)
             )
+        if args.command == "agent":
+            return agent_main(args)
         if args.command == "emit":
             event = cloud_event(
                 type=args.type,

@@ -5,6 +5,7 @@ and a stdio MCP server with a side-effect counter."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import uuid
@@ -166,19 +167,72 @@ async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     assert any(not s.output.string_value and s.messages for s in running)
 
 
-async def test_a_second_message_in_the_session_sees_the_first(
-    agents: AgentPlatform, client: AgentClient
-) -> None:
-    agent = await _counter_agent(client, agents.counter)
-    first = await client.run(agent, "my name is Ada")
-    first_final = _final(await _followed(client, first.metadata.id, agents), agents)
-    session = first_final.session_id
-    second = await client.run(agent, "what is my name?", session_id=session)
-    second_final = _final(await _followed(client, second.metadata.id, agents), agents)
+def _cli(agents: AgentPlatform, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stigmer_cli", *args, "--server", agents.platform.server.address],
+        env=agents.platform.runner_env(),
+        capture_output=True,
+        text=True,
+        timeout=FOLLOW_TIMEOUT,
+        check=False,
+    )
 
-    assert second_final.session_id == session
-    assert second_final.output.string_value == "I heard: my name is Ada | what is my name?."
-    assert user_texts(agents.model.requests[-1]) == ["my name is Ada", "what is my name?"]
+
+AGENT_YAML = """\
+apiVersion: stigmer.ai/v1
+kind: McpServer
+metadata: {{name: counter}}
+spec:
+  stdio: {{command: {python}, args: [{server}, {counter}]}}
+---
+apiVersion: stigmer.ai/v1
+kind: Agent
+metadata: {{name: counter-agent}}
+spec:
+  instructions: Count with the bump tool when asked.
+  mcpServers:
+    - mcpServerRef: {{slug: counter, kind: MCP_SERVER}}
+"""
+
+
+async def test_cli_applies_an_agent_and_a_second_message_in_the_session_sees_the_first(
+    agents: AgentPlatform,
+) -> None:
+    manifest = agents.platform.tmp / "agent.yaml"
+    manifest.write_text(
+        AGENT_YAML.format(python=sys.executable, server=COUNTER_SERVER, counter=agents.counter)
+    )
+    applied = await asyncio.to_thread(_cli, agents, "apply", "-f", str(manifest))
+    assert applied.returncode == 0, applied.stderr
+    assert [json.loads(line)["kind"] for line in applied.stdout.splitlines()] == [
+        "McpServer",
+        "Agent",
+    ]
+
+    first = await asyncio.to_thread(
+        _cli, agents, "agent", "run", "counter-agent", "use the tool, I am Ada", "--follow"
+    )
+    assert first.returncode == 0, f"{first.stderr}\n{agents.logs()}"
+    answer = "I heard: use the tool, I am Ada. Tool said: counter from-model is 1."
+    assert first.stdout == answer + "\n"
+    progress = first.stderr.splitlines()
+    assert 'tool bump {"label": "from-model", "times": 1} IN_PROGRESS' in progress
+    assert "tool bump COMPLETED: counter from-model is 1" in progress
+    assert f"ai: {answer}" in progress
+    assert progress[-1] == "phase COMPLETED"
+    session = next(line.split()[1] for line in progress if line.startswith("session "))
+
+    second = await asyncio.to_thread(
+        _cli, agents, "agent", "run", "counter-agent", "who am I?", "--session", session, "--follow"
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "I heard: use the tool, I am Ada | who am I?.\n"
+    assert user_texts(agents.model.requests[-1]) == ["use the tool, I am Ada", "who am I?"]
+
+    unknown = await asyncio.to_thread(_cli, agents, "agent", "run", "nobody", "hi")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("stigmer: agent 'nobody': NOT_FOUND")
+    assert "Traceback" not in unknown.stderr
 
 
 async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_the_message(

@@ -1,0 +1,199 @@
+"""``stigmer agent run`` and the agent kinds of ``stigmer apply -f``.
+
+``apply -f FILE`` takes Agent, McpServer, Skill and Environment resources
+(one or more YAML documents, applied in file order, so an McpServer can come
+before the Agent that uses it); anything else is left to the workflow apply.
+``agent run NAME MESSAGE [--session S] [--follow]`` sends one message; with
+``--follow`` it streams the reply and the tool calls to stderr as they happen
+and prints the agent's final answer on stdout (exit 0 completed, 1 failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import grpc
+import yaml
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from stigmer.agentexecution.v1 import api_pb2 as execution_api
+from stigmer.commons.v1 import phase_pb2
+from stigmer_common.json_values import from_struct
+
+from stigmer_cli.agent_client import AGENT_KINDS, AgentClient, parse_resource
+from stigmer_cli.api import TERMINAL, phase_name
+from stigmer_cli.errors import UsageError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def add_agent_commands(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    server_option: Any,
+) -> None:
+    """``stigmer agent run`` (the parser of ``agent``)."""
+    agent = commands.add_parser(
+        "agent",
+        help="talk to an agent",
+        description="Send a message to an agent (apply it first with `stigmer apply -f`).",
+    )
+    verbs = agent.add_subparsers(dest="agent_command", required=True, metavar="VERB")
+    run = verbs.add_parser(
+        "run",
+        help="send a message to an agent",
+        description="Create an AgentExecution; with --follow, stream its messages and tool "
+        "calls and print the final answer (exit 0 completed, 1 failed).",
+    )
+    run.add_argument("agent", metavar="NAME", help="agent slug or id (agt-...)")
+    run.add_argument("message", metavar="MESSAGE", help="the message")
+    run.add_argument("--session", default="", help="continue this session (ses-...)")
+    run.add_argument("--follow", action="store_true", help="stream the reply until it ends")
+    server_option(run)
+
+
+def load_agent_resources(path: Path) -> list[Message] | None:
+    """The agent-kind resources in ``path``; None when the file holds none (a workflow).
+
+    Raises:
+        UsageError: mixed kinds, or a resource that does not parse (one line).
+    """
+    try:
+        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    except (OSError, yaml.YAMLError):
+        return None  # the workflow loader reports it with its own wording
+    kinds = [d.get("kind") if isinstance(d, dict) else None for d in documents]
+    if not any(kind in AGENT_KINDS for kind in kinds):
+        return None
+    others = sorted({str(k) for k in kinds if k not in AGENT_KINDS})
+    if others:
+        raise UsageError(
+            f"{path}: apply takes {', '.join(AGENT_KINDS)} documents together, "
+            f"not with {', '.join(others)}"
+        )
+    return [parse_resource(d, f"{path} ({d['kind']} {i + 1})") for i, d in enumerate(documents)]
+
+
+async def apply_agent_resources(address: str, resources: list[Message]) -> list[str]:
+    """Apply each resource in order; one JSON line (kind, id, slug) per resource."""
+    lines = []
+    async with grpc.aio.insecure_channel(address) as channel:
+        client = AgentClient(channel, os.environ.get("STIGMER_API_KEY", ""))
+        for resource in resources:
+            applied = await client.apply(resource)
+            metadata = getattr(applied, "metadata")  # noqa: B009 (every kind has one)
+            lines.append(
+                json.dumps(
+                    {"kind": resource.DESCRIPTOR.name, "id": metadata.id, "slug": metadata.slug}
+                )
+            )
+    return lines
+
+
+async def run_agent(args: argparse.Namespace) -> int:
+    """``stigmer agent run``."""
+    if not args.message.strip():
+        raise UsageError("agent run: MESSAGE must not be empty")
+    async with grpc.aio.insecure_channel(args.server) as channel:
+        client = AgentClient(channel, os.environ.get("STIGMER_API_KEY", ""))
+        agent = await client.find_agent(args.agent)
+        execution = await client.run(agent, args.message, args.session)
+        print(f"execution {execution.metadata.id}", file=sys.stderr, flush=True)
+        if not args.follow:
+            print(execution.metadata.id)
+            return EXIT_OK
+        final = await follow_agent(client, execution.metadata.id)
+    status = final.status
+    if status.phase != phase_pb2.COMPLETED:
+        print(f"error: {status.error.message or phase_name(status.phase)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(status.output.string_value or json_format.MessageToJson(status.output), flush=True)
+    return EXIT_OK
+
+
+async def follow_agent(
+    client: AgentClient, execution_id: str, *, progress: TextIO = sys.stderr
+) -> execution_api.AgentExecution:
+    """Stream the execution until it ends, writing what changed as it arrives.
+
+    Lines: ``session ses-...``, ``phase IN_PROGRESS``, ``ai: <text as it streams>``,
+    ``tool bump {"label": "x"} IN_PROGRESS``, ``tool bump COMPLETED: <result>``,
+    ``phase COMPLETED``.
+    """
+    printer = _Printer(progress)
+    latest = execution_api.AgentExecution()
+    async for update in client.subscribe(execution_id):
+        latest = update
+        printer.show(update.status)
+        if update.status.phase in TERMINAL:
+            printer.end_line()
+            print(f"phase {phase_name(update.status.phase)}", file=progress, flush=True)
+            return latest
+    raise UsageError(
+        f"follow {execution_id}: the stream ended while the execution was "
+        f"{phase_name(latest.status.phase)} (server stopped?); it keeps running"
+    )
+
+
+class _Printer:
+    """What was printed already: the phase, each AI message's length, each tool's phase."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._phase = -1
+        self._session = ""
+        self._printed: dict[str, int] = {}
+        self._tools: dict[str, int] = {}
+        self._open_line = False
+
+    def end_line(self) -> None:
+        if self._open_line:
+            self._out.write("\n")
+            self._open_line = False
+
+    def _line(self, text: str) -> None:
+        self.end_line()
+        print(text, file=self._out, flush=True)
+
+    def show(self, status: execution_api.AgentExecutionStatus) -> None:
+        if status.session_id and status.session_id != self._session:
+            self._session = status.session_id
+            self._line(f"session {status.session_id}")
+        if status.phase != self._phase and status.phase not in TERMINAL:
+            self._phase = status.phase
+            self._line(f"phase {phase_name(status.phase)}")
+        for message in status.messages:
+            if message.type == execution_api.AI and message.content:
+                done = self._printed.get(message.id)
+                if done is None:
+                    self.end_line()
+                    self._out.write(f"ai: {message.content}")
+                elif len(message.content) > done:
+                    self._out.write(message.content[done:])
+                self._out.flush()
+                self._open_line = True
+                self._printed[message.id] = len(message.content)
+        for call in status.tool_calls:
+            if self._tools.get(call.id) == call.status:
+                continue
+            self._tools[call.id] = call.status
+            if call.status in TERMINAL:
+                result = call.result.string_value or json_format.MessageToJson(
+                    call.result, indent=None
+                )
+                self._line(f"tool {call.name} {phase_name(call.status)}: {result}")
+            else:
+                args = json.dumps(from_struct(call.args), sort_keys=True)
+                self._line(f"tool {call.name} {args} {phase_name(call.status)}")
+
+
+def agent_main(args: argparse.Namespace) -> int:
+    """Dispatch ``stigmer agent VERB``."""
+    assert args.agent_command == "run"
+    return asyncio.run(run_agent(args))
