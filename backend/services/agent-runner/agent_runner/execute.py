@@ -31,6 +31,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
@@ -45,6 +46,7 @@ from temporalio.exceptions import ApplicationError
 
 from agent_runner import messages as convert
 from agent_runner.errors import agent_spec_error
+from agent_runner.mcp_sessions import McpSessions
 from agent_runner.models import chat_model
 from agent_runner.settings import AgentRunnerSettings
 from agent_runner.status_stream import StatusStream
@@ -74,10 +76,12 @@ class AgentActivities:
         api: AgentServerApi,
         settings: AgentRunnerSettings,
         checkpointer: BaseCheckpointSaver[Any],
+        mcp_sessions: McpSessions | None = None,
     ) -> None:
         self._api = api
         self._settings = settings
         self._checkpointer = checkpointer
+        self._mcp_sessions = mcp_sessions
 
     @ENSURE_THREAD.defn
     async def ensure_thread(
@@ -95,7 +99,6 @@ class AgentActivities:
         execution_id = execution.metadata.id
         thread_id = arg.thread_id or thread_id_for(execution)
         agent = await self._agent_of(execution)
-        graph = await self._graph(execution, agent)
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": RECURSION_LIMIT,
@@ -105,7 +108,16 @@ class AgentActivities:
         human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
         turn: list[BaseMessage] = [human]
         try:
-            async with self._heartbeats(config):
+            async with (
+                self._heartbeats(config),
+                mcp_tools(
+                    self._api,
+                    list(agent.spec.mcp_servers),
+                    execution.spec.runtime_env,
+                    self._mcp_sessions,
+                ) as tools,
+            ):
+                graph = self._graph(execution, agent, tools)
                 state = await graph.aget_state(config)
                 held: list[BaseMessage] = list((state.values or {}).get("messages", []))
                 earlier = [m.id for m in held]
@@ -156,14 +168,13 @@ class AgentActivities:
             raise agent_spec_error(f"execution {execution.metadata.id} names no agent")
         return await self._api.get_agent(agent_id)
 
-    async def _graph(
-        self, execution: api_pb2.AgentExecution, agent: agent_api.Agent
+    def _graph(
+        self, execution: api_pb2.AgentExecution, agent: agent_api.Agent, tools: list[BaseTool]
     ) -> CompiledStateGraph[Any, Any, Any, Any]:
         model = chat_model(
             execution.spec.model or agent.spec.model or self._settings.models.model,
             self._settings.models,
         )
-        tools = await mcp_tools(self._api, list(agent.spec.mcp_servers), execution.spec.runtime_env)
         with warnings.catch_warnings():
             # Moved to `langchain.agents.create_agent` (the `langchain` package, not
             # installed: it would bring nothing else this runner uses).

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from agent_runner.execute import AgentActivities
+from agent_runner.mcp_sessions import McpSessions
 from agent_runner.settings import AgentRunnerSettings
 from agent_runner.stigmer_api import AgentApi
 
@@ -53,7 +54,9 @@ async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -
             AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db))
         )
         await saver.setup()
-        worker = build_worker(client, AgentActivities(api, settings, saver), settings)
+        mcp_sessions = McpSessions()
+        stack.push_async_callback(mcp_sessions.close)
+        worker = build_worker(client, AgentActivities(api, settings, saver, mcp_sessions), settings)
         await stack.enter_async_context(worker)
         _log.info(
             "agent-runner polling %s; threads in %s; stigmer-server at %s",

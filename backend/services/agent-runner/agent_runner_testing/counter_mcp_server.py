@@ -1,8 +1,10 @@
 """A stdio MCP server for tests: ``bump`` adds one to a counter file (a side effect
-a test can count) and says the new value. Usage: ``python counter_mcp_server.py FILE``."""
+a test can count) and says the new value; each start appends its pid to
+``FILE.starts``. Usage: ``python counter_mcp_server.py FILE``."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -22,4 +24,6 @@ def bump(label: str, times: int = 1) -> str:
 
 
 if __name__ == "__main__":
+    with COUNTER.with_name(COUNTER.name + ".starts").open("a") as starts:
+        starts.write(f"{os.getpid()}\n")
     server.run("stdio")

@@ -12,6 +12,7 @@ from typing import Any
 import agent_runner_testing
 import pytest_asyncio
 from agent_runner.execute import AgentActivities
+from agent_runner.mcp_sessions import McpSessions
 from agent_runner.settings import AgentRunnerSettings, ModelDefaults
 from agent_runner.threads import human_message_id
 from agent_runner_testing.recording_api import RecordingApi
@@ -114,6 +115,25 @@ async def test_an_agent_with_an_mcp_tool_answers_with_the_tool_result(
     # What the server merged equals the final status (no duplicate streamed message).
     assert [m.id for m in api.status.messages] == [m.id for m in status.messages]
     assert api.status.messages[-1].content == status.output.string_value
+
+
+async def test_kept_mcp_sessions_serve_many_executions_with_one_server_process(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    counter = tmp_path / "counter.txt"
+    api = RecordingApi(_agent(with_tool=True), {"counter": _counter_server(counter)})
+    kept = McpSessions()
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver, kept)
+        try:
+            for number in (1, 2, 3):
+                status = await _run(
+                    activities, _execution(f"aex-{number}", "use the tool"), f"thread-{number}"
+                )
+                assert status.output.string_value.endswith(f"counter from-model is {number}.")
+        finally:
+            await kept.close()
+    assert len(counter.with_name("counter.txt.starts").read_text().split()) == 1
 
 
 async def test_a_second_execution_on_the_session_continues_the_thread(
