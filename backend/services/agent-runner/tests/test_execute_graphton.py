@@ -4,12 +4,14 @@ stigmer-server is the in-memory recording API (the platform tests use the real o
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import agent_runner_testing
+import pytest
 import pytest_asyncio
 from agent_runner.execute import AgentActivities
 from agent_runner.mcp_sessions import McpSessions
@@ -165,3 +167,32 @@ async def test_a_retried_attempt_does_not_send_the_user_message_again(
     assert len(model.requests) == 1  # the finished turn was not run again
     assert again.output.string_value == "I heard: hello."
     assert again.messages[0].id == human_message_id("aex-1")
+
+
+async def test_a_cancelled_run_stops_and_keeps_the_thread_checkpoint(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    api = RecordingApi(_agent(with_tool=False))
+    with ScriptedModel(hold=lambda body: True) as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        env = ActivityEnvironment()
+        running = asyncio.create_task(
+            env.run(
+                activities.execute_graphton,
+                contract_pb2.ExecuteGraphtonInput(
+                    execution=_execution("aex-1", "hello", "s1"), thread_id="thread-s1"
+                ),
+            )
+        )
+        assert await asyncio.to_thread(model.wait_held, 60)
+        env.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(running, 60)
+        model.release()
+
+    checkpoint = await saver.aget_tuple({"configurable": {"thread_id": "thread-s1"}})
+    assert checkpoint is not None
+    held = checkpoint.checkpoint["channel_values"]["messages"]
+    assert [m.id for m in held] == [human_message_id("aex-1")]
+    # What was reported before the cancel stays on the server.
+    assert [m.id for m in api.status.messages] == [human_message_id("aex-1")]
