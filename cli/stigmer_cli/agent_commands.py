@@ -122,9 +122,9 @@ async def follow_agent(
 ) -> execution_api.AgentExecution:
     """Stream the execution until it ends, writing what changed as it arrives.
 
-    Lines: ``session ses-...``, ``phase IN_PROGRESS``, ``ai: <text as it streams>``,
-    ``tool bump {"label": "x"} IN_PROGRESS``, ``tool bump COMPLETED: <result>``,
-    ``phase COMPLETED``.
+    Lines, in the conversation's order: ``session ses-...``, ``phase IN_PROGRESS``,
+    ``ai: <text as it streams>``, ``tool bump {"label": "x"}`` (a call, with its
+    arguments), ``tool bump COMPLETED: <result>``, ``phase COMPLETED``.
     """
     printer = _Printer(progress)
     latest = execution_api.AgentExecution()
@@ -168,29 +168,41 @@ class _Printer:
         if status.phase != self._phase and status.phase not in TERMINAL:
             self._phase = status.phase
             self._line(f"phase {phase_name(status.phase)}")
+        calls = {call.id: call for call in status.tool_calls}
         for message in status.messages:
             if message.type == execution_api.AI and message.content:
-                done = self._printed.get(message.id)
-                if done is None:
-                    self.end_line()
-                    self._out.write(f"ai: {message.content}")
-                elif len(message.content) > done:
-                    self._out.write(message.content[done:])
-                self._out.flush()
-                self._open_line = True
-                self._printed[message.id] = len(message.content)
+                self._text(message)
+            for call_id in message.tool_call_ids:
+                if message.type == execution_api.AI and call_id in calls:
+                    self._tool(calls[call_id])
         for call in status.tool_calls:
-            if self._tools.get(call.id) == call.status:
-                continue
-            self._tools[call.id] = call.status
-            if call.status in TERMINAL:
-                result = call.result.string_value or json_format.MessageToJson(
-                    call.result, indent=None
-                )
-                self._line(f"tool {call.name} {phase_name(call.status)}: {result}")
-            else:
-                args = json.dumps(from_struct(call.args), sort_keys=True)
-                self._line(f"tool {call.name} {args} {phase_name(call.status)}")
+            self._tool(call)
+
+    def _text(self, message: execution_api.AgentMessage) -> None:
+        """An AI message as it grows: its new text only."""
+        done = self._printed.get(message.id)
+        if done is None:
+            self.end_line()
+            self._out.write(f"ai: {message.content}")
+        elif len(message.content) > done:
+            self._out.write(message.content[done:])
+        self._out.flush()
+        self._open_line = True
+        self._printed[message.id] = len(message.content)
+
+    def _tool(self, call: execution_api.ToolCall) -> None:
+        """``tool NAME ARGS`` when first seen, ``tool NAME PHASE: RESULT`` when it ends
+        (both at once when a report brings a call already finished)."""
+        if call.id not in self._tools:
+            self._tools[call.id] = -1
+            args = json.dumps(from_struct(call.args), sort_keys=True)
+            self._line(f"tool {call.name} {args}")
+        if self._tools[call.id] != call.status and call.status in TERMINAL:
+            result = call.result.string_value or json_format.MessageToJson(call.result, indent=None)
+            if call.status == phase_pb2.FAILED and call.error.message:
+                result = call.error.message
+            self._line(f"tool {call.name} {phase_name(call.status)}: {result}")
+        self._tools[call.id] = call.status
 
 
 def agent_main(args: argparse.Namespace) -> int:
