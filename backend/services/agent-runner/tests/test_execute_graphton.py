@@ -169,13 +169,22 @@ async def test_a_retried_attempt_does_not_send_the_user_message_again(
     assert again.messages[0].id == human_message_id("aex-1")
 
 
-async def test_a_cancelled_run_stops_and_keeps_the_thread_checkpoint(
+async def test_heartbeats_carry_the_checkpoint_and_a_cancelled_run_keeps_the_thread(
     tmp_path: Path, saver: AsyncSqliteSaver
 ) -> None:
     api = RecordingApi(_agent(with_tool=False))
     with ScriptedModel(hold=lambda body: True) as model:
         activities = AgentActivities(api, _settings(model, tmp_path), saver)
         env = ActivityEnvironment()
+        beats: list[Any] = []
+        cursor_seen = asyncio.Event()
+
+        def on_heartbeat(*details: Any) -> None:
+            beats.extend(details)
+            if any(beat.get("checkpoint_id") for beat in details):
+                cursor_seen.set()
+
+        env.on_heartbeat = on_heartbeat
         running = asyncio.create_task(
             env.run(
                 activities.execute_graphton,
@@ -185,6 +194,8 @@ async def test_a_cancelled_run_stops_and_keeps_the_thread_checkpoint(
             )
         )
         assert await asyncio.to_thread(model.wait_held, 60)
+        # While the model call is in flight, heartbeats name the thread's checkpoint.
+        await asyncio.wait_for(cursor_seen.wait(), 60)
         env.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(running, 60)
@@ -192,6 +203,7 @@ async def test_a_cancelled_run_stops_and_keeps_the_thread_checkpoint(
 
     checkpoint = await saver.aget_tuple({"configurable": {"thread_id": "thread-s1"}})
     assert checkpoint is not None
+    assert beats[-1]["checkpoint_id"] == checkpoint.config["configurable"]["checkpoint_id"]
     held = checkpoint.checkpoint["channel_values"]["messages"]
     assert [m.id for m in held] == [human_message_id("aex-1")]
     # What was reported before the cancel stays on the server.
