@@ -48,7 +48,9 @@ def parse_resource(data: dict[str, Any], where: str) -> Message:
     try:
         json_format.ParseDict(data, resource)
     except json_format.ParseError as error:
-        raise UsageError(f"{where}: not a valid {kind} resource: {error}") from None
+        # protobuf appends the list of valid fields on a second line: keep one line.
+        first = str(error).splitlines()[0].strip()
+        raise UsageError(f"{where}: not a valid {kind} resource: {first}") from None
     return resource
 
 
