@@ -5,7 +5,7 @@ server (loopback, SSE), the same stdio MCP counter tool, the same SQLite
 checkpointer with synchronous durability. Each turn is "use the tool": two model
 calls and one tool call.
 
-* direct: ``create_react_agent(...).ainvoke`` on a thread, one MCP session for all turns;
+* direct: ``agent_graph(...).ainvoke`` (the runner's graph) on a thread, one MCP session for all turns;
 * runner: ``AgentActivities.execute_graphton`` (in an ActivityEnvironment, status
   reports to an in-memory server that merges them like stigmer-server): agent
   lookup, model and graph built per execution, MCP sessions kept across executions
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import agent_runner_testing
-from agent_runner.execute import AgentActivities
+from agent_runner.execute import AgentActivities, agent_graph
 from agent_runner.mcp_sessions import McpSessions
 from agent_runner.models import chat_model
 from agent_runner.settings import AgentRunnerSettings, ModelDefaults
@@ -39,7 +39,6 @@ from agent_runner_testing.recording_api import RecordingApi
 from agent_runner_testing.scripted_model import ScriptedModel
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.prebuilt import create_react_agent
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2, contract_pb2
 from stigmer.commons.v1 import kind_pb2
@@ -89,11 +88,8 @@ async def run(turns: int) -> dict[str, Any]:
             runner: list[float] = []
             direct_calls = runner_calls = updates = 0
             async with mcp_tools(api, list(_agent().spec.mcp_servers), {}) as tools:
-                graph = create_react_agent(
-                    chat_model("", defaults),
-                    tools,
-                    prompt=_agent().spec.instructions,
-                    checkpointer=saver,
+                graph = agent_graph(
+                    chat_model("", defaults), tools, _agent().spec.instructions, saver
                 )
                 # Turns alternate between the sides so machine load hits both alike;
                 # turn 0 of each side warms up (imports, connections, MCP session).

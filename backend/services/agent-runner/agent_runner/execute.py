@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import openai
 from google.protobuf import struct_pb2
+from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -68,6 +69,20 @@ def heartbeat_every() -> float:
     return timeout.total_seconds() / 3 if timeout else 10.0
 
 
+def agent_graph(
+    model: BaseChatModel,
+    tools: list[BaseTool],
+    instructions: str,
+    checkpointer: BaseCheckpointSaver[Any],
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt."""
+    with warnings.catch_warnings():
+        # Moved to `langchain.agents.create_agent` (the `langchain` package, not
+        # installed: it would bring nothing else this runner uses).
+        warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+        return create_react_agent(model, tools, prompt=instructions, checkpointer=checkpointer)
+
+
 class AgentActivities:
     """The AgentExecutionRunner contract's activities, sharing one checkpointer."""
 
@@ -82,6 +97,7 @@ class AgentActivities:
         self._settings = settings
         self._checkpointer = checkpointer
         self._mcp_sessions = mcp_sessions
+        self._thread_locks: dict[str, asyncio.Lock] = {}
 
     @ENSURE_THREAD.defn
     async def ensure_thread(
@@ -109,6 +125,9 @@ class AgentActivities:
         turn: list[BaseMessage] = [human]
         try:
             async with (
+                # One run at a time per thread in this process: two executions of one
+                # session would otherwise interleave their steps on the checkpoint.
+                self._thread_lock(thread_id),
                 self._heartbeats(config),
                 mcp_tools(
                     self._api,
@@ -134,6 +153,7 @@ class AgentActivities:
                         len(turn),
                     )
                 else:
+                    await _close_unanswered_tool_calls(graph, config, held)
                     graph_input = {"messages": [human]}
                 for message in turn:
                     _report(stream, message)
@@ -175,13 +195,7 @@ class AgentActivities:
             execution.spec.model or agent.spec.model or self._settings.models.model,
             self._settings.models,
         )
-        with warnings.catch_warnings():
-            # Moved to `langchain.agents.create_agent` (the `langchain` package, not
-            # installed: it would bring nothing else this runner uses).
-            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
-            return create_react_agent(
-                model, tools, prompt=agent.spec.instructions, checkpointer=self._checkpointer
-            )
+        return agent_graph(model, tools, agent.spec.instructions, self._checkpointer)
 
     async def _run(
         self,
@@ -219,6 +233,9 @@ class AgentActivities:
                             _report(stream, message)
         return added
 
+    def _thread_lock(self, thread_id: str) -> asyncio.Lock:
+        return self._thread_locks.setdefault(thread_id, asyncio.Lock())
+
     @contextlib.asynccontextmanager
     async def _heartbeats(self, config: RunnableConfig) -> AsyncIterator[None]:
         """Heartbeat (the latest checkpoint id as details) until the block ends."""
@@ -237,6 +254,43 @@ class AgentActivities:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+#: The result given to a tool call whose execution ended before it completed.
+UNANSWERED_TOOL_CALL = "not run: the execution that asked for it ended before it completed"
+
+
+async def _close_unanswered_tool_calls(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    config: RunnableConfig,
+    held: list[BaseMessage],
+) -> None:
+    """Answer the tool calls an abandoned turn left open (a failed or cancelled
+    execution), so the session's next message meets a valid conversation: model
+    APIs refuse an assistant tool call without its result."""
+    if not held or not isinstance(held[-1], AIMessage) or not held[-1].tool_calls:
+        # Only the last AI message can be unanswered: the tools node answers all
+        # of a message's calls before the model is called again.
+        return
+    answered = {m.tool_call_id for m in held if isinstance(m, ToolMessage)}
+    missing = [call for call in held[-1].tool_calls if call["id"] not in answered]
+    if missing:
+        await graph.aupdate_state(
+            config,
+            {
+                "messages": [
+                    ToolMessage(
+                        content=UNANSWERED_TOOL_CALL,
+                        tool_call_id=call["id"] or "",
+                        name=call["name"],
+                        status="error",
+                    )
+                    for call in missing
+                ]
+            },
+            # The agent may have no tools (any more): then record it as the model's step.
+            as_node="tools" if "tools" in graph.nodes else "agent",
+        )
 
 
 def _report(stream: StatusStream, message: BaseMessage) -> None:

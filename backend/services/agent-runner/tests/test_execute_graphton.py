@@ -13,12 +13,15 @@ from typing import Any
 import agent_runner_testing
 import pytest
 import pytest_asyncio
-from agent_runner.execute import AgentActivities
+from agent_runner.execute import UNANSWERED_TOOL_CALL, AgentActivities, agent_graph
 from agent_runner.mcp_sessions import McpSessions
+from agent_runner.models import chat_model
 from agent_runner.settings import AgentRunnerSettings, ModelDefaults
 from agent_runner.threads import human_message_id
 from agent_runner_testing.recording_api import RecordingApi
 from agent_runner_testing.scripted_model import ScriptedModel, user_texts
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2, contract_pb2
@@ -208,3 +211,31 @@ async def test_heartbeats_carry_the_checkpoint_and_a_cancelled_run_keeps_the_thr
     assert [m.id for m in held] == [human_message_id("aex-1")]
     # What was reported before the cancel stays on the server.
     assert [m.id for m in api.status.messages] == [human_message_id("aex-1")]
+
+
+async def test_a_turn_abandoned_in_a_tool_call_leaves_a_valid_conversation(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    api = RecordingApi(_agent(with_tool=False))
+    with ScriptedModel() as model:
+        settings = _settings(model, tmp_path)
+        # An earlier execution of the session ended (failed, cancelled) while its
+        # tool call ran: the thread's last message is an unanswered tool call.
+        abandoned = agent_graph(chat_model("", settings.models), [], "", saver)
+        config: RunnableConfig = {"configurable": {"thread_id": "thread-s1"}}
+        opened = AIMessage(
+            content="", id="ai-0", tool_calls=[{"id": "call_x", "name": "bump", "args": {}}]
+        )
+        await abandoned.aupdate_state(
+            config,
+            {"messages": [HumanMessage(content="first", id="human-aex-0"), opened]},
+            as_node="agent",
+        )
+        activities = AgentActivities(api, settings, saver)
+        status = await _run(activities, _execution("aex-1", "second", "s1"), "thread-s1")
+
+    assert status.phase == phase_pb2.COMPLETED
+    sent = model.requests[-1]["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "tool", "user"]
+    assert sent[3]["tool_call_id"] == "call_x"
+    assert sent[3]["content"] == UNANSWERED_TOOL_CALL
