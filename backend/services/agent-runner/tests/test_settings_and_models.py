@@ -50,3 +50,21 @@ def test_thread_ids_are_deterministic() -> None:
     assert thread_id_for(execution) == "thread-aex-1"
     execution.status.session_id = "ses-9"
     assert thread_id_for(execution) == thread_id_for(execution) == "thread-ses-9"
+
+
+def test_anthropic_and_ollama_models_use_the_configured_endpoints() -> None:
+    from langchain_anthropic import ChatAnthropic
+    from langchain_ollama import ChatOllama
+
+    defaults = ModelDefaults(
+        anthropic_base_url="http://127.0.0.1:9",
+        anthropic_api_key="sk-ant",
+        ollama_base_url="http://127.0.0.1:11434",
+    )
+    claude = chat_model("anthropic:claude-sonnet-4", defaults)
+    assert isinstance(claude, ChatAnthropic)
+    assert (claude.model, claude.anthropic_api_url) == ("claude-sonnet-4", "http://127.0.0.1:9")
+    assert claude.anthropic_api_key.get_secret_value() == "sk-ant"
+    llama = chat_model("ollama:llama3", defaults)
+    assert isinstance(llama, ChatOllama)
+    assert (llama.model, llama.base_url) == ("llama3", "http://127.0.0.1:11434")
