@@ -41,14 +41,14 @@ from langgraph.warnings import LangGraphDeprecatedSinceV10
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2, contract_pb2
 from stigmer.agentexecution.v1.contract_temporal import ENSURE_THREAD, EXECUTE_GRAPHTON
-from stigmer.commons.v1 import phase_pb2
+from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agent_runner import messages as convert
 from agent_runner.errors import agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
-from agent_runner.models import chat_model
+from agent_runner.models import chat_model, defaults_for
 from agent_runner.settings import AgentRunnerSettings
 from agent_runner.status_stream import StatusStream
 from agent_runner.stigmer_api import AgentServerApi
@@ -115,6 +115,7 @@ class AgentActivities:
         execution_id = execution.metadata.id
         thread_id = arg.thread_id or thread_id_for(execution)
         agent = await self._agent_of(execution)
+        environment = await self._environment_of(execution)
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": RECURSION_LIMIT,
@@ -132,11 +133,11 @@ class AgentActivities:
                 mcp_tools(
                     self._api,
                     list(agent.spec.mcp_servers),
-                    execution.spec.runtime_env,
+                    environment,
                     self._mcp_sessions,
                 ) as tools,
             ):
-                graph = self._graph(execution, agent, tools)
+                graph = self._graph(execution, agent, tools, environment)
                 state = await graph.aget_state(config)
                 held: list[BaseMessage] = list((state.values or {}).get("messages", []))
                 earlier = [m.id for m in held]
@@ -188,13 +189,31 @@ class AgentActivities:
             raise agent_spec_error(f"execution {execution.metadata.id} names no agent")
         return await self._api.get_agent(agent_id)
 
+    async def _environment_of(self, execution: api_pb2.AgentExecution) -> dict[str, str]:
+        """The execution's variables: its instance's Environments in order (later ones
+        win), then its ``runtime_env``. Values may be secrets: never logged."""
+        variables: dict[str, str] = {}
+        instance_id = execution.status.agent_instance_id
+        if instance_id:
+            instance = await self._api.get_instance(instance_id)
+            for reference in instance.spec.environment_refs:
+                wanted = metadata_pb2.ApiResourceReference()
+                wanted.CopyFrom(reference)
+                wanted.kind = kind_pb2.ENVIRONMENT
+                environment = await self._api.get_environment(wanted)
+                variables.update({k: v.value for k, v in environment.spec.data.items()})
+        variables.update(execution.spec.runtime_env)
+        return variables
+
     def _graph(
-        self, execution: api_pb2.AgentExecution, agent: agent_api.Agent, tools: list[BaseTool]
+        self,
+        execution: api_pb2.AgentExecution,
+        agent: agent_api.Agent,
+        tools: list[BaseTool],
+        environment: dict[str, str],
     ) -> CompiledStateGraph[Any, Any, Any, Any]:
-        model = chat_model(
-            execution.spec.model or agent.spec.model or self._settings.models.model,
-            self._settings.models,
-        )
+        defaults = defaults_for(self._settings.models, environment)
+        model = chat_model(execution.spec.model or agent.spec.model or defaults.model, defaults)
         return agent_graph(model, tools, agent.spec.instructions, self._checkpointer)
 
     async def _run(

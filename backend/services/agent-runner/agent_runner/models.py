@@ -7,6 +7,9 @@ runner's settings and are never logged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from agent_runner.errors import agent_spec_error
@@ -29,6 +32,27 @@ def split_model(name: str) -> tuple[str, str]:
     if not model:
         raise agent_spec_error(f"model {name!r}: no model after {provider!r}")
     return provider, model
+
+
+#: Variables of an execution's environment that override the runner's model defaults.
+ENVIRONMENT_OVERRIDES = {
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_BASE_URL": "openai_base_url",
+    "ANTHROPIC_API_KEY": "anthropic_api_key",
+    "ANTHROPIC_BASE_URL": "anthropic_base_url",
+    "OLLAMA_BASE_URL": "ollama_base_url",
+}
+
+
+def defaults_for(defaults: ModelDefaults, environment: Mapping[str, str]) -> ModelDefaults:
+    """The runner's defaults with the keys and endpoints the execution's environment sets
+    (its Environments' secrets, then ``runtime_env``)."""
+    overrides = {
+        field: environment[name]
+        for name, field in ENVIRONMENT_OVERRIDES.items()
+        if environment.get(name)
+    }
+    return replace(defaults, **overrides)
 
 
 def chat_model(name: str, defaults: ModelDefaults) -> BaseChatModel:

@@ -30,6 +30,8 @@ from stigmer.agentinstance.v1 import api_pb2 as instance_api
 from stigmer.agentinstance.v1 import query_pb2_grpc as instance_query
 from stigmer.commons.v1 import io_pb2 as commons_io
 from stigmer.commons.v1 import metadata_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.environment.v1 import query_pb2_grpc as environment_query
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import query_pb2_grpc as mcp_query
 from temporalio import activity
@@ -65,6 +67,12 @@ class AgentServerApi(Protocol):
         self, reference: metadata_pb2.ApiResourceReference
     ) -> mcp_api.McpServer: ...
 
+    async def get_instance(self, instance_id: str) -> instance_api.AgentInstance: ...
+
+    async def get_environment(
+        self, reference: metadata_pb2.ApiResourceReference
+    ) -> environment_api.Environment: ...
+
     async def update_status(
         self, report: execution_io.AgentExecutionUpdateStatusInput
     ) -> execution_api.AgentExecution: ...
@@ -99,6 +107,7 @@ class AgentApi:
         self._agents = agent_query.AgentQueryControllerStub(self._channel)
         self._instances = instance_query.AgentInstanceQueryControllerStub(self._channel)
         self._mcp_servers = mcp_query.McpServerQueryControllerStub(self._channel)
+        self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -122,6 +131,16 @@ class AgentApi:
             self._instances.Get,
             commons_io.ApiResourceId(value=instance_id),
             instance_api.AgentInstance,
+        )
+
+    async def get_environment(
+        self, reference: metadata_pb2.ApiResourceReference
+    ) -> environment_api.Environment:
+        return await self._call(
+            "Environment.GetByReference",
+            self._environments.GetByReference,
+            reference,
+            environment_api.Environment,
         )
 
     async def get_mcp_server(

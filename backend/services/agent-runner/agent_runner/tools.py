@@ -34,7 +34,7 @@ def connection_of(server: mcp_api.McpServer, runtime_env: Mapping[str, str]) -> 
         if missing:
             raise agent_spec_error(
                 f"MCP server {server.metadata.slug!r} needs {', '.join(missing)} "
-                "in the execution's runtime_env"
+                "in the agent instance's environments or the execution's runtime_env"
             )
         return {
             "transport": "stdio",

@@ -20,7 +20,8 @@ def bump(label: str, times: int = 1) -> str:
     value = int(COUNTER.read_text() or "0") if COUNTER.exists() else 0
     value += times
     COUNTER.write_text(str(value))
-    return f"counter {label} is {value}"
+    # COUNTER_SUFFIX shows a test that the server got the variables it declared.
+    return f"counter {label} is {value}{os.environ.get('COUNTER_SUFFIX', '')}"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import io_pb2 as execution_io
+from stigmer.agentinstance.v1 import api_pb2 as instance_api
 from stigmer.commons.v1 import metadata_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer_server.execution.status_merge import merge_agent_execution_status
 
@@ -24,6 +26,16 @@ class RecordingApi:
         default_factory=execution_api.AgentExecutionStatus
     )
     reports: list[tuple[float, execution_api.AgentExecutionStatus]] = field(default_factory=list)
+    instances: dict[str, instance_api.AgentInstance] = field(default_factory=dict)
+    environments: dict[str, environment_api.Environment] = field(default_factory=dict)
+
+    async def get_instance(self, instance_id: str) -> instance_api.AgentInstance:
+        return self.instances.get(instance_id) or instance_api.AgentInstance()
+
+    async def get_environment(
+        self, reference: metadata_pb2.ApiResourceReference
+    ) -> environment_api.Environment:
+        return self.environments[reference.slug]
 
     async def get_agent(self, agent_id: str) -> agent_api.Agent:
         return self.agent

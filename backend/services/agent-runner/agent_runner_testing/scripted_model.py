@@ -70,6 +70,8 @@ class ScriptedModel:
     decide: Callable[[Body], Reply] = tool_then_answer
     hold: Callable[[Body], bool] = lambda body: False
     requests: list[Body] = field(default_factory=list)
+    #: The Authorization header of each request, in order.
+    authorizations: list[str] = field(default_factory=list)
     _released: threading.Event = field(default_factory=threading.Event)
     _held: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,6 +126,7 @@ class ScriptedModel:
                 body: Body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with model._lock:
                     model.requests.append(body)
+                    model.authorizations.append(self.headers.get("Authorization", ""))
                 if model.hold(body):
                     model._held.set()
                     model._released.wait()
