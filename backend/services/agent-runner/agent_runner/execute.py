@@ -57,8 +57,9 @@ from agent_runner.tools import mcp_tools
 
 _log = logging.getLogger(__name__)
 
-#: Model rounds plus tool rounds one execution may take (LangGraph's recursion limit).
-RECURSION_LIMIT = 50
+#: Model calls plus tool rounds of one execution when the agent sets no
+#: ``limits.max_steps`` (LangGraph's recursion limit counts exactly those steps).
+DEFAULT_MAX_STEPS = 50
 #: Error type of a model request the provider refused (a bad key, an unknown model).
 MODEL_REQUEST_REJECTED = "ModelRequestRejected"
 
@@ -67,6 +68,10 @@ def heartbeat_every() -> float:
     """A third of the contract's heartbeat timeout: two beats may be lost."""
     timeout = EXECUTE_GRAPHTON.heartbeat_timeout
     return timeout.total_seconds() / 3 if timeout else 10.0
+
+
+class TokenLimitExceeded(Exception):
+    """An execution's model calls used more tokens than its agent allows."""
 
 
 def agent_graph(
@@ -116,57 +121,68 @@ class AgentActivities:
         thread_id = arg.thread_id or thread_id_for(execution)
         agent = await self._agent_of(execution)
         environment = await self._environment_of(execution)
+        limits = agent.spec.limits
+        max_steps = limits.max_steps or DEFAULT_MAX_STEPS
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
-            "recursion_limit": RECURSION_LIMIT,
+            "recursion_limit": max_steps,
         }
         stream = StatusStream(self._api, execution_id, self._settings.status_interval)
         stream.start()
         human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
         turn: list[BaseMessage] = [human]
         try:
-            async with (
-                # One run at a time per thread in this process: two executions of one
-                # session would otherwise interleave their steps on the checkpoint.
-                self._thread_lock(thread_id),
-                self._heartbeats(config),
-                mcp_tools(
-                    self._api,
-                    list(agent.spec.mcp_servers),
-                    environment,
-                    self._mcp_sessions,
-                ) as tools,
-            ):
-                graph = self._graph(execution, agent, tools, environment)
-                state = await graph.aget_state(config)
-                held: list[BaseMessage] = list((state.values or {}).get("messages", []))
-                earlier = [m.id for m in held]
-                graph_input: dict[str, Any] | None
-                if human.id in earlier:
-                    # A retried attempt: the thread already holds this turn.
-                    turn = held[earlier.index(human.id) :]
-                    graph_input = None
-                    _log.info(
-                        "%s resumes %s at attempt %d (%d messages of this turn in the thread)",
-                        execution_id,
-                        thread_id,
-                        activity.info().attempt,
-                        len(turn),
-                    )
-                else:
-                    await _close_unanswered_tool_calls(graph, config, held)
-                    graph_input = {"messages": [human]}
-                for message in turn:
-                    _report(stream, message)
-                if graph_input is not None or state.next:
-                    turn += await self._run(graph, graph_input, config, stream)
+            try:
+                async with (
+                    # One run at a time per thread in this process: two executions of one
+                    # session would otherwise interleave their steps on the checkpoint.
+                    self._thread_lock(thread_id),
+                    self._heartbeats(config),
+                    mcp_tools(
+                        self._api,
+                        list(agent.spec.mcp_servers),
+                        environment,
+                        self._mcp_sessions,
+                    ) as tools,
+                ):
+                    graph = self._graph(execution, agent, tools, environment)
+                    state = await graph.aget_state(config)
+                    held: list[BaseMessage] = list((state.values or {}).get("messages", []))
+                    earlier = [m.id for m in held]
+                    graph_input: dict[str, Any] | None
+                    if human.id in earlier:
+                        # A retried attempt: the thread already holds this turn.
+                        turn = held[earlier.index(human.id) :]
+                        graph_input = None
+                        _log.info(
+                            "%s resumes %s at attempt %d (%d messages of this turn in the thread)",
+                            execution_id,
+                            thread_id,
+                            activity.info().attempt,
+                            len(turn),
+                        )
+                    else:
+                        await _close_unanswered_tool_calls(graph, config, held)
+                        graph_input = {"messages": [human]}
+                    for message in turn:
+                        _report(stream, message)
+                    if graph_input is not None or state.next:
+                        turn += await self._run(
+                            graph, graph_input, config, stream, limits.max_total_tokens
+                        )
+            except BaseExceptionGroup as group:
+                # An MCP session's task group wraps what is raised inside it.
+                raise _only_exception(group) from None
             final = _final_status(turn, stream)
         except GraphRecursionError:
             final = _failed_status(
-                "RECURSION_LIMIT",
-                f"the agent took more than {RECURSION_LIMIT} steps without a final answer",
+                "STEP_LIMIT",
+                f"the agent took more than {max_steps} steps (model calls and tool rounds) "
+                "without a final answer (limits.max_steps)",
                 stream,
             )
+        except TokenLimitExceeded as error:
+            final = _failed_status("TOKEN_LIMIT", str(error), stream)
         except openai.APIStatusError as error:
             if 400 <= error.status_code < 500 and error.status_code not in (408, 409, 429):
                 raise ApplicationError(
@@ -213,7 +229,11 @@ class AgentActivities:
         environment: dict[str, str],
     ) -> CompiledStateGraph[Any, Any, Any, Any]:
         defaults = defaults_for(self._settings.models, environment)
-        model = chat_model(execution.spec.model or agent.spec.model or defaults.model, defaults)
+        model = chat_model(
+            execution.spec.model or agent.spec.model or defaults.model,
+            defaults,
+            max_output_tokens=agent.spec.limits.max_output_tokens,
+        )
         return agent_graph(model, tools, agent.spec.instructions, self._checkpointer)
 
     async def _run(
@@ -222,9 +242,16 @@ class AgentActivities:
         graph_input: dict[str, Any] | None,
         config: RunnableConfig,
         stream: StatusStream,
+        max_total_tokens: int = 0,
     ) -> list[BaseMessage]:
-        """Stream the graph to its end; the messages it added, in order."""
+        """Stream the graph to its end; the messages it added, in order.
+
+        Raises:
+            TokenLimitExceeded: the model calls of this run used more than
+                ``max_total_tokens`` (0: no bound); the steps done stay checkpointed.
+        """
         added: list[BaseMessage] = []
+        used = 0
         streamed: dict[str, str] = {}  # AI message id -> text so far
         async for part in graph.astream(
             graph_input,
@@ -250,6 +277,13 @@ class AgentActivities:
                         if isinstance(message, BaseMessage):
                             added.append(message)
                             _report(stream, message)
+                        if isinstance(message, AIMessage) and message.usage_metadata:
+                            used += message.usage_metadata["total_tokens"]
+                if max_total_tokens and used > max_total_tokens:
+                    raise TokenLimitExceeded(
+                        f"the model calls used {used} tokens, more than the agent's "
+                        f"limits.max_total_tokens ({max_total_tokens})"
+                    )
         return added
 
     def _thread_lock(self, thread_id: str) -> asyncio.Lock:
@@ -310,6 +344,21 @@ async def _close_unanswered_tool_calls(
             # The agent may have no tools (any more): then record it as the model's step.
             as_node="tools" if "tools" in graph.nodes else "agent",
         )
+
+
+def _only_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside (nested) groups, or the group itself when several."""
+    leaves: list[BaseException] = []
+
+    def collect(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                collect(inner)
+        else:
+            leaves.append(error)
+
+    collect(group)
+    return leaves[0] if len(leaves) == 1 else group
 
 
 def _report(stream: StatusStream, message: BaseMessage) -> None:

@@ -55,20 +55,25 @@ def defaults_for(defaults: ModelDefaults, environment: Mapping[str, str]) -> Mod
     return replace(defaults, **overrides)
 
 
-def chat_model(name: str, defaults: ModelDefaults) -> BaseChatModel:
-    """The streaming chat model ``name`` denotes (see the module docstring)."""
+def chat_model(name: str, defaults: ModelDefaults, *, max_output_tokens: int = 0) -> BaseChatModel:
+    """The streaming chat model ``name`` denotes (see the module docstring);
+    ``max_output_tokens`` bounds each reply (0: the provider's default)."""
     provider, model = split_model(name or defaults.model)
     if provider == "anthropic":
         from langchain_anthropic import ChatAnthropic
 
         options: dict[str, object] = {"model": model, "streaming": True}
+        if max_output_tokens:
+            options["max_tokens"] = max_output_tokens
         if defaults.anthropic_base_url:
             options["base_url"] = defaults.anthropic_base_url
         return ChatAnthropic(api_key=defaults.anthropic_api_key or _NO_KEY, **options)  # type: ignore[arg-type]
     if provider == "ollama":
         from langchain_ollama import ChatOllama
 
-        return ChatOllama(model=model, base_url=defaults.ollama_base_url)
+        return ChatOllama(
+            model=model, base_url=defaults.ollama_base_url, num_predict=max_output_tokens or None
+        )
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
@@ -77,6 +82,7 @@ def chat_model(name: str, defaults: ModelDefaults) -> BaseChatModel:
         api_key=defaults.openai_api_key or _NO_KEY,  # type: ignore[arg-type]
         streaming=True,
         stream_usage=True,
+        max_completion_tokens=max_output_tokens or None,
         # Transport retries stay short: the activity's retry resumes from the checkpoint.
         max_retries=1,
     )

@@ -268,3 +268,35 @@ async def test_provider_keys_and_mcp_variables_come_from_the_instance_environmen
     assert model.authorizations == ["Bearer sk-from-environment"] * 2
     # The later environment wins for the MCP server's declared variable.
     assert status.tool_calls[0].result.string_value == "counter from-model is 1!"
+
+
+@pytest.mark.parametrize(
+    ("limits", "code", "model_calls"),
+    [
+        ({"max_steps": 1}, "STEP_LIMIT", 1),  # the tool round would be step 2
+        ({"max_total_tokens": 1}, "TOKEN_LIMIT", 1),  # the first reply's usage is over it
+    ],
+)
+async def test_limits_end_the_execution_failed_with_a_clear_error(
+    tmp_path: Path,
+    saver: AsyncSqliteSaver,
+    limits: dict[str, int],
+    code: str,
+    model_calls: int,
+) -> None:
+    agent = _agent(with_tool=True)
+    for name, value in limits.items():
+        setattr(agent.spec.limits, name, value)
+    agent.spec.limits.max_output_tokens = 77
+    counter = tmp_path / "counter.txt"
+    api = RecordingApi(agent, {"counter": _counter_server(counter)})
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        status = await _run(activities, _execution("aex-1", "use the tool"), "thread-1")
+
+    assert status.phase == phase_pb2.FAILED
+    assert status.error.code == code
+    assert "limits.max_" in status.error.message
+    assert len(model.requests) == model_calls
+    assert not counter.exists()  # the tool never ran
+    assert model.requests[0]["max_completion_tokens"] == 77
