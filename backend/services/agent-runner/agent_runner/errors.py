@@ -6,6 +6,8 @@ from temporalio.exceptions import ApplicationError
 
 #: Declared non-retryable in the contract (ExecuteGraphton's retry policy).
 AGENT_SPEC_ERROR = "AgentSpecError"
+#: The model provider refused the request (a bad key, an unknown model); also declared.
+MODEL_REQUEST_REJECTED = "ModelRequestRejected"
 
 
 def agent_spec_error(message: str) -> ApplicationError:

@@ -46,7 +46,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agent_runner import messages as convert
-from agent_runner.errors import agent_spec_error
+from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
 from agent_runner.models import chat_model, defaults_for
 from agent_runner.settings import AgentRunnerSettings
@@ -60,8 +60,6 @@ _log = logging.getLogger(__name__)
 #: Model calls plus tool rounds of one execution when the agent sets no
 #: ``limits.max_steps`` (LangGraph's recursion limit counts exactly those steps).
 DEFAULT_MAX_STEPS = 50
-#: Error type of a model request the provider refused (a bad key, an unknown model).
-MODEL_REQUEST_REJECTED = "ModelRequestRejected"
 
 
 def heartbeat_every() -> float:

@@ -70,6 +70,8 @@ class ScriptedModel:
     decide: Callable[[Body], Reply] = tool_then_answer
     hold: Callable[[Body], bool] = lambda body: False
     requests: list[Body] = field(default_factory=list)
+    #: An HTTP status to answer every request with instead (0: answer normally).
+    fail_with: int = 0
     #: The Authorization header of each request, in order.
     authorizations: list[str] = field(default_factory=list)
     _released: threading.Event = field(default_factory=threading.Event)
@@ -127,6 +129,14 @@ class ScriptedModel:
                 with model._lock:
                     model.requests.append(body)
                     model.authorizations.append(self.headers.get("Authorization", ""))
+                if model.fail_with:
+                    error = json.dumps({"error": {"message": "refused", "type": "scripted"}})
+                    self.send_response(model.fail_with)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error.encode())
+                    return
                 if model.hold(body):
                     model._held.set()
                     model._released.wait()

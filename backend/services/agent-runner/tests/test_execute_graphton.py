@@ -13,6 +13,7 @@ from typing import Any
 import agent_runner_testing
 import pytest
 import pytest_asyncio
+from agent_runner.errors import MODEL_REQUEST_REJECTED
 from agent_runner.execute import UNANSWERED_TOOL_CALL, AgentActivities, agent_graph
 from agent_runner.mcp_sessions import McpSessions
 from agent_runner.models import chat_model
@@ -29,6 +30,7 @@ from stigmer.agentinstance.v1 import api_pb2 as agentinstance_api
 from stigmer.commons.v1 import kind_pb2, phase_pb2
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 SUPPORT = Path(agent_runner_testing.__file__).parent
@@ -300,3 +302,18 @@ async def test_limits_end_the_execution_failed_with_a_clear_error(
     assert len(model.requests) == model_calls
     assert not counter.exists()  # the tool never ran
     assert model.requests[0]["max_completion_tokens"] == 77
+
+
+async def test_a_request_the_provider_refuses_fails_without_retries(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    api = RecordingApi(_agent(with_tool=False))
+    with ScriptedModel(fail_with=401) as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        with pytest.raises(ApplicationError) as refused:
+            await _run(activities, _execution("aex-1", "hello"), "thread-1")
+
+    assert refused.value.type == MODEL_REQUEST_REJECTED
+    assert refused.value.non_retryable
+    assert refused.value.message == "the model provider refused the request: HTTP 401"
+    assert len(model.requests) == 1  # a 401 is not retried by the client either

@@ -68,3 +68,14 @@ def test_anthropic_and_ollama_models_use_the_configured_endpoints() -> None:
     llama = chat_model("ollama:llama3", defaults)
     assert isinstance(llama, ChatOllama)
     assert (llama.model, llama.base_url) == ("llama3", "http://127.0.0.1:11434")
+
+
+def test_the_contract_does_not_retry_what_another_attempt_cannot_fix() -> None:
+    from agent_runner.errors import MODEL_REQUEST_REJECTED
+    from stigmer.agentexecution.v1.contract_temporal import EXECUTE_GRAPHTON
+
+    assert EXECUTE_GRAPHTON.retry_policy is not None
+    assert set(EXECUTE_GRAPHTON.retry_policy.non_retryable_error_types) == {
+        AGENT_SPEC_ERROR,
+        MODEL_REQUEST_REJECTED,
+    }
