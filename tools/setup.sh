@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Stigmer needs on a fresh Debian machine (run as root):
 # Bazel (Debian's bazel-bootstrap; Bazel itself never downloads), Python 3 with
-# venv, Node.js for the cross-language client test, and the project virtualenv
+# venv, Node.js for the cross-language client test, chromium for the console's
+# browser tests, and the project virtualenv
 # with the packages pinned in requirements.lock. Safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,13 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Headless browser for the web console's tests (driven by Playwright, never downloaded).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The OCI tools behind `bazel run //tools/images:*` (rules_oci cannot run offline).
+for tool in umoci skopeo runc debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || need+=("$tool")
+done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -34,7 +42,8 @@ if ! cmp -s "$lock" "$stamp" 2>/dev/null; then
   cp "$lock" "$stamp"
 fi
 
-# Node packages for the cross-language client test, when it exists.
+# Node packages for the cross-language client test and the console's bundle sources
+# (the built bundle is committed: running the platform needs no npm step).
 for pkg in $(cd "$root" && git ls-files '*package-lock.json' 2>/dev/null); do
   dir=$(dirname "$root/$pkg")
   if [ ! -d "$dir/node_modules" ]; then

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-import grpc
 import yaml
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -28,6 +27,7 @@ from stigmer_common.json_values import from_struct
 
 from stigmer_cli.agent_client import AGENT_KINDS, AgentClient, parse_resource
 from stigmer_cli.api import TERMINAL, phase_name
+from stigmer_cli.connection import open_channel, tls_from_env
 from stigmer_cli.errors import UsageError
 
 EXIT_OK = 0
@@ -83,7 +83,7 @@ def load_agent_resources(path: Path) -> list[Message] | None:
 async def apply_agent_resources(address: str, resources: list[Message]) -> list[str]:
     """Apply each resource in order; one JSON line (kind, id, slug) per resource."""
     lines = []
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_channel(address, tls_from_env()) as channel:
         client = AgentClient(channel, os.environ.get("STIGMER_API_KEY", ""))
         for resource in resources:
             applied = await client.apply(resource)
@@ -100,7 +100,7 @@ async def run_agent(args: argparse.Namespace) -> int:
     """``stigmer agent run``."""
     if not args.message.strip():
         raise UsageError("agent run: MESSAGE must not be empty")
-    async with grpc.aio.insecure_channel(args.server) as channel:
+    async with open_channel(args.server, tls_from_env()) as channel:
         client = AgentClient(channel, os.environ.get("STIGMER_API_KEY", ""))
         agent = await client.find_agent(args.agent)
         execution = await client.run(agent, args.message, args.session)

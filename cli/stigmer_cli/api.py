@@ -6,7 +6,7 @@ import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -20,6 +20,7 @@ from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_common.json_values import from_struct
 
+from stigmer_cli.connection import TlsSettings, open_channel, tls_from_env
 from stigmer_cli.errors import UsageError
 
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
@@ -40,8 +41,11 @@ def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
 class StigmerClient:
     """One channel to stigmer-server; use as ``async with``."""
 
-    def __init__(self, address: str, api_key: str = "") -> None:
-        self._channel = grpc.aio.insecure_channel(address)
+    def __init__(
+        self, address: str, api_key: str = "", *, tls: TlsSettings | Literal["env"] | None = "env"
+    ) -> None:
+        # TLS from STIGMER_USE_TLS / STIGMER_CA_FILE unless the caller decides.
+        self._channel = open_channel(address, tls_from_env() if tls == "env" else tls)
         self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
         self._workflow_commands = workflow_command.WorkflowCommandControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)

@@ -30,6 +30,7 @@ from typing import Any
 import platformdirs
 from stigmer.commons.v1 import phase_pb2
 
+from stigmer_cli import keys_command
 from stigmer_cli.agent_commands import (
     add_agent_commands,
     agent_main,
@@ -47,6 +48,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for a Ctrl-C
 DEFAULT_SERVER = "127.0.0.1:7234"
+DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
 
 EPILOG = """examples:
   stigmer server                                   # local platform until Ctrl-C
@@ -56,10 +58,12 @@ EPILOG = """examples:
   stigmer pause wex-... / stigmer resume wex-...   # hold it between tasks, go on
   stigmer demo examples/hello-stigmer.yaml --input '{"name": "Stigmer"}'
   stigmer emit --type com.example.paid --source /shop --data '{"order": 7}'
+  stigmer keys create --id ci --role user --org acme --append keys.txt
 
 environment:
   STIGMER_SERVER       stigmer-server address for apply/run/cancel/pause/resume (default 127.0.0.1:7234)
-  STIGMER_API_KEY      API key sent to stigmer-server
+  STIGMER_API_KEY      API key sent to stigmer-server (`stigmer keys create` makes one)
+  STIGMER_USE_TLS      true: TLS to stigmer-server (system roots); STIGMER_CA_FILE: a PEM CA to trust
   STIGMER_EVENTS       event endpoint for emit (default 127.0.0.1:7235)
   TEMPORAL_HOST_PORT   an existing Temporal to use (default: start a dev server if 127.0.0.1:7233 is free)
 """
@@ -106,6 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_EVENTS_ADDRESS,
         metavar="HOST:PORT",
         help=f"CloudEvents endpoint (`stigmer emit`) address (default {DEFAULT_EVENTS_ADDRESS})",
+    )
+    server.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
+        "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
+    )
+    server.add_argument(
+        "--console",
+        default=os.environ.get("STIGMER_CONSOLE_ADDRESS") or DEFAULT_CONSOLE_ADDRESS,
+        metavar="HOST:PORT",
+        help="web console address, 'off' for none "
+        f"(default $STIGMER_CONSOLE_ADDRESS or {DEFAULT_CONSOLE_ADDRESS})",
     )
 
     apply = commands.add_parser(
@@ -163,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data-dir", type=Path, help="keep data here (default: a temporary directory, removed)"
     )
+    keys_command.add_parser(commands)
     return parser
 
 
@@ -272,8 +291,14 @@ def _serve(args: argparse.Namespace) -> int:
     with stop_signals_interrupt():
         try:
             stack = start_local_stack(
-                data_dir, server_address=args.address, events_address=args.events
+                data_dir,
+                server_address=args.address,
+                events_address=args.events,
+                metrics_port=args.metrics_port,
+                console_address=None if args.console == "off" else args.console,
             )
+            if stack.console_address:
+                print(f"console on http://{stack.console_address}/", file=sys.stderr, flush=True)
             print(
                 f"stigmer-server on {stack.server_address}, Temporal on "
                 f"{stack.temporal_address}, events on {stack.events_address}, "
@@ -282,6 +307,7 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            print(f"metrics and health: {stack.describe_observability()}", file=sys.stderr)
             while True:
                 stack.check_alive()
                 time.sleep(0.3)
@@ -360,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "demo":
             return _demo(args)
+        if args.command == "keys":
+            return keys_command.run(args)
     except UsageError as error:
         print(f"stigmer: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -36,10 +36,14 @@ from stigmer_common.temporal_dev_server import FAST_DEV_SERVER_ARGS, temporal_cl
 from stigmer_cli.data_dir_lock import lock_data_dir
 from stigmer_cli.errors import UsageError
 from stigmer_cli.parent_death import die_with_parent
+from stigmer_cli.stack_keys import runner_key_env
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
+#: ``stigmer server --metrics-port N`` / this variable: the first process serves
+#: /metrics, /healthz and /readyz on N, the next on N+1 ... (unset: free ports).
+METRICS_PORT_VARIABLE = "STIGMER_LOCAL_METRICS_PORT"
 STOP_TIMEOUT_SECONDS = 15.0
-STOP_ORDER = ("agent-runner", "workflow-runner", "stigmer-server", "temporal")
+STOP_ORDER = ("console", "agent-runner", "workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
@@ -106,8 +110,32 @@ class LocalStack:
     server_address: str
     temporal_address: str
     events_address: str = ""
+    console_address: str = ""
     children: list[Child] = field(default_factory=list)
     lock_fd: int | None = None
+    #: Each Stigmer child's metrics + health listener (``host:port``), by child name.
+    observability: dict[str, str] = field(default_factory=dict)
+    metrics_port: int | None = None
+
+    def observability_env(self, name: str) -> dict[str, str]:
+        """The environment giving child ``name`` its own /metrics + /healthz + /readyz port.
+
+        Three processes share this host, so none may take the deployed defaults
+        (9090, 3000): each gets one listener of its own for both.
+        """
+        if self.metrics_port is not None:
+            address = f"127.0.0.1:{self.metrics_port + len(self.observability)}"
+        else:
+            address = f"127.0.0.1:{free_port()}"
+        self.observability[name] = address
+        return {"STIGMER_METRICS_ADDRESS": address, "STIGMER_HEALTH_ADDRESS": address}
+
+    def describe_observability(self) -> str:
+        """One line naming each child's metrics and readiness URLs."""
+        return "; ".join(
+            f"{name} http://{address}/metrics (/healthz, /readyz)"
+            for name, address in self.observability.items()
+        )
 
     def child(self, name: str) -> Child | None:
         return next((c for c in self.children if c.name == name), None)
@@ -182,6 +210,39 @@ def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout
     )
 
 
+def _port_variable() -> int | None:
+    raw = os.environ.get(METRICS_PORT_VARIABLE, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65535:
+        raise UsageError(f"{METRICS_PORT_VARIABLE} must be a port number, got {raw!r}")
+    return int(raw)
+
+
+def _start_console(
+    stack: LocalStack, address: str, logs: Path, lock_fd: int, ready_timeout: float
+) -> None:
+    """The web console's HTTP gateway beside stigmer-server (same API, same API keys)."""
+    console = _spawn(
+        "console",
+        [
+            sys.executable,
+            "-m",
+            "stigmer_console",
+            "--listen",
+            address,
+            "--server",
+            stack.server_address,
+        ],
+        _python_env({}),
+        logs,
+        lock_fd,
+    )
+    stack.children.append(console)
+    _wait_for("console", lambda: reachable(address), console, ready_timeout)
+    stack.console_address = address
+
+
 def start_local_stack(
     data_dir: Path,
     *,
@@ -189,6 +250,8 @@ def start_local_stack(
     events_address: str | None = None,
     persistent_temporal: bool = True,
     ready_timeout: float = 60.0,
+    metrics_port: int | None = None,
+    console_address: str | None = None,
 ) -> LocalStack:
     """Start Temporal (unless reachable), stigmer-server, the workflow and agent runners.
 
@@ -198,6 +261,9 @@ def start_local_stack(
         events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
+        metrics_port: the server's metrics/health port; the runner's is the next one
+            (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
+        console_address: serve the web console (``stigmer_console``) here; None: no console.
 
     Raises:
         UsageError: another stack uses ``data_dir``, or a piece failed to start
@@ -214,6 +280,7 @@ def start_local_stack(
         temporal_address,
         events_address=events_address or f"127.0.0.1:{free_port()}",
         lock_fd=lock_fd,
+        metrics_port=metrics_port or _port_variable(),
     )
     try:
         logs = data_dir / "logs"
@@ -255,6 +322,7 @@ def start_local_stack(
             # The frontend listens before the default namespace is usable; give it a beat.
             time.sleep(1.0)
         common = {"TEMPORAL_HOST_PORT": stack.temporal_address}
+        server_keys, runner_key = runner_key_env(os.environ)
         ready_file = data_dir / "server.ready"
         ready_file.unlink(missing_ok=True)
         server = _spawn(
@@ -265,6 +333,8 @@ def start_local_stack(
                     **common,
                     "STIGMER_DATA_DIR": str(data_dir / "db"),
                     "STIGMER_GRPC_ADDRESS": stack.server_address,
+                    **server_keys,
+                    **stack.observability_env("stigmer-server"),
                 }
             ),
             logs,
@@ -280,6 +350,8 @@ def start_local_stack(
                     **common,
                     "STIGMER_SERVICE_ENDPOINT": stack.server_address,
                     "STIGMER_EVENTS_ADDRESS": stack.events_address,
+                    **runner_key,
+                    **stack.observability_env("workflow-runner"),
                 }
             ),
             logs,
@@ -295,12 +367,15 @@ def start_local_stack(
                     **common,
                     "STIGMER_SERVICE_ENDPOINT": stack.server_address,
                     "STIGMER_AGENT_RUNNER_DATA_DIR": str(data_dir / "agent-runner"),
+                    **runner_key,
                 }
             ),
             logs,
             lock_fd,
         )
         stack.children.append(agent_runner)
+        if console_address:
+            _start_console(stack, console_address, logs, lock_fd, ready_timeout)
     except BaseException:
         stack.stop()
         raise

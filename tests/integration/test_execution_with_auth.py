@@ -18,11 +18,15 @@ from stigmer.workflowexecution.v1 import api_pb2
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER
+from stigmer_common.api_keys import new_key
 from temporalio.client import Client
 
 pytestmark = pytest.mark.integration
 
-API_KEY = "integration-key-7f3a9c"
+# A user creates and watches; the runner reports with a runner key (the only role
+# UpdateStatus accepts).
+API_KEY, API_KEY_ENTRY = new_key("integration-user", "user", "acme", n=2**4)
+RUNNER_KEY, RUNNER_KEY_ENTRY = new_key("integration-runner", "runner", "*", n=2**4)
 BEARER = (("authorization", f"Bearer {API_KEY}"),)
 TIMEOUT = 60
 
@@ -46,8 +50,13 @@ async def test_runner_with_the_key_completes_and_failures_are_recorded_in_proces
     runner_client: Client,
     queues: Queues,
 ) -> None:
-    server = start_stigmer_server({**temporal_server_env, "STIGMER_API_KEYS": API_KEY})
-    reporting = ReportingRunner(server.address, api_key=API_KEY)
+    server = start_stigmer_server(
+        {
+            **temporal_server_env,
+            "STIGMER_API_KEYS": f"{API_KEY_ENTRY.line()},{RUNNER_KEY_ENTRY.line()}",
+        }
+    )
+    reporting = ReportingRunner(server.address, api_key=RUNNER_KEY)
     async with WORKFLOW_EXECUTION_RUNNER.worker(
         runner_client, activities=[reporting.execute_workflow], task_queue=queues.workflow_runner
     ):
@@ -75,4 +84,4 @@ async def test_runner_with_the_key_completes_and_failures_are_recorded_in_proces
             seen = await asyncio.wait_for(collect_until_end(stream, failing.gate), TIMEOUT)
     assert seen[-1].status.phase == phase_pb2.FAILED
     assert "engine crashed" in seen[-1].status.error.message
-    assert API_KEY not in server.logs()
+    assert API_KEY not in server.logs() and RUNNER_KEY not in server.logs()

@@ -21,6 +21,7 @@ from types import ModuleType
 
 import pytest
 from grpc_tools import protoc
+from stigmer_common.api_keys import new_key
 from stigmer_testing.server_process import ServerProcess, free_port, start_server
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ def build_descriptor_set(out: Path) -> Path:
     return out
 
 
-API_KEY = "node-test-key-" + base64.b32encode(os.urandom(10)).decode().lower()
+API_KEY, API_KEY_ENTRY = new_key("node-client", "admin", "*", n=2**4)
 
 
 def _start(tmp_path: Path, name: str, extra: dict[str, str]) -> ServerProcess:
@@ -111,7 +112,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def server_with_auth(tmp_path: Path) -> Iterator[ServerProcess]:
-    started = _start(tmp_path, "auth", {"STIGMER_API_KEYS": API_KEY})
+    started = _start(tmp_path, "auth", {"STIGMER_API_KEYS": API_KEY_ENTRY.line()})
     yield started
     assert started.stop() == 0, started.logs()
 

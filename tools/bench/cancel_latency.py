@@ -140,7 +140,14 @@ async def _one_run(
 
 
 def _start_runner(extra_env: dict[str, str], tmp: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **extra_env, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = {
+        **os.environ,
+        # Metrics/health on a free port: the deployed defaults may be taken on this host.
+        "STIGMER_METRICS_ADDRESS": "127.0.0.1:0",
+        "STIGMER_HEALTH_ADDRESS": "off",
+        **extra_env,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }
     with (Path(tmp) / "runner.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "workflow_runner"], env=env, stdout=log, stderr=subprocess.STDOUT

@@ -37,7 +37,7 @@ from temporalio.worker import (
     WorkflowInstanceDetails,
     WorkflowRunner,
 )
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import sandbox_runner
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
@@ -133,7 +133,7 @@ async def measure(client: Client, name: str, size: int, *, replay: bool) -> dict
         started = time.monotonic()
         await client.execute_workflow(
             ExecuteServerlessWorkflow.run,
-            EngineInput(definition, workflow_input),
+            engine_input(definition, workflow_input),
             id=queue,
             task_queue=queue,
         )

@@ -32,7 +32,7 @@ from plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
 from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio.client import Client
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
@@ -105,7 +105,7 @@ async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[st
                 "set": (
                     lambda wid: client.execute_workflow(
                         ExecuteServerlessWorkflow.run,
-                        EngineInput(set_definition(steps), {"sum": 0}),
+                        engine_input(set_definition(steps), {"sum": 0}),
                         id=wid,
                         task_queue=queue,
                     ),
@@ -116,7 +116,7 @@ async def measure(client: Client, uri: str, steps: int, repeats: int) -> dict[st
                 "http": (
                     lambda wid: client.execute_workflow(
                         ExecuteServerlessWorkflow.run,
-                        EngineInput(http_definition(steps, uri), {}),
+                        engine_input(http_definition(steps, uri), {}),
                         id=wid,
                         task_queue=queue,
                     ),

@@ -59,7 +59,7 @@ from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_common.json_values import from_struct
 from stigmer_dsl.converter import workflow_from_dsl
 from temporalio.client import Client
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.wiring.settings import RunSettings
 
@@ -137,7 +137,7 @@ def bare_runner(client: Client, engine_queue: str, shape: Shape) -> Callable[[in
     async def run(_index: int) -> Any:
         return await client.execute_workflow(
             WORKFLOW_TYPE,
-            EngineInput(definition=shape.definition, input=dict(shape.input)),
+            engine_input(definition=shape.definition, input=dict(shape.input)),
             id=f"bench-bare-{uuid.uuid4()}",
             task_queue=engine_queue,
             memo=memo,

@@ -58,6 +58,9 @@ def _python_env(base: dict[str, str]) -> dict[str, str]:
     env = dict(base)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     env["PYTHONUNBUFFERED"] = "1"
+    # Metrics/health on a free port: several stacks may share this host.
+    env.setdefault("STIGMER_METRICS_ADDRESS", "127.0.0.1:0")
+    env.setdefault("STIGMER_HEALTH_ADDRESS", "off")
     return env
 
 

@@ -1,7 +1,8 @@
 """protoc plugin: Temporal contract options -> one typed ``*_temporal.py`` per contract.proto.
 
-The generated module is data only — names, queues, timeouts, signals, message types —
-instantiating the hand-written runtime in ``stigmer_temporal``. Options are read
+The generated module is data only — names, queues, timeouts, signals, queries,
+memo keys, error types, message types — instantiating the hand-written runtime
+in ``stigmer_temporal``. Options are read
 straight from the serialized descriptors protoc hands us, through a descriptor
 pool of our own, so the plugin needs no generated code of its own options.
 """
@@ -17,6 +18,9 @@ from google.protobuf.compiler import plugin_pb2
 
 OPTIONS_PACKAGE = "stigmer.temporal.v1"
 CONTRACT_FILE = "contract.proto"
+# A method type meaning "plain JSON, no message": the runtime's marker class.
+JSON_PAYLOAD = f"{OPTIONS_PACKAGE}.JsonPayload"
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 class PluginError(Exception):
@@ -110,12 +114,33 @@ def generate_file(
     imports: dict[str, str] = {}
 
     def type_ref(full_name: str) -> str:
+        if full_name == JSON_PAYLOAD:
+            return "JsonPayload"
         module = _module_of(message_files[full_name])
         alias = "_" + module.replace(".", "_")
         imports[module] = alias
         return f"{alias}.{full_name.rsplit('.', 1)[1]}"
 
+    def hint(ref: str) -> str:
+        # A JSON payload is whatever the JSON converter takes: typed as Any.
+        return "Any" if ref == "JsonPayload" else ref
+
     body: list[str] = []
+    constants: dict[str, str] = {}
+
+    def named_values(service_name: str, values: Any, suffix: str) -> None:
+        for item in values:
+            if not _CONSTANT_NAME.match(item.constant) or not item.value:
+                raise PluginError(
+                    f"{service_name}: {suffix.lower()} {item.constant!r} needs an UPPER_SNAKE "
+                    "constant and a value"
+                )
+            name = f"{item.constant}_{suffix}"
+            if name in constants:
+                raise PluginError(f"{service_name}: {name} is declared twice in {proto.name}")
+            constants[name] = service_name
+            body.append(f"{name}: Final = {item.value!r}\n")
+
     for service, svc_opts in services:
         queue = f"{_constant(service.name)}_QUEUE"
         if not svc_opts.task_queue.name:
@@ -123,19 +148,23 @@ def generate_file(
         body.append(
             f"{queue} = TaskQueue(default={svc_opts.task_queue.name!r}, env={svc_opts.task_queue.env!r})\n"
         )
+        named_values(service.name, svc_opts.memo_keys, "MEMO")
+        named_values(service.name, svc_opts.error_types, "ERROR")
         wf_names: list[str] = []
         act_names: list[str] = []
-        # Signals are emitted after every method so their workflow constant exists.
+        # Signals and queries are emitted after every method so their workflow constant exists.
         signals: list[tuple[str, str, Any]] = []
+        queries: list[tuple[str, str, Any]] = []
         for method in service.method:
             opts = method.options if method.HasField("options") else None
             wf = reader.read(opts, "MethodOptions", "workflow")
             act = reader.read(opts, "MethodOptions", "activity")
             sig = reader.read(opts, "MethodOptions", "signal")
-            if sum(option is not None for option in (wf, act, sig)) != 1:
+            query = reader.read(opts, "MethodOptions", "query")
+            if sum(option is not None for option in (wf, act, sig, query)) != 1:
                 raise PluginError(
                     f"{service.name}.{method.name}: declare exactly one of the workflow, "
-                    "activity or signal options"
+                    "activity, signal or query options"
                 )
             in_t = type_ref(method.input_type.lstrip("."))
             const = _constant(method.name)
@@ -143,10 +172,13 @@ def generate_file(
                 signals.append((const, in_t, sig))
                 continue
             out_t = type_ref(method.output_type.lstrip("."))
+            if query is not None:
+                queries.append((const, out_t, query))
+                continue
             if wf is not None:
                 wf_names.append(const)
                 body.append(
-                    f"\n{const}: WorkflowContract[{in_t}, {out_t}] = WorkflowContract(\n"
+                    f"\n{const}: WorkflowContract[{hint(in_t)}, {hint(out_t)}] = WorkflowContract(\n"
                     + _kwargs(
                         [
                             ("name", repr(wf.name or method.name)),
@@ -164,7 +196,7 @@ def generate_file(
                 assert act is not None
                 act_names.append(const)
                 body.append(
-                    f"\n{const}: ActivityContract[{in_t}, {out_t}] = ActivityContract(\n"
+                    f"\n{const}: ActivityContract[{hint(in_t)}, {hint(out_t)}] = ActivityContract(\n"
                     + _kwargs(
                         [
                             ("name", repr(act.name or method.name)),
@@ -201,8 +233,24 @@ def generate_file(
                     "which is not a workflow of this service"
                 )
             body.append(
-                f"\n{const}: SignalContract[{in_t}] = SignalContract(\n"
+                f"\n{const}: SignalContract[{hint(in_t)}] = SignalContract(\n"
                 + _kwargs([("name", repr(sig.name)), ("input_type", in_t), ("workflow", target)])
+                + ")\n"
+            )
+        for const, out_t, query in queries:
+            if not query.name:
+                raise PluginError(f"{service.name}.{const}: the query option needs a name")
+            target = workflow_methods.get(query.workflow)
+            if target is None:
+                raise PluginError(
+                    f"{service.name}: query {query.name!r} names {query.workflow!r}, "
+                    "which is not a workflow of this service"
+                )
+            body.append(
+                f"\n{const}: QueryContract[{hint(out_t)}] = QueryContract(\n"
+                + _kwargs(
+                    [("name", repr(query.name)), ("output_type", out_t), ("workflow", target)]
+                )
                 + ")\n"
             )
         body.append(
@@ -212,16 +260,18 @@ def generate_file(
             f"    workflows=({''.join(n + ', ' for n in wf_names)}),\n"
             f"    activities=({''.join(n + ', ' for n in act_names)}),\n"
             f"    signals=({''.join(c + ', ' for c, _, _ in signals)}),\n"
+            f"    queries=({''.join(c + ', ' for c, _, _ in queries)}),\n"
             ")\n\n"
         )
 
     header = (
         f"# Generated by protoc-gen-stigmer-temporal from {proto.name}. DO NOT EDIT.\n"
         '"""Temporal contract constants and typed helpers (see stigmer_temporal)."""\n\n'
-        "from datetime import timedelta  # noqa: F401\n\n"
+        "from datetime import timedelta  # noqa: F401\n"
+        "from typing import Any, Final  # noqa: F401\n\n"
         "from stigmer_temporal import (  # noqa: F401\n"
-        "    ActivityContract,\n    RetryPolicySpec,\n    ServiceContract,\n    SignalContract,\n"
-        "    TaskQueue,\n    WorkflowContract,\n)\n"
+        "    ActivityContract,\n    JsonPayload,\n    QueryContract,\n    RetryPolicySpec,\n"
+        "    ServiceContract,\n    SignalContract,\n    TaskQueue,\n    WorkflowContract,\n)\n"
     )
     header += "".join(f"import {module} as {alias}\n" for module, alias in sorted(imports.items()))
     return header + "\n" + "".join(body)

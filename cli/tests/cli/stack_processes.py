@@ -61,6 +61,8 @@ def start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[by
             address,
             "--events",
             f"127.0.0.1:{free_port()}",
+            "--console",
+            "off",  # the supervisor tests count three children
         ],
         log,
     )

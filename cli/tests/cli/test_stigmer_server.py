@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from stigmer_cli.local_stack import free_port
@@ -46,7 +48,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(
+    data_dir: Path, address: str, log: Path, *extra: str, console: str = "off"
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
@@ -60,6 +64,9 @@ def _start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[b
                 address,
                 "--events",
                 f"127.0.0.1:{free_port()}",
+                *extra,
+                "--console",
+                console,
             ],
             env=_env(),
             stdout=out,
@@ -84,6 +91,33 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _observability_endpoints(log: Path) -> dict[str, str]:
+    """``metrics and health: NAME URL (...); ...`` as {name: metrics URL}."""
+    line = next(
+        line
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if line.startswith("metrics and health: ")
+    )
+    endpoints = {}
+    for part in line.removeprefix("metrics and health: ").split("; "):
+        name, url = part.split()[:2]
+        endpoints[name] = url
+    return endpoints
+
+
+def _http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _read(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())
+
+
 def _interrupt(process: subprocess.Popen[bytes], log: Path) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0, log.read_text(encoding="utf-8")
@@ -93,11 +127,19 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     data_dir = tmp_path / "data"
     address = f"127.0.0.1:{free_port()}"
     log = tmp_path / "server.log"
-    server = _start_server(data_dir, address, log)
+    console = f"127.0.0.1:{free_port()}"
+    server = _start_server(data_dir, address, log, console=console)
     try:
         applied = _cli("apply", "-f", str(EXAMPLE), "--server", address)
         assert applied.returncode == 0, applied.stderr
         assert json.loads(applied.stdout)["slug"] == "hello-stigmer"
+        # The web console is served beside it, at the address printed at start-up.
+        assert f"console on http://{console}/" in log.read_text(encoding="utf-8")
+        with urllib.request.urlopen(f"http://{console}/", timeout=15) as page:
+            assert "<title>Stigmer console</title>" in page.read().decode()
+        with urllib.request.urlopen(f"http://{console}/api/workflows", timeout=15) as listed:
+            names = [item["name"] for item in json.loads(listed.read())["items"]]
+        assert names == ["hello-stigmer"]
         run = _cli(
             "run", "hello-stigmer", "--input", '{"name": "Ada"}', "--follow", "--server", address
         )
@@ -111,14 +153,29 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         run = _cli("run", workflow_id, "--input", '{"n": 20}', "--follow", "--server", address)
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout) == {"doubled": 40}
+        # Each process printed its own metrics/health port; both are ready and counting.
+        endpoints = _observability_endpoints(log)
+        assert set(endpoints) == {"stigmer-server", "workflow-runner"}
+        assert len(set(endpoints.values())) == 2
+        for url in endpoints.values():
+            assert _http_status(url.replace("/metrics", "/readyz")) == 200
+        finished = _read(endpoints["stigmer-server"])
+        assert (
+            'stigmer_executions_finished_total{kind="workflow",phase="COMPLETED"} 2.0' in finished
+        )
     finally:
         _interrupt(server, log)
     text = log.read_text(encoding="utf-8")
     assert "stopping: agent-runner, workflow-runner, stigmer-server, temporal" in text
     # Everything it started is gone (the RocksDB lock is released) and the data persisted.
     log = tmp_path / "server-again.log"
-    again = _start_server(data_dir, address, log)
+    port = free_port()
+    again = _start_server(data_dir, address, log, "--metrics-port", str(port))
     try:
+        assert _observability_endpoints(log) == {
+            "stigmer-server": f"http://127.0.0.1:{port}/metrics",
+            "workflow-runner": f"http://127.0.0.1:{port + 1}/metrics",
+        }
         run = _cli(
             "run", "hello-stigmer", "--input", '{"name": "Bob"}', "--follow", "--server", address
         )

@@ -95,6 +95,8 @@ def test_kill_9_takes_the_children_along_and_the_data_survives(tmp_path: Path) -
                 str(data_dir),
                 "--address",
                 f"127.0.0.1:{free_port()}",
+                "--console",
+                "off",
             ],
             env=stigmer_env(),
             capture_output=True,
@@ -145,6 +147,8 @@ def test_server_stopped_while_starting_leaves_nothing(tmp_path: Path) -> None:
             f"127.0.0.1:{free_port()}",
             "--events",
             f"127.0.0.1:{free_port()}",
+            "--console",
+            "off",
         ],
         log,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
-from stigmer_testing.server_process import ServerProcess, start_server
+from stigmer_testing.server_process import TEST_OBSERVABILITY_ENV, ServerProcess, start_server
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -58,7 +58,7 @@ class Platform:
 
     def runner_env(self) -> dict[str, str]:
         """The environment of a child Python process of this platform (runner, CLI)."""
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **TEST_OBSERVABILITY_ENV, **self.env}
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
         env["STIGMER_SERVICE_ENDPOINT"] = self.server.address

@@ -25,7 +25,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.wiring.worker import engine_sandbox
@@ -150,7 +150,7 @@ async def _bare_engine_history_length(
     async with build_worker(platform.client, task_queue=queue):
         handle = await platform.client.start_workflow(
             ExecuteServerlessWorkflow.run,
-            EngineInput(definition, workflow_input),
+            engine_input(definition, workflow_input),
             id=queue,
             task_queue=queue,
         )

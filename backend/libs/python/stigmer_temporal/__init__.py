@@ -8,6 +8,8 @@ checks — lives here, hand-written and tested once.
 from stigmer_temporal.contract import (
     ActivityContract,
     ContractViolation,
+    JsonPayload,
+    QueryContract,
     RetryPolicySpec,
     ServiceContract,
     SignalContract,
@@ -18,6 +20,8 @@ from stigmer_temporal.contract import (
 __all__ = [
     "ActivityContract",
     "ContractViolation",
+    "JsonPayload",
+    "QueryContract",
     "RetryPolicySpec",
     "ServiceContract",
     "SignalContract",

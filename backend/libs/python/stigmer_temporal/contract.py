@@ -15,8 +15,18 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
-InputT = TypeVar("InputT", bound=Message)
-OutputT = TypeVar("OutputT", bound=Message)
+
+class JsonPayload:
+    """Marks an argument or result that crosses Temporal as plain JSON, not a message.
+
+    The contract declares it as ``stigmer.temporal.v1.JsonPayload``; the value is a
+    dataclass, dict or list through Temporal's JSON converter, so the typed helpers
+    check no message type and leave the result's type to the caller.
+    """
+
+
+InputT = TypeVar("InputT", bound=Message | JsonPayload)
+OutputT = TypeVar("OutputT", bound=Message | JsonPayload)
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)
 
@@ -65,6 +75,21 @@ class RetryPolicySpec:
         return policy
 
 
+def _type_name(message_type: type) -> str:
+    if message_type is JsonPayload:
+        return "JSON"
+    return str(message_type.DESCRIPTOR.full_name)  # type: ignore[attr-defined]
+
+
+def _check_argument(what: str, expected: type, arg: Any) -> None:
+    if expected is not JsonPayload and not isinstance(arg, expected):
+        raise ContractViolation(f"{what} takes {_type_name(expected)}, got {type(arg).__name__}")
+
+
+def _result_type(declared: type) -> type | None:
+    return None if declared is JsonPayload else declared
+
+
 def _registered_name(impl: Any, kind: str) -> str | None:
     if kind == "activity":
         activity_defn = activity._Definition.from_callable(impl)
@@ -107,11 +132,7 @@ class ActivityContract(Generic[InputT, OutputT]):
         memo or input, never from the environment); it defaults to the contract's
         default name. Local activities always run on the caller's worker.
         """
-        if not isinstance(arg, self.input_type):
-            raise ContractViolation(
-                f"{self.name} takes {self.input_type.DESCRIPTOR.full_name}, "
-                f"got {type(arg).__name__}"
-            )
+        _check_argument(self.name, self.input_type, arg)
         start_to_close = start_to_close_timeout or self.start_to_close_timeout
         schedule_to_close = schedule_to_close_timeout or self.schedule_to_close_timeout
         retry = retry_policy or (self.retry_policy.to_temporal() if self.retry_policy else None)
@@ -120,7 +141,7 @@ class ActivityContract(Generic[InputT, OutputT]):
             result = await workflow.execute_local_activity(
                 self.name,
                 arg,
-                result_type=self.output_type,
+                result_type=_result_type(self.output_type),
                 start_to_close_timeout=start_to_close,
                 schedule_to_close_timeout=schedule_to_close,
                 retry_policy=retry,
@@ -129,7 +150,7 @@ class ActivityContract(Generic[InputT, OutputT]):
         result = await workflow.execute_activity(
             self.name,
             arg,
-            result_type=self.output_type,
+            result_type=_result_type(self.output_type),
             task_queue=task_queue or self.task_queue.default,
             start_to_close_timeout=start_to_close,
             schedule_to_close_timeout=schedule_to_close,
@@ -170,6 +191,19 @@ class WorkflowContract(Generic[InputT, OutputT]):
 
         return _ID_FIELD.sub(field_value, self.id_template)
 
+    def format_id(self, **fields: str) -> str:
+        """Render the id template from keywords (for a workflow whose input is JSON)."""
+        if not self.id_template:
+            raise ContractViolation(f"workflow {self.name} declares no id template")
+
+        def field_value(match: re.Match[str]) -> str:
+            value = fields.get(match.group(1))
+            if not value:
+                raise ContractViolation(f"workflow {self.name}: id field {match.group(1)} is empty")
+            return value
+
+        return _ID_FIELD.sub(field_value, self.id_template)
+
     async def start(
         self,
         client: Client,
@@ -192,7 +226,7 @@ class WorkflowContract(Generic[InputT, OutputT]):
             arg,
             id=id or self.workflow_id(arg),
             task_queue=task_queue or self.task_queue.resolve(),
-            result_type=self.output_type,
+            result_type=_result_type(self.output_type),
             execution_timeout=execution_timeout or self.execution_timeout,
             run_timeout=self.run_timeout,
             memo=dict(memo) if memo else None,
@@ -215,12 +249,30 @@ class SignalContract(Generic[InputT]):
 
     async def send(self, client: Client, workflow_id: str, arg: InputT) -> None:
         """Signal the running workflow ``workflow_id`` (raises ``RPCError`` NOT_FOUND if none)."""
-        if not isinstance(arg, self.input_type):
-            raise ContractViolation(
-                f"signal {self.name} takes {self.input_type.DESCRIPTOR.full_name}, "
-                f"got {type(arg).__name__}"
-            )
+        _check_argument(f"signal {self.name}", self.input_type, arg)
         await client.get_workflow_handle(workflow_id).signal(self.name, arg)
+
+
+@dataclass(frozen=True)
+class QueryContract(Generic[OutputT]):
+    """A query one workflow type answers: its registered name and result type."""
+
+    name: str
+    output_type: type[OutputT]
+    workflow: WorkflowContract[Any, Any]
+
+    def defn(self, fn: F) -> F:
+        """Register ``fn`` as this query's handler (use instead of ``workflow.query``)."""
+        return workflow.query(name=self.name)(fn)
+
+    async def query(
+        self, client: Client, workflow_id: str, *, result_type: type | None = None
+    ) -> Any:
+        """Ask the workflow ``workflow_id``; ``result_type`` decodes a JSON result."""
+        handle = client.get_workflow_handle(workflow_id)
+        return await handle.query(
+            self.name, result_type=result_type or _result_type(self.output_type)
+        )
 
 
 @dataclass(frozen=True)
@@ -232,19 +284,72 @@ class ServiceContract:
     workflows: Sequence[WorkflowContract[Any, Any]] = field(default_factory=tuple)
     activities: Sequence[ActivityContract[Any, Any]] = field(default_factory=tuple)
     signals: Sequence[SignalContract[Any]] = field(default_factory=tuple)
+    queries: Sequence[QueryContract[Any]] = field(default_factory=tuple)
 
     def check_implementations(
-        self, *, workflows: Sequence[type] = (), activities: Sequence[Callable[..., Any]] = ()
+        self,
+        *,
+        workflows: Sequence[type] = (),
+        activities: Sequence[Callable[..., Any]] = (),
+        also: Sequence[ServiceContract] = (),
+        unimplemented: Sequence[WorkflowContract[Any, Any] | ActivityContract[Any, Any]] = (),
     ) -> None:
         """Fail unless the implementations are exactly this service's contracts.
 
         A stale name (the proto was renamed, the code was not), a missing
         implementation or a foreign one (another service's activity, which would
         make Temporal load-balance tasks to a worker that cannot run them) all
-        raise ``ContractViolation`` before the worker polls anything.
+        raise ``ContractViolation`` before the worker polls anything. So does a
+        workflow whose named signal or query handlers differ from the ones the
+        contract declares for it.
+
+        ``also``: other services this worker serves on the same queue (their
+        contracts join this one's). ``unimplemented``: contracts of these
+        services this worker deliberately does not serve (e.g. an activity whose
+        provider this deployment lacks); each must be one of them.
         """
-        self._check("workflow", [c.name for c in self.workflows], workflows)
-        self._check("activity", [c.name for c in self.activities], activities)
+        services = (self, *also)
+        declared_workflows = [c.name for s in services for c in s.workflows]
+        declared_activities = [c.name for s in services for c in s.activities]
+        left_out = {c.name for c in unimplemented}
+        foreign = sorted(left_out - {*declared_workflows, *declared_activities})
+        if foreign:
+            raise ContractViolation(
+                f"{self.name}: unimplemented names not in the contract: {foreign}"
+            )
+        self._check(
+            "workflow",
+            [name for name in declared_workflows if name not in left_out],
+            workflows,
+        )
+        self._check(
+            "activity",
+            [name for name in declared_activities if name not in left_out],
+            activities,
+        )
+        handlers: dict[str, tuple[set[str], set[str]]] = {}
+        for service in services:
+            for signal in service.signals:
+                handlers.setdefault(signal.workflow.name, (set(), set()))[0].add(signal.name)
+            for query in service.queries:
+                handlers.setdefault(query.workflow.name, (set(), set()))[1].add(query.name)
+        for impl in workflows:
+            defn = workflow._Definition.from_class(impl)
+            assert defn is not None and defn.name is not None  # _check refused others
+            signals, queries = handlers.get(defn.name, (set(), set()))
+            self._check_handlers(defn.name, "signal", signals, set(defn.signals))
+            self._check_handlers(defn.name, "query", queries, set(defn.queries))
+
+    def _check_handlers(
+        self, workflow_name: str, kind: str, expected: set[str], registered: set[str | None]
+    ) -> None:
+        named = {name for name in registered if name is not None}  # None: a dynamic handler
+        unknown, missing = sorted(named - expected), sorted(expected - named)
+        if unknown or missing:
+            raise ContractViolation(
+                f"{self.name}: {kind} handlers of {workflow_name} do not match the contract "
+                f"(not in contract: {unknown or 'none'}; not implemented: {missing or 'none'})"
+            )
 
     def _check(self, kind: str, expected: list[str], impls: Sequence[Any]) -> None:
         registered: list[str] = []
@@ -268,10 +373,17 @@ class ServiceContract:
         workflows: Sequence[type] = (),
         activities: Sequence[Callable[..., Any]] = (),
         task_queue: str | None = None,
+        also: Sequence[ServiceContract] = (),
+        unimplemented: Sequence[WorkflowContract[Any, Any] | ActivityContract[Any, Any]] = (),
         **worker_options: Any,
     ) -> Worker:
-        """A worker on this service's queue registering exactly its contracts."""
-        self.check_implementations(workflows=workflows, activities=activities)
+        """A worker on this service's queue registering exactly its contracts.
+
+        ``also`` and ``unimplemented``: see :meth:`check_implementations`.
+        """
+        self.check_implementations(
+            workflows=workflows, activities=activities, also=also, unimplemented=unimplemented
+        )
         return Worker(
             client,
             task_queue=task_queue or self.task_queue.resolve(),

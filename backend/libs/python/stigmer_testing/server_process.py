@@ -22,6 +22,14 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+#: Test processes serve metrics/health on any free port: many run at once on one
+#: host, so the deployed defaults (9090, 3000) would collide. A test that scrapes
+#: passes its own addresses in ``extra``.
+TEST_OBSERVABILITY_ENV = {
+    "STIGMER_METRICS_ADDRESS": "127.0.0.1:0",
+    "STIGMER_HEALTH_ADDRESS": "off",
+}
+
 
 def free_port() -> int:
     """A loopback port nothing listens on right now."""
@@ -72,6 +80,7 @@ def server_environment(
     env["STIGMER_DATA_DIR"] = str(data_dir)
     env["STIGMER_GRPC_ADDRESS"] = address
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(TEST_OBSERVABILITY_ENV)
     env.update(extra or {})
     return env
 
@@ -117,7 +126,7 @@ def wait_until_serving(server: ServerProcess, *, timeout: float) -> None:
     """Poll the gRPC health service until SERVING; fail with the log if the process died."""
     deadline = time.monotonic() + timeout
     last_error = "no answer yet"
-    with grpc.insecure_channel(server.address) as channel:
+    with _health_channel(server) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
@@ -137,3 +146,13 @@ def wait_until_serving(server: ServerProcess, *, timeout: float) -> None:
         f"stigmer-server at {server.address} not SERVING after {timeout}s ({last_error}):\n"
         f"{server.logs()}"
     )
+
+
+def _health_channel(server: ServerProcess) -> grpc.Channel:
+    """Plaintext, or TLS trusting ``STIGMER_SERVICE_CA_FILE`` of the server's environment
+    when it serves TLS (``STIGMER_TLS_CERT_FILE``): tests hand both to server and runner."""
+    if not server.env.get("STIGMER_TLS_CERT_FILE"):
+        return grpc.insecure_channel(server.address)
+    with open(server.env["STIGMER_SERVICE_CA_FILE"], "rb") as ca:
+        roots = ca.read()
+    return grpc.secure_channel(server.address, grpc.ssl_channel_credentials(roots))

@@ -16,6 +16,7 @@ ENVIRONMENT_HELP = """environment:
   STIGMER_SERVICE_ENDPOINT   stigmer-server gRPC address (default 127.0.0.1:7234)
   STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (none by default)
   STIGMER_SERVICE_USE_TLS    true/false (default false)
+  STIGMER_SERVICE_CA_FILE    PEM roots for stigmer-server's certificate (implies TLS)
   TEMPORAL_HOST_PORT         Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE  EnsureThread/ExecuteGraphton queue override

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from stigmer.agentexecution.v1.contract_temporal import (
+    AGENT_SPEC_ERROR,
+    MODEL_REQUEST_REJECTED_ERROR,
+)
 from temporalio.exceptions import ApplicationError
 
-#: Declared non-retryable in the contract (ExecuteGraphton's retry policy).
-AGENT_SPEC_ERROR = "AgentSpecError"
-#: The model provider refused the request (a bad key, an unknown model); also declared.
-MODEL_REQUEST_REJECTED = "ModelRequestRejected"
+# Both are declared in the contract, and non-retryable in ExecuteGraphton's retry policy.
+MODEL_REQUEST_REJECTED = MODEL_REQUEST_REJECTED_ERROR
+__all__ = ["AGENT_SPEC_ERROR", "MODEL_REQUEST_REJECTED", "agent_spec_error"]
 
 
 def agent_spec_error(message: str) -> ApplicationError:

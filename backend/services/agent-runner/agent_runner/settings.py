@@ -54,7 +54,9 @@ class AgentRunnerSettings:
     Attributes:
         stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVICE_ENDPOINT``).
         stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
-        stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``).
+        stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``; implied by a CA file).
+        stigmer_ca_file: PEM roots to verify stigmer-server's certificate
+            (``STIGMER_SERVICE_CA_FILE``; unset: the system roots).
         temporal_host_port: Temporal frontend (``TEMPORAL_HOST_PORT``).
         temporal_namespace: ``TEMPORAL_NAMESPACE``.
         runner_queue: queue of EnsureThread/ExecuteGraphton (contract default +
@@ -69,6 +71,7 @@ class AgentRunnerSettings:
     stigmer_endpoint: str = DEFAULT_STIGMER_ENDPOINT
     stigmer_api_key: str = field(default="", repr=False)
     stigmer_use_tls: bool = False
+    stigmer_ca_file: str = ""
     temporal_host_port: str = DEFAULT_TEMPORAL_HOST_PORT
     temporal_namespace: str = "default"
     runner_queue: str = AGENT_EXECUTION_RUNNER_QUEUE.default
@@ -90,10 +93,13 @@ class AgentRunnerSettings:
         """
         source = os.environ if env is None else env
         data_dir = source.get("STIGMER_AGENT_RUNNER_DATA_DIR")
+        ca_file = _readable(source, "STIGMER_SERVICE_CA_FILE")
         return AgentRunnerSettings(
             stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
             stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
-            stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False),
+            stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False)
+            or bool(ca_file),
+            stigmer_ca_file=ca_file,
             temporal_host_port=source.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
             temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",
             runner_queue=AGENT_EXECUTION_RUNNER_QUEUE.resolve(source),
@@ -122,6 +128,17 @@ def _flag(source: Mapping[str, str], name: str, *, default: bool) -> bool:
     if text not in ("true", "false", "1", "0", "yes", "no"):
         raise SettingsError(f"{name} must be true or false, got {text!r}")
     return text in ("true", "1", "yes")
+
+
+def _readable(source: Mapping[str, str], name: str) -> str:
+    path = (source.get(name) or "").strip()
+    if path:
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            raise SettingsError(f"{name} {path!r} cannot be read: {error.strerror}") from None
+    return path
 
 
 def _seconds(source: Mapping[str, str], name: str, default: float) -> float:

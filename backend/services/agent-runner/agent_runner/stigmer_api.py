@@ -88,8 +88,14 @@ class AgentApi:
         retry_budget: timedelta = DEFAULT_RETRY_BUDGET,
     ) -> None:
         if settings.stigmer_use_tls:
+            roots = None
+            if settings.stigmer_ca_file:
+                with open(settings.stigmer_ca_file, "rb") as ca:
+                    roots = ca.read()
             self._channel = grpc.aio.secure_channel(
-                settings.stigmer_endpoint, grpc.ssl_channel_credentials(), options=_CHANNEL_OPTIONS
+                settings.stigmer_endpoint,
+                grpc.ssl_channel_credentials(root_certificates=roots),
+                options=_CHANNEL_OPTIONS,
             )
         else:
             self._channel = grpc.aio.insecure_channel(

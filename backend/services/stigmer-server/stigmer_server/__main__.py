@@ -14,10 +14,20 @@ import signal
 import sys
 from pathlib import Path
 
+from stigmer_observability import (
+    ENVIRONMENT_HELP as OBSERVABILITY_HELP,
+)
+from stigmer_observability import (
+    Observability,
+    ObservabilityConfig,
+    ObservabilityConfigError,
+    add_arguments,
+    setup_observability,
+)
+
 from stigmer_server.config import ConfigError, ServerConfig
 from stigmer_server.server import StigmerServer, installed_orchestration
 from stigmer_server.store import DataDirectoryInUse
-from stigmer_server.structured_logging import configure_logging
 
 _log = logging.getLogger("stigmer_server")
 
@@ -25,10 +35,12 @@ ENVIRONMENT_HELP = """environment:
   STIGMER_DATA_DIR            RocksDB directory (default: the user data dir)
   STIGMER_GRPC_ADDRESS        listen address (default 127.0.0.1:7234; port 0 = any free)
   STIGMER_MAX_MESSAGE_BYTES   largest request/response (default 4194304)
-  STIGMER_API_KEYS            comma-separated API keys (auth off when unset)
-  STIGMER_API_KEYS_FILE       file with one API key per line
-  STIGMER_LOG_LEVEL           DEBUG, INFO (default), WARNING, ERROR
-  STIGMER_LOG_FORMAT          json (default) or text
+  STIGMER_API_KEYS            comma-separated key entries <id>:<role>:<org>:<scrypt hash>
+                              (`stigmer keys create` makes one; unset: zero-config,
+                              every caller is the local admin)
+  STIGMER_API_KEYS_FILE       file with one key entry per line
+  STIGMER_TLS_CERT_FILE, STIGMER_TLS_KEY_FILE  serve TLS with this PEM certificate
+                              chain and key (both or neither; default plaintext)
   TEMPORAL_HOST_PORT          Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE          Temporal namespace (default "default")
   TEMPORAL_{WORKFLOW,AGENT}_EXECUTION_{STIGMER,RUNNER}_TASK_QUEUE  queue overrides
@@ -43,7 +55,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="stigmer-server",
         description="The Stigmer gRPC API server (resources in RocksDB, executions on Temporal).",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -51,12 +63,18 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         help="write the listening address to this file once serving (for supervisors and tests)",
     )
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
-async def _serve(config: ServerConfig, ready_file: Path | None) -> None:
+async def _serve(
+    config: ServerConfig, ready_file: Path | None, observability: Observability
+) -> None:
     server = StigmerServer(config, orchestration_factory=installed_orchestration())
     await server.start()
+    # Ready: the store is open, Temporal answers, the orchestration workers poll.
+    observability.readiness.add("store", server.store_open)
+    observability.track_temporal(server.temporal_client, server.orchestration_workers)
     if ready_file is not None:
         tmp = ready_file.with_suffix(".tmp")
         tmp.write_text(server.address, encoding="utf-8")
@@ -76,12 +94,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"stigmer-server: {error}", file=sys.stderr)
         return 2
-    configure_logging(config.log_level, config.log_format)
     try:
-        asyncio.run(_serve(config, args.ready_file))
+        observability_config = ObservabilityConfig.from_env().with_flags(args)
+    except ObservabilityConfigError as error:
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
+    observability = setup_observability("stigmer-server", observability_config)
+
+    async def serve() -> None:
+        async with observability.running():
+            await _serve(config, args.ready_file, observability)
+
+    try:
+        asyncio.run(serve())
     except DataDirectoryInUse as error:
         _log.error(str(error), extra={"event": "data_dir_in_use"})
         return 3
+    finally:
+        observability.close()
     return 0
 
 

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from stigmer_common.api_keys import KeyEntry, KeyEntryError, parse_entry
+
+#: Key id of the zero-config identity; no configured key may use it.
+LOCAL_KEY_ID = "local"
 
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:7234"
 DEFAULT_TEMPORAL_HOST_PORT = "127.0.0.1:7233"
@@ -36,6 +40,18 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of the server's TLS certificate (chain) and private key."""
+
+    cert_file: Path
+    key_file: Path
+
+    def read(self) -> tuple[bytes, bytes]:
+        """(certificate chain, private key) bytes."""
+        return self.cert_file.read_bytes(), self.key_file.read_bytes()
+
+
+@dataclass(frozen=True)
 class TemporalSettings:
     """Temporal client settings and the reconciliation of unstarted executions.
 
@@ -56,7 +72,7 @@ class TemporalSettings:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """All settings of one server process.
+    """All settings of one server process (logs, metrics and health: ``stigmer_observability``).
 
     Attributes:
         data_dir: RocksDB directory owner (``STIGMER_DATA_DIR``; default: the
@@ -64,23 +80,23 @@ class ServerConfig:
         grpc_address: host:port to listen on (``STIGMER_GRPC_ADDRESS``); loopback
             by default so nothing is exposed unless asked. Port 0 picks a free port.
         max_message_bytes: Largest request/response (``STIGMER_MAX_MESSAGE_BYTES``).
-        api_keys: Accepted API keys (``STIGMER_API_KEYS`` comma-separated and/or
-            ``STIGMER_API_KEYS_FILE``, one per line). Empty disables auth.
-            Excluded from repr so a logged config never shows them.
+        api_keys: Accepted API keys as ``<id>:<role>:<org>:<scrypt hash>`` entries
+            (``STIGMER_API_KEYS`` comma-separated and/or ``STIGMER_API_KEYS_FILE``,
+            one per line; ``stigmer keys create`` makes one). Empty: zero-config
+            mode, every caller is the local admin. Excluded from repr.
+        tls: Certificate and key to serve TLS with (``STIGMER_TLS_CERT_FILE``,
+            ``STIGMER_TLS_KEY_FILE``, both or neither); None serves plaintext.
         temporal: Temporal client settings (``TEMPORAL_HOST_PORT``, ``TEMPORAL_NAMESPACE``)
             and the reconciliation periods (see :class:`TemporalSettings`).
-        log_level: ``STIGMER_LOG_LEVEL`` (INFO).
-        log_format: ``STIGMER_LOG_FORMAT``: "json" (default) or "text".
         shutdown_grace_seconds: In-flight RPCs get this long on shutdown.
     """
 
     data_dir: Path
     grpc_address: str = DEFAULT_GRPC_ADDRESS
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    api_keys: tuple[KeyEntry, ...] = field(default=(), repr=False)
+    tls: TlsFiles | None = None
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
-    log_level: str = "INFO"
-    log_format: str = "json"
     shutdown_grace_seconds: float = 5.0
 
     @property
@@ -103,6 +119,7 @@ class ServerConfig:
                 env, "STIGMER_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES
             ),
             api_keys=_api_keys(env),
+            tls=_tls_files(env),
             temporal=TemporalSettings(
                 host_port=env.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
                 namespace=env.get("TEMPORAL_NAMESPACE") or "default",
@@ -116,8 +133,6 @@ class ServerConfig:
                     env, "STIGMER_START_DEADLINE_SECONDS", DEFAULT_START_DEADLINE_SECONDS
                 ),
             ),
-            log_level=(env.get("STIGMER_LOG_LEVEL") or "INFO").upper(),
-            log_format=_choice(env, "STIGMER_LOG_FORMAT", ("json", "text"), "json"),
         )
 
 
@@ -147,15 +162,13 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = (env.get(name) or default).lower()
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
-    keys = [k.strip() for k in (env.get("STIGMER_API_KEYS") or "").split(",")]
+def _api_keys(env: Mapping[str, str]) -> tuple[KeyEntry, ...]:
+    """Key entries; a malformed one is named by variable and position, never echoed
+    (it may hold a plaintext key pasted by mistake)."""
+    sources: list[tuple[str, str]] = [
+        (f"STIGMER_API_KEYS entry {i + 1}", text.strip())
+        for i, text in enumerate((env.get("STIGMER_API_KEYS") or "").split(","))
+    ]
     key_file = env.get("STIGMER_API_KEYS_FILE")
     if key_file:
         try:
@@ -164,5 +177,36 @@ def _api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
             raise ConfigError(
                 f"STIGMER_API_KEYS_FILE {key_file!r} cannot be read: {error.strerror}"
             ) from None
-        keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
-    return tuple(k for k in dict.fromkeys(keys) if k)
+        sources += [
+            (f"STIGMER_API_KEYS_FILE line {i + 1}", line.strip())
+            for i, line in enumerate(lines)
+            if not line.lstrip().startswith("#")
+        ]
+    entries: dict[str, KeyEntry] = {}
+    for where, text in sources:
+        if not text:
+            continue
+        try:
+            entry = parse_entry(text)
+        except KeyEntryError as error:
+            raise ConfigError(f"{where}: {error}") from None
+        if entry.key_id == LOCAL_KEY_ID:
+            raise ConfigError(f"{where}: key id {LOCAL_KEY_ID!r} is reserved (zero-config mode)")
+        if entry.key_id in entries and entries[entry.key_id] != entry:
+            raise ConfigError(f"{where}: key id {entry.key_id!r} is configured twice")
+        entries[entry.key_id] = entry
+    return tuple(entries.values())
+
+
+def _tls_files(env: Mapping[str, str]) -> TlsFiles | None:
+    cert, key = env.get("STIGMER_TLS_CERT_FILE"), env.get("STIGMER_TLS_KEY_FILE")
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise ConfigError("STIGMER_TLS_CERT_FILE and STIGMER_TLS_KEY_FILE must be set together")
+    for name, value in (("STIGMER_TLS_CERT_FILE", cert), ("STIGMER_TLS_KEY_FILE", key)):
+        try:
+            Path(value).read_bytes()
+        except OSError as error:
+            raise ConfigError(f"{name} {value!r} cannot be read: {error.strerror}") from None
+    return TlsFiles(Path(cert), Path(key))

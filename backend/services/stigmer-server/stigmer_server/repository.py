@@ -8,6 +8,13 @@ guards cannot interleave with another request. The fsync that makes a write
 durable happens AFTER the lock is released (:meth:`Repository.wait_durable`,
 a group commit), so concurrent requests share fsyncs instead of queueing
 behind each other's.
+
+Org scoping: inside an RPC, the caller's identity (see
+:mod:`stigmer_server.auth.identity`) bounds every read: a resource of an org
+the caller does not see is absent (so the API answers NOT_FOUND, the same as
+for an id that never existed), and writing one is refused. Server-internal
+code (orchestration activities, reconciliation) runs without an identity and
+sees everything.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from stigmer_server.auth.identity import PermissionDenied, identity_or_none
 from stigmer_server.errors import InvalidArgument
 from stigmer_server.kinds import KindDescriptor
 from stigmer_server.resource_fields import metadata_of
@@ -51,18 +59,23 @@ class Repository:
         self.write_lock = asyncio.Lock()
 
     def get(self, kind: KindDescriptor, resource_id: str) -> Message | None:
+        """The resource, or None (also when the caller's org scope excludes it)."""
         data = self._store.get(kind.space, resource_id)
         if data is None:
             return None
         resource = kind.resource_type()
         resource.ParseFromString(data)
+        if not _visible(metadata_of(resource).org):
+            return None
         return resource
 
     def get_by_slug(self, kind: KindDescriptor, org: str, slug: str) -> Message | None:
-        resource_id = self._store.id_by_slug(kind.space, org, slug)
+        resource_id = self.id_by_slug(kind, org, slug)
         return None if resource_id is None else self.get(kind, resource_id)
 
     def id_by_slug(self, kind: KindDescriptor, org: str, slug: str) -> str | None:
+        if not _visible(org):
+            return None
         return self._store.id_by_slug(kind.space, org, slug)
 
     def has_children(self, child_kind: KindDescriptor, parent_id: str) -> bool:
@@ -83,6 +96,12 @@ class Repository:
             InvalidArgument: The page token is not one this server issued.
         """
         after_id = _decode_page_token(page_token) if page_token else ""
+        identity = identity_or_none()
+        home = identity.home_org if identity is not None else None
+        if org and not _visible(org):
+            return ResourcePage([], "")
+        if home:
+            org = home  # a key bound to one org lists only that org (parents included)
         page = self._store.list(
             kind.space,
             org=org,
@@ -105,6 +124,12 @@ class Repository:
             The sequence number to pass to :meth:`wait_durable` before the
             write is acknowledged to anyone.
         """
+        for w in writes:
+            if w.resource is not None and not _visible(metadata_of(w.resource).org):
+                raise PermissionDenied(
+                    f"is {metadata_of(w.resource).org!r}, an org this API key cannot write",
+                    field="metadata.org",
+                )
         records = [_record_write(w) for w in writes]
         seen = {(r.space, r.resource_id) for r in records}
         if len(seen) != len(records):
@@ -119,6 +144,11 @@ class Repository:
     def fsyncs(self) -> int:
         """WAL fsyncs so far (group commits), for tests and metrics."""
         return self._group_sync.fsyncs
+
+
+def _visible(org: str) -> bool:
+    identity = identity_or_none()
+    return identity is None or identity.sees(org)
 
 
 def _record_write(write: ResourceWrite) -> RecordWrite:

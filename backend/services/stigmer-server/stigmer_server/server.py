@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from stigmer_observability import ServerMetricsInterceptor
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from stigmer_server import kinds
 from stigmer_server.api import (
@@ -31,7 +34,7 @@ from stigmer_server.api import (
     workflowinstance,
 )
 from stigmer_server.api.request_decoding import RequestDecodingInterceptor
-from stigmer_server.auth import ApiKeyInterceptor
+from stigmer_server.auth import ApiKeyInterceptor, KeyStore
 from stigmer_server.config import ServerConfig
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.starter import NoOrchestration, Orchestration
@@ -140,9 +143,14 @@ class StigmerServer:
         self.deps = deps
         self.services = ServerServices(config, deps, workflow_status, agent_status)
         # Auth first: an unauthenticated caller learns nothing, not even decode errors.
-        interceptors: list[grpc.aio.ServerInterceptor] = [RequestDecodingInterceptor()]
-        if config.auth_enabled:
-            interceptors.insert(0, ApiKeyInterceptor(config.api_keys))
+        # Always installed: without keys it binds the local admin identity.
+        keys = KeyStore(config.api_keys) if config.auth_enabled else None
+        # Metrics outermost, so they include refused and undecodable calls.
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            ServerMetricsInterceptor(),
+            ApiKeyInterceptor(keys),
+            RequestDecodingInterceptor(),
+        ]
         server = grpc.aio.server(
             interceptors=interceptors,
             options=[
@@ -175,7 +183,13 @@ class StigmerServer:
             ],
             server,
         )
-        port = server.add_insecure_port(config.grpc_address)
+        if config.tls is None:
+            port = server.add_insecure_port(config.grpc_address)
+        else:
+            chain, private_key = config.tls.read()
+            port = server.add_secure_port(
+                config.grpc_address, grpc.ssl_server_credentials([(private_key, chain)])
+            )
         if port == 0:
             raise OSError(f"cannot listen on {config.grpc_address}")
         await server.start()
@@ -190,8 +204,34 @@ class StigmerServer:
                 "address": self.address,
                 "data_dir": str(config.data_dir),
                 "auth": "api-keys" if config.auth_enabled else "off",
+                "tls": config.tls is not None,
             },
         )
+        if config.auth_enabled:
+            _log.info(
+                "API keys: %d configured; every call needs one",
+                len(config.api_keys),
+                extra={"event": "auth", "keys": len(config.api_keys)},
+            )
+        else:
+            _log.warning(
+                "no API keys configured (zero-config mode): every caller is the local admin "
+                "of every org; set STIGMER_API_KEYS or STIGMER_API_KEYS_FILE to require keys",
+                extra={"event": "auth", "keys": 0},
+            )
+
+    def store_open(self) -> bool:
+        """Readiness: the RocksDB store is open."""
+        return self._store.is_open
+
+    def temporal_client(self) -> Client | None:
+        """The connected Temporal client, None while not connected (readiness probes it)."""
+        return getattr(self._orchestration, "client", None)
+
+    def orchestration_workers(self) -> list[Worker]:
+        """The orchestration workers polling now (none while not connected)."""
+        workers: list[Worker] = getattr(self._orchestration, "workers", [])
+        return workers
 
     @property
     def address(self) -> str:

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 
+from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
+from stigmer_observability import (
+    ObservabilityConfig,
+    ObservabilityConfigError,
+    add_arguments,
+    setup_observability,
+)
+
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVICE_ENDPOINT   stigmer-server gRPC address (default 127.0.0.1:7234)
-  STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (none by default)
+  STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (a runner-role key when
+                             the server has keys; none by default)
   STIGMER_SERVICE_USE_TLS    true/false (default false)
+  STIGMER_SERVICE_CA_FILE    PEM CA to trust for stigmer-server's certificate (implies TLS)
   TEMPORAL_HOST_PORT         Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   TEMPORAL_WORKFLOW_EXECUTION_RUNNER_TASK_QUEUE  ExecuteWorkflow queue override
@@ -28,15 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="workflow-runner",
         description="Runs Stigmer workflow executions: the ExecuteWorkflow bridge and the DSL engine.",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("STIGMER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from workflow_runner.bridge.process import install_stop_signals, run_runner
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        observability_config = ObservabilityConfig.from_env().with_flags(args)
+    except ObservabilityConfigError as error:
+        print(f"workflow-runner: {error}", file=sys.stderr)
+        return 2
     from workflow_runner.bridge.settings import RunnerSettings, SettingsError
 
     try:
@@ -44,17 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 2
+    # Before anything logs, and the Temporal runtime before any client exists.
+    observability = setup_observability("workflow-runner", observability_config)
+    from workflow_runner.bridge.process import install_stop_signals, run_runner
 
     async def serve() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await run_runner(settings, stop)
+        async with observability.running():
+            await run_runner(settings, stop, observability)
 
     try:
         asyncio.run(serve())
     except (OSError, RuntimeError) as error:
         print(f"workflow-runner: {error}", file=sys.stderr)
         return 1
+    finally:
+        observability.close()
     return 0
 
 

@@ -36,7 +36,7 @@ from tests.support.fake_http_services import FakeHttpServices
 from tests.support.greeter_server import start_spec_greeter_server
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.catalog import DirectoryCatalog
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.wiring.settings import RunSettings
 from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
@@ -198,7 +198,7 @@ async def test_subflow_example_on_the_platform(
     ):
         handle = await dev_server.client.start_workflow(
             "ExecuteServerlessWorkflow",
-            EngineInput(definition=text, input=workflow_input),
+            engine_input(definition=text, input=workflow_input),
             id=queue,
             task_queue=queue,
             memo=RunSettings(lifecycle_events=False).memo(),

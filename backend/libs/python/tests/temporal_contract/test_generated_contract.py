@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from stigmer_common.temporal_dev_server import start_dev_server
-from stigmer_temporal import ContractViolation, TaskQueue
+from stigmer_temporal import ContractViolation, JsonPayload, TaskQueue
 from temporalio import activity, workflow
 from temporalio.client import Client
 
@@ -38,12 +38,94 @@ async def test_signals_carry_the_proto_options(
     assert demo.POKE.name == "demo/poke"
     assert demo.POKE.workflow is demo.RUN_DEMO
     assert demo.POKE.input_type.DESCRIPTOR.full_name == "stigmer.demo.v1.PingInput"
-    assert demo.DEMO_ORCHESTRATION.signals == (demo.POKE,)
+    assert demo.DEMO_ORCHESTRATION.signals == (demo.POKE, demo.NOTE)
     assert demo.DEMO_ORCHESTRATION.workflows == (demo.RUN_DEMO,)  # a signal is no workflow
     with pytest.raises(
         ContractViolation, match=r"signal demo/poke takes stigmer\.demo\.v1\.PingInput"
     ):
         await demo.POKE.send(None, "demo/run/x", demo.RUN_DEMO.output_type())
+
+
+async def test_queries_memo_keys_error_types_and_json_payloads(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    demo = load_contract(demo_proto)
+    assert demo.PEEK.name == "demo/peek"
+    assert demo.PEEK.workflow is demo.RUN_DEMO
+    assert demo.PEEK.output_type is JsonPayload
+    assert demo.DEMO_ORCHESTRATION.queries == (demo.PEEK,)
+    assert demo.RUNNER_QUEUE_MEMO == "runner_queue"
+    assert demo.DEMO_REFUSED_ERROR == "DemoRefused"
+    # A JSON signal takes any value: no message type to check (a client of None
+    # gets as far as the call, past the type check).
+    assert demo.NOTE.input_type is JsonPayload
+    with pytest.raises(AttributeError):
+        await demo.NOTE.send(None, "demo/run/x", {"any": ["json"]})
+
+
+def test_query_of_an_unknown_workflow_is_refused(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    broken = demo_proto.replace(
+        'name: "demo/peek" workflow: "RunDemo"', 'name: "demo/peek" workflow: "Nope"'
+    ).replace("package stigmer.demo.v1;", "package stigmer.demoquery.v1;")
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        load_contract(broken)
+    assert b"query 'demo/peek' names 'Nope'" in failed.value.stderr
+
+
+def test_a_constant_not_in_upper_snake_case_is_refused(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    lowercase = demo_proto.replace('constant: "DEMO_REFUSED"', 'constant: "refused"').replace(
+        "package stigmer.demo.v1;", "package stigmer.democonst.v1;"
+    )
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        load_contract(lowercase)
+    assert b"needs an UPPER_SNAKE constant" in failed.value.stderr
+
+
+def test_signal_and_query_handlers_must_match_the_contract(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    demo = load_contract(demo_proto)
+    complete = _run_demo(demo)
+    demo.DEMO_ORCHESTRATION.check_implementations(workflows=[complete])
+
+    with pytest.raises(
+        ContractViolation,
+        match=r"signal handlers of demo/run.*not implemented: \['demo/note', 'demo/poke'\]",
+    ):
+        demo.DEMO_ORCHESTRATION.check_implementations(workflows=[demo.RUN_DEMO.defn(NoHandlers)])
+    with pytest.raises(ContractViolation, match=r"not in contract: \['demo/poke-v0'\]"):
+        demo.DEMO_ORCHESTRATION.check_implementations(workflows=[demo.RUN_DEMO.defn(StaleSignal)])
+
+
+def test_other_services_join_and_unimplemented_ones_are_named(
+    load_contract: Callable[[str], ModuleType], demo_proto: str
+) -> None:
+    demo = load_contract(demo_proto)
+    run_demo = _run_demo(demo)
+
+    @demo.PING.defn
+    async def ping(arg: Any) -> Any:
+        return arg
+
+    # One worker serving both services on one queue.
+    demo.DEMO_ORCHESTRATION.check_implementations(
+        workflows=[run_demo], activities=[ping], also=[demo.DEMO_RUNNER]
+    )
+    # Without the activity only when the contract says so, by name.
+    with pytest.raises(ContractViolation, match=r"not implemented: \['Ping'\]"):
+        demo.DEMO_ORCHESTRATION.check_implementations(workflows=[run_demo], also=[demo.DEMO_RUNNER])
+    demo.DEMO_ORCHESTRATION.check_implementations(
+        workflows=[run_demo], also=[demo.DEMO_RUNNER], unimplemented=[demo.PING]
+    )
+    # Leaving out something that is not this worker's contract is refused too.
+    with pytest.raises(ContractViolation, match=r"unimplemented names not in the contract"):
+        demo.DEMO_ORCHESTRATION.check_implementations(
+            workflows=[run_demo], unimplemented=[demo.PING]
+        )
 
 
 def test_signal_of_an_unknown_workflow_is_refused(
@@ -132,7 +214,7 @@ async def test_worker_from_generated_registration_runs_the_contract(
     async def ping(arg: Any) -> Any:
         return demo.PING.output_type(reply=f"pong {arg.id}")
 
-    run_demo = demo.RUN_DEMO.defn(RunDemo)
+    run_demo = _run_demo(demo)
 
     env = await start_dev_server()
     try:
@@ -153,10 +235,11 @@ async def test_worker_from_generated_registration_runs_the_contract(
                 client,
                 demo.RUN_DEMO.input_type(id=suffix),
                 task_queue=orchestration_queue,
-                memo={"runner_queue": runner_queue},
+                memo={demo.RUNNER_QUEUE_MEMO: runner_queue},
             )
             assert handle.id == f"demo/run/{suffix}"
             result = await handle.result()
+            assert await demo.PEEK.query(client, handle.id) == []
         assert result == demo.RUN_DEMO.output_type(reply=f"pong {suffix}")
         description = await handle.describe()
         assert description.workflow_type == "demo/run"
@@ -174,11 +257,54 @@ class RunDemo:
     exists at test time); workflows must be module-level classes.
     """
 
+    def __init__(self) -> None:
+        self._notes: list[Any] = []
+
     @workflow.run
     async def run(self, arg: Any) -> Any:
         demo = _DEMO["module"]
-        queue = workflow.memo_value("runner_queue", type_hint=str)
+        queue = workflow.memo_value(demo.RUNNER_QUEUE_MEMO, type_hint=str)
         return await demo.PING.execute(arg, task_queue=queue)
+
+    # Handlers by the contract's names (the module exists only at test time).
+    @workflow.signal(name="demo/poke")
+    def poke(self, arg: Any) -> None:
+        pass
+
+    @workflow.signal(name="demo/note")
+    def note(self, arg: Any) -> None:
+        self._notes.append(arg)
+
+    @workflow.query(name="demo/peek")
+    def peek(self) -> list[Any]:
+        return self._notes
+
+
+def _run_demo(demo: ModuleType) -> type:
+    """RunDemo registered under the contract's name (once: a class takes one definition)."""
+    if workflow._Definition.from_class(RunDemo) is None:
+        demo.RUN_DEMO.defn(RunDemo)
+    return RunDemo
+
+
+class NoHandlers:
+    """The demo workflow without the contract's signal and query handlers."""
+
+    @workflow.run
+    async def run(self, arg: Any) -> Any:
+        return arg
+
+
+class StaleSignal(RunDemo):
+    """The demo workflow plus a signal handler under a name the contract lacks."""
+
+    @workflow.run
+    async def run(self, arg: Any) -> Any:
+        return arg
+
+    @workflow.signal(name="demo/poke-v0")
+    def stale(self, arg: Any) -> None:
+        pass
 
 
 def _unsandboxed() -> Any:

@@ -54,11 +54,9 @@ async def call_mapped(
 
 
 def caller_of(context: grpc.aio.ServicerContext) -> str:
-    """Who is calling, for audit fields: an API key's fingerprint, never the key."""
-    import hashlib
+    """Who is calling, for audit fields: ``api-key:<key id>`` (``local`` in
+    zero-config mode), never the key."""
+    from stigmer_server.auth.identity import identity_or_none  # auth imports this module
 
-    for key, value in context.invocation_metadata() or ():
-        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-            digest = hashlib.sha256(value[len("Bearer ") :].encode()).hexdigest()[:12]
-            return f"api-key:{digest}"
-    return "anonymous"
+    identity = identity_or_none()
+    return "anonymous" if identity is None else identity.audit_name

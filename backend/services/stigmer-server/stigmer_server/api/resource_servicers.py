@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2, metadata_pb2
 
 from stigmer_server.api.error_mapping import abort_with, call_mapped, caller_of
+from stigmer_server.auth.identity import default_org, require_role
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import InvalidArgument, NotFound
 from stigmer_server.execution.change_feed import Deleted
@@ -88,7 +89,7 @@ class ResourceCommandServicer:
         metadata = metadata_of(request)
         if metadata.id:
             return metadata.id
-        org = metadata.org or self._deps.default_org
+        org = metadata.org or default_org(self._deps.default_org)
         slug = metadata.slug or slugify(metadata.name)
         return self._deps.repository.id_by_slug(self._kind, org, slug) if slug else None
 
@@ -114,11 +115,12 @@ class ExecutionCommandServicer(ResourceCommandServicer):
         self._updater = updater
 
     async def UpdateStatus(self, request: Message, context: grpc.aio.ServicerContext) -> Message:
-        return await call_mapped(
-            context,
-            f"{self._kind.kind_name}.UpdateStatus",
-            lambda: self._updater.run(request, caller=caller_of(context)),
-        )
+        async def update() -> Message:
+            # Status is what runners report; a user key must not forge an outcome.
+            require_role(context, "runner")
+            return await self._updater.run(request, caller=caller_of(context))
+
+        return await call_mapped(context, f"{self._kind.kind_name}.UpdateStatus", update)
 
 
 class WorkflowExecutionCommandServicer(ExecutionCommandServicer):
@@ -154,11 +156,23 @@ class WorkflowExecutionCommandServicer(ExecutionCommandServicer):
 
 
 class ResourceQueryServicer:
-    """Get / GetByReference / List of one kind."""
+    """Get / GetByReference / List of one kind.
 
-    def __init__(self, kind: KindDescriptor, deps: Dependencies) -> None:
+    Args:
+        read_roles: When set, only callers with one of these roles may read
+            (PERMISSION_DENIED otherwise), e.g. ExecutionContexts: runners only.
+    """
+
+    def __init__(
+        self, kind: KindDescriptor, deps: Dependencies, *, read_roles: tuple[str, ...] = ()
+    ) -> None:
         self._kind = kind
         self._deps = deps
+        self._read_roles = read_roles
+
+    def _check_reader(self, context: grpc.aio.ServicerContext) -> None:
+        if self._read_roles:
+            require_role(context, *self._read_roles)
 
     def _get(self, resource_id: str, field: str) -> Message:
         resource = self._deps.repository.get(self._kind, resource_id)
@@ -170,6 +184,7 @@ class ResourceQueryServicer:
         self, request: io_pb2.ApiResourceId, context: grpc.aio.ServicerContext
     ) -> Message:
         async def get() -> Message:
+            self._check_reader(context)
             raise_first(violations_of(request))
             return self._get(request.value, "value")
 
@@ -179,12 +194,13 @@ class ResourceQueryServicer:
         self, request: metadata_pb2.ApiResourceReference, context: grpc.aio.ServicerContext
     ) -> Message:
         async def get() -> Message:
+            self._check_reader(context)
             raise_first(violations_of(request))
             if request.kind != self._kind.kind:
                 raise InvalidArgument(
                     f"must be {self._kind.enum_name} for this service", field="kind"
                 )
-            org = request.org or self._deps.default_org
+            org = request.org or default_org(self._deps.default_org)
             resource = self._deps.repository.get_by_slug(self._kind, org, request.slug)
             if resource is None:
                 raise NotFound(
@@ -199,6 +215,7 @@ class ResourceQueryServicer:
         self, request: io_pb2.ApiResourceListInput, context: grpc.aio.ServicerContext
     ) -> Message:
         async def list_page() -> Message:
+            self._check_reader(context)
             raise_first(violations_of(request))
             page = self._deps.repository.list(
                 self._kind,
@@ -226,6 +243,7 @@ class ExecutionQueryServicer(ResourceQueryServicer):
         with self._deps.change_feed.subscribe(request.value) as queue:
 
             async def first() -> Message:
+                self._check_reader(context)
                 raise_first(violations_of(request))
                 return self._get(request.value, "value")
 

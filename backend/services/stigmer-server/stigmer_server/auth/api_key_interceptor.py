@@ -1,19 +1,29 @@
-"""A server interceptor requiring ``authorization: Bearer <key>``.
+"""A server interceptor resolving ``authorization: Bearer <key>`` to an :class:`Identity`.
 
-Keys are compared with ``hmac.compare_digest`` against every configured key
-(no early exit), so response time does not reveal how much of a key matched.
-Health checks stay open so orchestrators can probe the server. Neither the
-configured keys nor the presented ones are ever logged.
+Every call but health checks gets an identity bound to its handler (see
+:mod:`stigmer_server.auth.identity`): the key's, or the local admin's when no
+keys are configured. A call without a valid key is answered UNAUTHENTICATED
+before its handler runs. The scheme is matched case-insensitively (RFC 7235).
+Neither the configured hashes nor the presented keys are ever logged.
+
+Client errors (:class:`~stigmer_server.errors.ApiError`, e.g. a refused role
+check) escaping a handler become their status here too, so a servicer that
+checks roles outside ``call_mapped`` still answers PERMISSION_DENIED.
 """
 
 from __future__ import annotations
 
-import hmac
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
+
+from stigmer_server.api.error_mapping import abort_with
+from stigmer_server.auth.identity import LOCAL_ADMIN, Identity, set_identity
+from stigmer_server.auth.key_store import KeyStore
+from stigmer_server.errors import ApiError
 
 _log = logging.getLogger(__name__)
 
@@ -21,39 +31,95 @@ OPEN_SERVICE_PREFIXES = ("/grpc.health.v1.Health/",)
 UNAUTHENTICATED_MESSAGE = "missing or invalid API key: send 'authorization: Bearer <key>'"
 
 
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, keys: Sequence[str]) -> None:
-        if not keys:
-            raise ValueError("ApiKeyInterceptor needs at least one key")
-        self._keys = [k.encode() for k in keys]
+def presented_key(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
+    """The key of an ``authorization: Bearer <key>`` header ("" when there is none)."""
+    for name, value in metadata or ():
+        if name != "authorization":
+            continue
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        scheme, _, credentials = text.strip().partition(" ")
+        if scheme.lower() == "bearer":
+            return credentials.strip()
+    return ""
 
-    def _authorized(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> bool:
-        presented = b""
-        for name, value in metadata or ():
-            if name == "authorization":
-                raw = value.encode() if isinstance(value, str) else value
-                if raw.startswith(b"Bearer "):
-                    presented = raw[len(b"Bearer ") :]
-        matched = False
-        for accepted in self._keys:
-            matched |= hmac.compare_digest(presented, accepted)
-        return matched and bool(presented)
+
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Binds each call's identity to its handler.
+
+    Args:
+        keys: The configured keys; None is zero-config mode (every call is
+            :data:`~stigmer_server.auth.identity.LOCAL_ADMIN`).
+    """
+
+    def __init__(self, keys: KeyStore | None) -> None:
+        self._keys = keys
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        method = str(handler_call_details.method)
-        if method.startswith(OPEN_SERVICE_PREFIXES) or self._authorized(
-            handler_call_details.invocation_metadata
-        ):
-            return await continuation(handler_call_details)
         handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        _log.info("unauthenticated call rejected", extra={"rpc": method})
-        return _denying(handler)
+        method = str(handler_call_details.method)
+        if handler is None or method.startswith(OPEN_SERVICE_PREFIXES):
+            return handler
+        if self._keys is None:
+            return _bound(handler, LOCAL_ADMIN)
+        identity = await self._keys.authenticate(
+            presented_key(handler_call_details.invocation_metadata)
+        )
+        if identity is None:
+            _log.info("unauthenticated call rejected", extra={"rpc": method})
+            return _denying(handler)
+        return _bound(handler, identity)
+
+
+def _kwargs(handler: grpc.RpcMethodHandler) -> dict[str, Any]:
+    return {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+
+
+def _bound(handler: grpc.RpcMethodHandler, identity: Identity) -> grpc.RpcMethodHandler:
+    """``handler`` running with ``identity`` bound (each RPC runs in a task of its
+    own, so the binding ends with the call)."""
+
+    def unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            set_identity(identity)
+            try:
+                return await behavior(request, context)
+            except ApiError as error:
+                await abort_with(context, error)
+
+        return call
+
+    def streaming(behavior: Callable[..., Any]) -> Callable[..., Any]:
+        if not inspect.isasyncgenfunction(behavior):
+            return unary(behavior)  # a coroutine writing with context.write()
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            set_identity(identity)
+            try:
+                async for item in behavior(request, context):
+                    yield item
+            except ApiError as error:
+                await abort_with(context, error)
+
+        return call
+
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **_kwargs(handler))
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            streaming(handler.unary_stream), **_kwargs(handler)
+        )
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **_kwargs(handler))
+    return grpc.stream_stream_rpc_method_handler(
+        streaming(handler.stream_stream), **_kwargs(handler)
+    )
 
 
 async def _deny(context: grpc.aio.ServicerContext) -> None:
@@ -62,10 +128,6 @@ async def _deny(context: grpc.aio.ServicerContext) -> None:
 
 def _denying(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     """A handler of the same shape as ``handler`` that answers UNAUTHENTICATED."""
-    kwargs: dict[str, Any] = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
 
     async def unary(request: object, context: grpc.aio.ServicerContext) -> None:
         await _deny(context)
@@ -75,9 +137,9 @@ def _denying(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         yield None  # pragma: no cover - abort raises first
 
     if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(unary, **kwargs)
+        return grpc.unary_unary_rpc_method_handler(unary, **_kwargs(handler))
     if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(streaming, **kwargs)
+        return grpc.unary_stream_rpc_method_handler(streaming, **_kwargs(handler))
     if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(unary, **kwargs)
-    return grpc.stream_stream_rpc_method_handler(streaming, **kwargs)
+        return grpc.stream_unary_rpc_method_handler(unary, **_kwargs(handler))
+    return grpc.stream_stream_rpc_method_handler(streaming, **_kwargs(handler))

@@ -30,6 +30,7 @@ from stigmer_server.execution.status_updater import UnderExecutionLock
 from stigmer_server.kinds import KindDescriptor
 from stigmer_server.pipeline import Pipeline, RequestContext, UnderLock
 from stigmer_server.pipeline.steps.build_state import BumpVersion
+from stigmer_server.pipeline.steps.execution_metrics import CountExecutionEnd
 from stigmer_server.pipeline.steps.load import LoadById
 from stigmer_server.pipeline.steps.persist import AwaitDurable, Persist
 from stigmer_server.pipeline.steps.publish import PublishChange
@@ -145,6 +146,7 @@ class WorkflowExecutionRunCommands:
                             UnderLock(deps.repository.write_lock, [Persist(deps)]),
                             AwaitDurable(deps),
                             PublishChange(deps),
+                            CountExecutionEnd(),
                         ],
                     ),
                     ActOnRun(f"{name}-run", act, deps),

@@ -17,6 +17,7 @@ from stigmer_server.dependencies import Dependencies
 from stigmer_server.kinds import KindDescriptor
 from stigmer_server.pipeline import Pipeline, RequestContext, Step, UnderLock
 from stigmer_server.pipeline.steps.build_state import BumpVersion
+from stigmer_server.pipeline.steps.execution_metrics import CountExecutionEnd
 from stigmer_server.pipeline.steps.load import LoadById
 from stigmer_server.pipeline.steps.persist import AwaitDurable, Persist
 from stigmer_server.pipeline.steps.publish import PublishChange
@@ -80,6 +81,7 @@ class ExecutionStatusUpdater:
                         UnderLock(deps.repository.write_lock, [Persist(deps)]),
                         AwaitDurable(deps),
                         PublishChange(deps),
+                        CountExecutionEnd(),
                     ],
                 ),
             ],

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-RUNNER_QUEUE_MEMO_KEY = "activityTaskQueue"
+with workflow.unsafe.imports_passed_through():
+    # Declared in the workflow execution contract; agent orchestrations use it too.
+    from stigmer.workflowexecution.v1.contract_temporal import RUNNER_QUEUE_MEMO
+
+RUNNER_QUEUE_MEMO_KEY = RUNNER_QUEUE_MEMO
 
 
 def runner_queue_memo(runner_queue: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from stigmer.agentexecution.v1.api_pb2 import AgentExecutionStatus
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1.api_pb2 import WorkflowExecutionStatus
+from stigmer.workflowexecution.v1.contract_temporal import STATUS_REJECTED_ERROR
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
 
 ACTIVITY_FAILED = "ACTIVITY_FAILED"
@@ -25,7 +26,8 @@ EXECUTION_CANCELLED = "EXECUTION_CANCELLED"
 
 # The Temporal error type a local status activity raises when the store refused
 # a report for good (execution deleted, or already terminal).
-STATUS_REJECTED_ERROR_TYPE = "StatusRejected"
+# Declared in the workflow execution contract; agent executions raise the same type.
+STATUS_REJECTED_ERROR_TYPE = STATUS_REJECTED_ERROR
 
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 

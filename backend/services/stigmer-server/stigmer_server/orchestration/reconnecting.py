@@ -28,6 +28,7 @@ from datetime import timedelta
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from stigmer_server.execution.reconciliation import Reconciler
 from stigmer_server.execution.run_control import NothingToControl, RunControl
@@ -116,6 +117,16 @@ class ReconnectingOrchestration:
     def run_control(self) -> SwitchableRunControl:
         """Cancel/pause/resume through the connected client (nothing while not connected)."""
         return self._run_control
+
+    @property
+    def client(self) -> Client | None:
+        """The connected client, None while not connected."""
+        return self._connected.client if self._connected is not None else None
+
+    @property
+    def workers(self) -> list[Worker]:
+        """The orchestration workers of the current connection (none while not connected)."""
+        return self._connected.workers if self._connected is not None else []
 
     def start(self) -> None:
         """Start connecting and reconciling in the background."""

@@ -86,6 +86,11 @@ class Orchestration:
             raise RuntimeError("orchestration is shut down")
         return self._client
 
+    @property
+    def workers(self) -> list[Worker]:
+        """The orchestration workers (polling once :meth:`start` ran)."""
+        return list(self._workers)
+
     def start(self) -> None:
         """Start polling both orchestration queues in background tasks."""
         for worker in self._workers:

@@ -24,6 +24,7 @@ from stigmer.agentexecution.v1.contract_temporal import INVOKE_AGENT_EXECUTION
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract_pb2
 from stigmer.workflowexecution.v1.contract_temporal import INVOKE_WORKFLOW_EXECUTION
+from stigmer_observability.metrics import EXECUTIONS_STARTED
 from stigmer_temporal import WorkflowContract
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -64,6 +65,7 @@ class TemporalExecutionStarter:
             workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
             self._queues.workflow_stigmer,
             self._queues.workflow_runner,
+            kind="workflow",
         )
 
     async def start_agent_execution(self, execution: agent_api.AgentExecution) -> bool:
@@ -77,6 +79,7 @@ class TemporalExecutionStarter:
             agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
             self._queues.agent_stigmer,
             self._queues.agent_runner,
+            kind="agent",
         )
 
     async def _start_once(
@@ -85,6 +88,8 @@ class TemporalExecutionStarter:
         arg: InputT,
         queue: str,
         runner_queue: str,
+        *,
+        kind: str,
     ) -> bool:
         # The id comes from the execution id and REJECT_DUPLICATE keeps it unique:
         # a second start (reconciliation, a retried Create) is a no-op.
@@ -100,4 +105,5 @@ class TemporalExecutionStarter:
         except WorkflowAlreadyStartedError:
             _log.debug("orchestration already started: %s", contract.workflow_id(arg))
             return False
+        EXECUTIONS_STARTED.labels(kind=kind).inc()
         return True

@@ -103,6 +103,11 @@ class ResourceStore:
         self._lock.release()
 
     @property
+    def is_open(self) -> bool:
+        """Whether the database is open (readiness)."""
+        return self._db is not None
+
+    @property
     def _rdb(self) -> rocksdict.Rdict:
         if self._db is None:
             raise RuntimeError("store is not open")

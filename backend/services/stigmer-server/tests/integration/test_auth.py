@@ -1,68 +1,305 @@
-"""API-key auth: every RPC but health needs ``authorization: Bearer <key>``."""
+"""API keys: authentication, identities (role, org), org scoping and role checks.
+
+Keys A and B are users of orgs "acme" and "globex"; each sees only its org
+(another org's resources are NOT_FOUND, as if they never existed). Only runner
+keys report status or read ExecutionContexts.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
-from api_client import stubs
+from api_client import field_of, stubs
 from conftest import start
+from google.protobuf import struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from samples import sample
-from stigmer.commons.v1 import io_pb2
+from keyed_channel import keyed_channel, make_key
+from samples import create, sample
+from stigmer.agentexecution.v1 import api_pb2 as aex_api
+from stigmer.agentexecution.v1 import io_pb2 as aex_io
+from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
+from stigmer.workflowexecution.v1 import api_pb2 as wex_api
+from stigmer.workflowexecution.v1 import io_pb2 as wex_io
 from stigmer_server import kinds
 from stigmer_server.server import StigmerServer
 
-KEY = "s3cret-key-value"
+ACME_USER, ACME_USER_ENTRY = make_key("acme-user", "user", "acme")
+GLOBEX_USER, GLOBEX_USER_ENTRY = make_key("globex-user", "user", "globex")
+ACME_RUNNER, ACME_RUNNER_ENTRY = make_key("acme-runner", "runner", "acme")
+GLOBEX_RUNNER, GLOBEX_RUNNER_ENTRY = make_key("globex-runner", "runner", "globex")
+ENTRIES = (ACME_USER_ENTRY, GLOBEX_USER_ENTRY, ACME_RUNNER_ENTRY, GLOBEX_RUNNER_ENTRY)
+
+
+@dataclass
+class Keyed:
+    server: StigmerServer
+    acme: grpc.aio.Channel
+    globex: grpc.aio.Channel
+    acme_runner: grpc.aio.Channel
+    globex_runner: grpc.aio.Channel
 
 
 @pytest.fixture
 async def secured(tmp_path: Path) -> AsyncIterator[StigmerServer]:
-    server = await start(tmp_path, api_keys=(KEY, "second-key"))
+    server = await start(tmp_path, api_keys=ENTRIES)
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def keyed(secured: StigmerServer) -> AsyncIterator[Keyed]:
+    channels = [
+        keyed_channel(secured.address, key)
+        for key in (ACME_USER, GLOBEX_USER, ACME_RUNNER, GLOBEX_RUNNER)
+    ]
+    yield Keyed(secured, *channels)
+    for channel in channels:
+        await channel.close()
 
 
 def bearer(key: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {key}"),)
 
 
+async def _code_of(call: object) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call  # type: ignore[misc]
+    return caught.value.code()
+
+
 @pytest.mark.parametrize(
     "metadata",
-    [(), bearer("wrong"), bearer(""), (("authorization", KEY),)],
-    ids=["none", "wrong-key", "empty-key", "no-bearer-prefix"],
+    [
+        (),
+        bearer("wrong"),
+        bearer(""),
+        (("authorization", ACME_USER),),
+        bearer(ACME_USER[:-1] + ("a" if ACME_USER[-1] != "a" else "b")),
+        bearer(ACME_USER.replace("acme-user", "nobody")),
+        (("authorization", f"Basic {ACME_USER}"),),
+    ],
+    ids=["none", "wrong", "empty", "no-scheme", "wrong-secret", "unknown-id", "basic"],
 )
 async def test_calls_without_a_valid_key_are_unauthenticated(
     secured: StigmerServer, metadata: tuple[tuple[str, str], ...]
 ) -> None:
     async with grpc.aio.insecure_channel(secured.address) as channel:
         api = stubs(channel, kinds.SKILL)
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await api.query.List(io_pb2.ApiResourceListInput(), metadata=metadata)
-        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        code = await _code_of(api.query.List(io_pb2.ApiResourceListInput(), metadata=metadata))
+        assert code == grpc.StatusCode.UNAUTHENTICATED
         executions = stubs(channel, kinds.WORKFLOW_EXECUTION)
         stream = executions.query.Subscribe(io_pb2.ApiResourceId(value="wex-x"), metadata=metadata)
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stream.read()
-        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert await _code_of(stream.read()) == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_valid_keys_pass_and_health_stays_open(
-    secured: StigmerServer, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+async def test_the_bearer_scheme_is_case_insensitive_and_audit_records_the_key_id(
+    secured: StigmerServer, scheme: str
 ) -> None:
-    async with grpc.aio.insecure_channel(secured.address) as channel:
-        api = stubs(channel, kinds.SKILL)
-        created = await api.command.Create(await sample(channel, kinds.SKILL), metadata=bearer(KEY))
-        assert created.status.audit.created_by.startswith("api-key:")
-        assert KEY not in created.status.audit.created_by
-        await api.query.List(io_pb2.ApiResourceListInput(), metadata=bearer("second-key"))
-        health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
-        assert health.status == health_pb2.HealthCheckResponse.SERVING
+    async with keyed_channel(secured.address, ACME_USER, scheme=scheme) as channel:
+        created = await create(channel, kinds.SKILL)
+    assert created.status.audit.created_by == "api-key:acme-user"
+    assert created.status.audit.updated_by == "api-key:acme-user"
+    assert created.metadata.org == "acme"  # a key's writes default to its org
+
+
+async def test_health_stays_open_and_no_key_or_hash_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    server = await start(tmp_path, api_keys=ENTRIES)
+    try:
+        async with keyed_channel(server.address, ACME_USER) as channel:
+            await create(channel, kinds.SKILL)
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            health = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest()
+            )
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            await _code_of(
+                stubs(channel, kinds.SKILL).query.List(
+                    io_pb2.ApiResourceListInput(), metadata=bearer(GLOBEX_USER + "x")
+                )
+            )
+    finally:
+        await server.stop()
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert KEY not in logged and "second-key" not in logged
+    assert "unauthenticated call rejected" in logged
+    assert "4 configured" in logged
+    for key in (ACME_USER, GLOBEX_USER, ACME_RUNNER, GLOBEX_RUNNER):
+        assert key not in logged
+    for entry in ENTRIES:
+        assert entry.key_hash not in logged
 
 
-async def test_auth_off_when_no_keys(channel: grpc.aio.Channel) -> None:
-    assert await stubs(channel, kinds.SKILL).query.List(io_pb2.ApiResourceListInput()) is not None
+async def test_another_orgs_resources_are_not_found_for_reads(keyed: Keyed) -> None:
+    workflow = await create(keyed.acme, kinds.WORKFLOW)
+    workflow_id = workflow.metadata.id
+    acme, globex = stubs(keyed.acme, kinds.WORKFLOW), stubs(keyed.globex, kinds.WORKFLOW)
+    assert (await acme.query.Get(io_pb2.ApiResourceId(value=workflow_id))).metadata.org == "acme"
+
+    assert (
+        await _code_of(globex.query.Get(io_pb2.ApiResourceId(value=workflow_id)))
+        == grpc.StatusCode.NOT_FOUND
+    )
+    reference = metadata_pb2.ApiResourceReference(
+        org="acme", slug=workflow.metadata.slug, kind=kind_pb2.WORKFLOW
+    )
+    assert await _code_of(globex.query.GetByReference(reference)) == grpc.StatusCode.NOT_FOUND
+    assert (await acme.query.GetByReference(reference)).metadata.id == workflow_id
+    # List: nothing of acme, asked for it or not (the org defaults to the key's own).
+    assert not (await globex.query.List(io_pb2.ApiResourceListInput())).items
+    assert not (await globex.query.List(io_pb2.ApiResourceListInput(org="acme"))).items
+    assert [
+        w.metadata.id for w in (await acme.query.List(io_pb2.ApiResourceListInput())).items
+    ] == [workflow_id]
+    # Children by parent id: acme's workflow has a default instance after a run...
+    execution = await create(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    parent = execution.status.workflow_id
+    instances = stubs(keyed.globex, kinds.WORKFLOW_INSTANCE)
+    listed = await instances.query.List(io_pb2.ApiResourceListInput(parent_id=parent))
+    assert not listed.items
+    # ... and its executions cannot be watched from another org.
+    executions = stubs(keyed.globex, kinds.WORKFLOW_EXECUTION)
+    stream = executions.query.Subscribe(io_pb2.ApiResourceId(value=execution.metadata.id))
+    assert await _code_of(stream.read()) == grpc.StatusCode.NOT_FOUND
+
+
+async def test_another_orgs_resources_cannot_be_written(keyed: Keyed) -> None:
+    workflow = await create(keyed.acme, kinds.WORKFLOW)
+    globex = stubs(keyed.globex, kinds.WORKFLOW)
+
+    update = type(workflow)()
+    update.CopyFrom(workflow)
+    update.metadata.name = "taken-over"
+    # Naming acme is refused outright; leaving the org out means globex's own,
+    # where that id does not exist.
+    assert await _code_of(globex.command.Update(update)) == grpc.StatusCode.PERMISSION_DENIED
+    update.metadata.org = ""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await globex.command.Update(update)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert field_of(caught.value) == "metadata.id"
+    assert (
+        await _code_of(globex.command.Delete(io_pb2.ApiResourceId(value=workflow.metadata.id)))
+        == grpc.StatusCode.NOT_FOUND
+    )
+
+    # Writing into acme by naming it: refused, whether create or apply.
+    intruder = await sample(keyed.globex, kinds.WORKFLOW, org="acme")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await globex.command.Create(intruder)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert field_of(caught.value) == "metadata.org"
+    intruder.metadata.slug = workflow.metadata.slug
+    assert await _code_of(globex.command.Apply(intruder)) == grpc.StatusCode.PERMISSION_DENIED
+
+    # An execution of acme's workflow, started from globex: the workflow is not there.
+    run = await sample(keyed.globex, kinds.WORKFLOW_EXECUTION)
+    run.spec.workflow_id = workflow.metadata.id
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stubs(keyed.globex, kinds.WORKFLOW_EXECUTION).command.Create(run)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert field_of(caught.value) == "spec.workflow_id"
+
+    # Controlling acme's executions from globex: they do not exist there.
+    execution = await create(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    commands = stubs(keyed.globex, kinds.WORKFLOW_EXECUTION).command
+    for verb in (commands.Cancel, commands.Pause, commands.Resume):
+        control = wex_io.WorkflowExecutionControlInput(execution_id=execution.metadata.id)
+        assert await _code_of(verb(control)) == grpc.StatusCode.NOT_FOUND
+    still = await stubs(keyed.acme, kinds.WORKFLOW_EXECUTION).query.Get(
+        io_pb2.ApiResourceId(value=execution.metadata.id)
+    )
+    assert still.status.phase == phase_pb2.PENDING and not still.status.paused
+
+    # Unchanged for its owner.
+    stored = await stubs(keyed.acme, kinds.WORKFLOW).query.Get(
+        io_pb2.ApiResourceId(value=workflow.metadata.id)
+    )
+    assert stored.metadata.version == workflow.metadata.version
+    assert stored.metadata.name == workflow.metadata.name
+
+
+def _forged_completion(execution_id: str) -> wex_io.WorkflowExecutionUpdateStatusInput:
+    status = wex_api.WorkflowExecutionStatus(
+        phase=phase_pb2.COMPLETED, output=struct_pb2.Value(string_value="forged")
+    )
+    return wex_io.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=status)
+
+
+async def test_only_runner_keys_of_the_org_report_status(keyed: Keyed) -> None:
+    execution = await create(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    execution_id = execution.metadata.id
+    report = _forged_completion(execution_id)
+
+    user = stubs(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await user.command.UpdateStatus(report)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "runner" in (caught.value.details() or "")
+    other_runner = stubs(keyed.globex_runner, kinds.WORKFLOW_EXECUTION)
+    assert await _code_of(other_runner.command.UpdateStatus(report)) == grpc.StatusCode.NOT_FOUND
+    stored = await user.query.Get(io_pb2.ApiResourceId(value=execution_id))
+    assert stored.status.phase == phase_pb2.PENDING
+    assert not stored.status.HasField("output")
+
+    agent_execution = await create(keyed.acme, kinds.AGENT_EXECUTION)
+    agent_report = aex_io.AgentExecutionUpdateStatusInput(
+        execution_id=agent_execution.metadata.id,
+        status=aex_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED),
+    )
+    agent_commands = stubs(keyed.acme, kinds.AGENT_EXECUTION).command
+    code = await _code_of(agent_commands.UpdateStatus(agent_report))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+    runner = stubs(keyed.acme_runner, kinds.WORKFLOW_EXECUTION)
+    reported = await runner.command.UpdateStatus(report)
+    assert reported.status.phase == phase_pb2.COMPLETED
+    assert reported.status.audit.updated_by == "api-key:acme-runner"
+
+
+async def test_execution_contexts_are_read_by_runners_of_their_org_only(keyed: Keyed) -> None:
+    created = await create(keyed.acme, kinds.EXECUTION_CONTEXT)
+    by_id = io_pb2.ApiResourceId(value=created.metadata.id)
+    by_parent = io_pb2.ApiResourceListInput(parent_id=created.spec.execution_id)
+
+    user = stubs(keyed.acme, kinds.EXECUTION_CONTEXT)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await user.query.Get(by_id)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert await _code_of(user.query.List(by_parent)) == grpc.StatusCode.PERMISSION_DENIED
+
+    # A runner of another org: that execution and its secrets do not exist for it.
+    other_runner = stubs(keyed.globex_runner, kinds.EXECUTION_CONTEXT)
+    assert await _code_of(other_runner.query.Get(by_id)) == grpc.StatusCode.NOT_FOUND
+    assert not (await other_runner.query.List(by_parent)).items
+
+    runner = stubs(keyed.acme_runner, kinds.EXECUTION_CONTEXT)
+    (read,) = (await runner.query.List(by_parent)).items
+    assert read.spec.data["TOKEN"].value == "t"
+    assert (await runner.query.Get(by_id)).metadata.id == created.metadata.id
+
+
+async def test_zero_config_is_one_local_admin_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start(tmp_path)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            execution = await create(channel, kinds.WORKFLOW_EXECUTION, org="acme")
+            api = stubs(channel, kinds.WORKFLOW_EXECUTION)
+            reported = await api.command.UpdateStatus(_forged_completion(execution.metadata.id))
+            assert reported.status.audit.updated_by == "local"
+            context = await create(channel, kinds.EXECUTION_CONTEXT)
+            await stubs(channel, kinds.EXECUTION_CONTEXT).query.Get(
+                io_pb2.ApiResourceId(value=context.metadata.id)
+            )
+    finally:
+        await server.stop()
+    assert any("zero-config mode" in r.getMessage() for r in caplog.records)

@@ -23,7 +23,7 @@ async def test_crud(channel: grpc.aio.Channel, kind: KindDescriptor) -> None:
     assert rid.startswith(f"{kind.id_prefix}-")
     assert (created.api_version, created.kind) == ("stigmer.ai/v1", kind.kind_name)
     assert created.metadata.version == 1
-    assert created.status.audit.created_by == "anonymous"  # client status ignored
+    assert created.status.audit.created_by == "local"  # zero-config identity; client status ignored
 
     assert await api.query.Get(io_pb2.ApiResourceId(value=rid)) == created
     reference = metadata_pb2.ApiResourceReference(slug=created.metadata.slug, kind=kind.kind)  # type: ignore[arg-type]

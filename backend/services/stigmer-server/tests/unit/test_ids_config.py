@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from stigmer.commons.v1 import kind_pb2
+from stigmer_common.api_keys import new_key
 from stigmer_server.config import ConfigError, ServerConfig
 from stigmer_server.ids import IdGenerator, MonotonicUlids, kind_id_prefix
 from stigmer_server.kinds import ALL_KINDS
@@ -28,22 +29,26 @@ def test_ids_are_lowercase_and_strictly_increasing() -> None:
 
 
 def test_config_defaults_and_overrides(tmp_path: Path) -> None:
+    _, k1 = new_key("k1", "admin", "*", n=2)
+    _, k2 = new_key("k2", "user", "acme", n=2)
+    _, k3 = new_key("k3", "runner", "*", n=2)
     keys = tmp_path / "keys"
-    keys.write_text("# comment\nk2\n\nk3\n")
+    keys.write_text(f"# comment\n{k2.line()}\n\n{k3.line()}\n")
     config = ServerConfig.from_env(
         {
             "STIGMER_DATA_DIR": str(tmp_path),
-            "STIGMER_API_KEYS": "k1, k2",
+            "STIGMER_API_KEYS": f"{k1.line()}, {k2.line()}",
             "STIGMER_API_KEYS_FILE": str(keys),
             "TEMPORAL_NAMESPACE": "ns",
             "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": "q",
         }
     )
     assert config.grpc_address == "127.0.0.1:7234"
-    assert config.api_keys == ("k1", "k2", "k3")
+    assert config.api_keys == (k1, k2, k3)
     assert config.temporal.namespace == "ns"
     assert config.temporal.queue_overrides == (("TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE", "q"),)
-    assert "k1" not in repr(config)
+    assert k1.key_hash not in repr(config)
+    assert config.tls is None
 
 
 def test_reconciliation_periods_default_and_override() -> None:
@@ -65,12 +70,27 @@ def test_default_data_dir_is_the_user_data_dir() -> None:
     [
         ({"STIGMER_MAX_MESSAGE_BYTES": "big"}, "STIGMER_MAX_MESSAGE_BYTES must be an integer"),
         ({"STIGMER_MAX_MESSAGE_BYTES": "0"}, "must be positive"),
-        ({"STIGMER_LOG_FORMAT": "xml"}, "STIGMER_LOG_FORMAT must be one of"),
         ({"STIGMER_API_KEYS_FILE": "/nonexistent/keys"}, "cannot be read"),
         ({"STIGMER_RECONCILE_INTERVAL_SECONDS": "soon"}, "STIGMER_RECONCILE_INTERVAL_SECONDS"),
         ({"STIGMER_START_DEADLINE_SECONDS": "-1"}, "STIGMER_START_DEADLINE_SECONDS must be pos"),
+        # A plaintext key where an entry belongs: refused, and not echoed.
+        ({"STIGMER_API_KEYS": "ok:user:acme:scrypt$2$1$1$AA$AA, s3cret"}, "entry 2: an entry"),
+        ({"STIGMER_API_KEYS": "a:boss:acme:scrypt$2$1$1$AA$AA"}, "role 'boss' must be one of"),
+        ({"STIGMER_API_KEYS": "a:user:Acme Inc:scrypt$2$1$1$AA$AA"}, "org 'Acme Inc'"),
+        ({"STIGMER_API_KEYS": "a:user:acme:sha256$x"}, "the hash must be scrypt"),
+        ({"STIGMER_API_KEYS": "local:admin:*:scrypt$2$1$1$AA$AA"}, "'local' is reserved"),
+        (
+            {"STIGMER_API_KEYS": "a:user:x:scrypt$2$1$1$AA$AA,a:user:y:scrypt$2$1$1$AA$AA"},
+            "'a' is configured twice",
+        ),
+        ({"STIGMER_TLS_CERT_FILE": "/etc/hostname"}, "must be set together"),
+        (
+            {"STIGMER_TLS_CERT_FILE": "/nonexistent/c", "STIGMER_TLS_KEY_FILE": "/etc/hostname"},
+            "STIGMER_TLS_CERT_FILE '/nonexistent/c' cannot be read",
+        ),
     ],
 )
 def test_bad_config_names_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as caught:
         ServerConfig.from_env(env)
+    assert "s3cret" not in str(caught.value)

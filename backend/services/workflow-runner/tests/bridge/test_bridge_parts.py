@@ -3,6 +3,8 @@ the final status handed back to the orchestration, the engine's workflow id."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
@@ -41,6 +43,15 @@ def test_settings_read_the_documented_overrides() -> None:
 def test_bad_tls_flag_names_the_variable() -> None:
     with pytest.raises(SettingsError, match="STIGMER_SERVICE_USE_TLS"):
         RunnerSettings.from_env({"STIGMER_SERVICE_USE_TLS": "maybe"})
+
+
+def test_a_ca_file_turns_tls_on_and_must_be_readable(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    settings = RunnerSettings.from_env({"STIGMER_SERVICE_CA_FILE": str(ca)})
+    assert settings.stigmer_use_tls and settings.stigmer_ca_file == str(ca)
+    with pytest.raises(SettingsError, match=r"STIGMER_SERVICE_CA_FILE .* cannot be read"):
+        RunnerSettings.from_env({"STIGMER_SERVICE_CA_FILE": str(tmp_path / "missing.pem")})
 
 
 def test_values_cross_as_protobuf_values() -> None:

@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from workflow_runner.engine.inputs import EngineInput
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
@@ -16,6 +18,6 @@ class DivergentWorkflow(ExecuteServerlessWorkflow):
     """Starts a timer the recorded histories never saw."""
 
     @workflow.run
-    async def run(self, params: EngineInput) -> Any:
+    async def run(self, arg: ExecuteServerlessWorkflowInput) -> Any:
         await workflow.sleep(timedelta(seconds=1))
-        return await super().run(params)
+        return await super().run(arg)

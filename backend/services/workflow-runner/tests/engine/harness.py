@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from tests.engine.tracing_workflow import TracingWorkflow
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import build_worker
 
 
@@ -85,7 +85,7 @@ class EngineHarness:
         (for tests that replay their own large histories).
         """
         queue = task_queue or f"engine-test-{uuid.uuid4()}"
-        params = EngineInput(definition, workflow_input, secrets=dict(secrets or {}))
+        params = engine_input(definition, workflow_input, secrets=dict(secrets or {}))
         async with httpx.AsyncClient() as http:
             worker = build_worker(
                 self.client,

@@ -12,8 +12,11 @@ from typing import Any
 
 from stigmer_dsl.errors import WorkflowError
 from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
 from workflow_runner.engine.hooks import EngineHooks, InMemoryEventBus
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import EngineParams
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 
@@ -58,7 +61,7 @@ class TracingWorkflow(ExecuteServerlessWorkflow):
         self._trace: list[list[Any]] = []
         self._bus = InMemoryEventBus()
 
-    def hooks(self, params: EngineInput) -> EngineHooks:
+    def hooks(self, params: EngineParams) -> EngineHooks:
         return EngineHooks(observer=_RecordingObserver(self._trace), event_bus=self._bus)
 
     @workflow.query
@@ -70,5 +73,5 @@ class TracingWorkflow(ExecuteServerlessWorkflow):
         return list(self._bus.published)
 
     @workflow.run
-    async def run(self, params: EngineInput) -> Any:
-        return await super().run(params)
+    async def run(self, arg: ExecuteServerlessWorkflowInput) -> Any:
+        return await super().run(arg)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.events.publisher import BusConfig, EventPublisher
 from workflow_runner.events.registry import EventRegistryWorkflow, RegistryStatus
 from workflow_runner.wiring.settings import RunSettings
@@ -27,7 +27,7 @@ class WiredEngine:
     ) -> WorkflowHandle[Any, Any]:
         return await self.client.start_workflow(
             "ExecuteServerlessWorkflow",
-            EngineInput(definition=definition, input=workflow_input or {}),
+            engine_input(definition=definition, input=workflow_input or {}),
             id=f"wf-{uuid.uuid4()}",
             task_queue=self.bus.task_queue,
             memo=RunSettings(lifecycle_events=lifecycle).memo(),

@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.secrets import FileSecretProvider
 from workflow_runner.wiring.settings import RunSettings
@@ -110,7 +110,7 @@ async def _run(client: Client, secrets_file: Path, text: str, *, workflow_id: st
     ):
         return await client.execute_workflow(
             "ExecuteServerlessWorkflow",
-            EngineInput(definition=text, input={"item": 1}),
+            engine_input(definition=text, input={"item": 1}),
             id=workflow_id,
             task_queue=queue,
             memo=RunSettings(lifecycle_events=False).memo(),

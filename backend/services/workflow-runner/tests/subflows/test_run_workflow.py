@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.catalog import DirectoryCatalog
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.wiring.settings import RunSettings
 from workflow_runner.wiring.worker import EngineProviders, build_engine_worker
@@ -92,7 +92,7 @@ async def _run(
     ):
         handle = await env.client.start_workflow(
             "ExecuteServerlessWorkflow",
-            EngineInput(definition=text, input={"x": 21}),
+            engine_input(definition=text, input={"x": 21}),
             id=queue,
             task_queue=queue,
             memo=RunSettings(lifecycle_events=False, max_depth=max_depth).memo(),

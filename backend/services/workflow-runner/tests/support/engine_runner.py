@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 from workflow_runner.activities.io_activities import build_io_activities
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.engine.worker import build_worker, sandbox_runner
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
@@ -44,7 +44,7 @@ class EngineRunner:
         async with build_worker(self.client, task_queue=queue, activities=activities):
             handle = await self.client.start_workflow(
                 WORKFLOW_TYPE,
-                EngineInput(definition=definition, input=workflow_input, secrets=secrets),
+                engine_input(definition=definition, input=workflow_input, secrets=secrets),
                 id=f"io-{uuid.uuid4()}",
                 task_queue=queue,
             )

@@ -37,7 +37,7 @@ from stigmer.engine.v1.contract_temporal import (
     UPDATE_COMPLETION_TOKEN,
 )
 from stigmer.workflowexecution.v1 import api_pb2, contract_pb2
-from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
+from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW, INVALID_EXECUTION_ERROR
 from stigmer_common.json_values import from_struct
 from stigmer_dsl.converter import ConversionError, spec_to_document
 from stigmer_dsl.errors import WorkflowError
@@ -56,7 +56,7 @@ from workflow_runner.bridge.handoff import HandoffKeeper, heartbeat_interval, he
 from workflow_runner.bridge.settings import RunnerSettings
 from workflow_runner.bridge.stigmer_api import StigmerApi
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.wiring.completion import final_status
 from workflow_runner.wiring.progress import problem_error, to_value
 from workflow_runner.wiring.settings import RunSettings
@@ -64,7 +64,7 @@ from workflow_runner.wiring.settings import RunSettings
 _log = logging.getLogger(__name__)
 
 #: ``ApplicationError.type`` of failures the user must fix (never retried).
-INVALID_EXECUTION = "InvalidExecution"
+INVALID_EXECUTION = INVALID_EXECUTION_ERROR
 
 
 def engine_workflow_id(execution_id: str) -> str:
@@ -130,7 +130,9 @@ class ExecuteWorkflowActivity:
                 return await _outcome(engine)
         self._hand_off(execution_id, info.task_token)
 
-    async def _engine_input(self, execution_id: str) -> EngineInput:
+    async def _engine_input(
+        self, execution_id: str
+    ) -> engine_contract.ExecuteServerlessWorkflowInput:
         """Read execution -> instance -> workflow and build the engine's input."""
         execution = await self._read(self._api.get_execution, execution_id, "execution")
         instance_id = execution.status.workflow_instance_id or execution.spec.workflow_instance_id
@@ -146,8 +148,8 @@ class ExecuteWorkflowActivity:
             _invalid(f"workflow {workflow_id} cannot be converted to DSL: {error}")
         workflow_input: dict[str, Any] = from_struct(instance.spec.default_input)
         workflow_input.update(from_struct(execution.spec.input))
-        return EngineInput(
-            definition=definition,
+        return engine_input(
+            definition,
             input=workflow_input,
             # Synchronous mode: this activity reports the result, the engine completes nothing.
             completion_token=activity.info().task_token

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 import httpx
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_observability import Observability
 from temporalio.client import Client
 
 from workflow_runner.activities.io_activities import build_io_activities
@@ -37,8 +38,14 @@ async def connect(settings: RunnerSettings) -> Client:
     )
 
 
-async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
-    """Run the runner and engine workers until ``stop`` is set, then shut them down."""
+async def run_runner(
+    settings: RunnerSettings, stop: asyncio.Event, observability: Observability | None = None
+) -> None:
+    """Run the runner and engine workers until ``stop`` is set, then shut them down.
+
+    ``observability`` (the process's ``/readyz``) gets two checks: Temporal
+    answers, and every worker of the process polls.
+    """
     client = await connect(settings)
     api = StigmerApi(settings)
     async with AsyncExitStack() as stack:
@@ -56,7 +63,7 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
         )
         runner = build_runner_worker(client, api, settings, keeper)
         bus = BusConfig(task_queue=settings.event_queue)
-        await stack.enter_async_context(build_registry_worker(client, bus))
+        registry = await stack.enter_async_context(build_registry_worker(client, bus))
         if settings.events_address:
             host, _, port = settings.events_address.rpartition(":")
             try:
@@ -78,6 +85,8 @@ async def run_runner(settings: RunnerSettings, stop: asyncio.Event) -> None:
                 _log.info("accepting CloudEvents at %s", endpoint.url)
         await stack.enter_async_context(engine)
         await stack.enter_async_context(runner)
+        if observability is not None:
+            observability.track_temporal(lambda: client, lambda: (engine, runner, registry))
         _log.info(
             "workflow-runner polling %s (ExecuteWorkflow) and %s (engine); stigmer-server at %s",
             settings.runner_queue,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stigmer.engine.v1.contract_temporal import SERVERLESS_WORKFLOW_ENGINE_QUEUE
+from stigmer.events.v1.contract_temporal import EVENT_REGISTRY_QUEUE
 from stigmer.workflowexecution.v1.contract_temporal import WORKFLOW_EXECUTION_RUNNER_QUEUE
 
 from workflow_runner.events.names import REGISTRY_TASK_QUEUE
@@ -30,7 +31,10 @@ class RunnerSettings:
     Attributes:
         stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVICE_ENDPOINT``).
         stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
-        stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``: true/false).
+        stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``: true/false;
+            true when a CA file is given).
+        stigmer_ca_file: PEM CA certificate(s) trusted for stigmer-server's
+            certificate (``STIGMER_SERVICE_CA_FILE``; unset: the system roots).
         temporal_host_port: Temporal frontend (``TEMPORAL_HOST_PORT``).
         temporal_namespace: ``TEMPORAL_NAMESPACE``.
         runner_queue: queue of ``ExecuteWorkflow`` (contract default + env override).
@@ -50,6 +54,7 @@ class RunnerSettings:
     stigmer_endpoint: str = DEFAULT_STIGMER_ENDPOINT
     stigmer_api_key: str = field(default="", repr=False)
     stigmer_use_tls: bool = False
+    stigmer_ca_file: str = ""
     temporal_host_port: str = DEFAULT_TEMPORAL_HOST_PORT
     temporal_namespace: str = "default"
     runner_queue: str = WORKFLOW_EXECUTION_RUNNER_QUEUE.default
@@ -67,13 +72,16 @@ class RunnerSettings:
             SettingsError: a variable is malformed.
         """
         source = os.environ if env is None else env
+        ca_file = _readable(source, "STIGMER_SERVICE_CA_FILE")
         return RunnerSettings(
             stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
             stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
-            stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False),
+            stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False)
+            or bool(ca_file),
+            stigmer_ca_file=ca_file,
             async_completion=_flag(source, "ENABLE_ASYNC_ACTIVITY_COMPLETION", default=True),
             lifecycle_events=_flag(source, "STIGMER_LIFECYCLE_EVENTS", default=False),
-            event_queue=source.get("TEMPORAL_EVENT_REGISTRY_TASK_QUEUE") or REGISTRY_TASK_QUEUE,
+            event_queue=EVENT_REGISTRY_QUEUE.resolve(source),
             events_address=_address(source, "STIGMER_EVENTS_ADDRESS"),
             temporal_host_port=source.get("TEMPORAL_HOST_PORT") or DEFAULT_TEMPORAL_HOST_PORT,
             temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",
@@ -98,3 +106,14 @@ def _address(source: Mapping[str, str], name: str) -> str:
         if not colon or not port.isdigit() or int(port) > 65535:
             raise SettingsError(f"{name} must be HOST:PORT, got {text!r}")
     return text
+
+
+def _readable(source: Mapping[str, str], name: str) -> str:
+    path = (source.get(name) or "").strip()
+    if path:
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            raise SettingsError(f"{name} {path!r} cannot be read: {error.strerror}") from None
+    return path

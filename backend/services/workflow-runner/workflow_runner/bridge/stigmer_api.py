@@ -43,6 +43,7 @@ from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import query_pb2_grpc as instance_query
+from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
 from workflow_runner.bridge.settings import RunnerSettings
@@ -80,14 +81,21 @@ class StigmerApi:
         self, settings: RunnerSettings, *, retry_budget: timedelta = DEFAULT_RETRY_BUDGET
     ) -> None:
         if settings.stigmer_use_tls:
+            roots = None
+            if settings.stigmer_ca_file:
+                with open(settings.stigmer_ca_file, "rb") as ca:
+                    roots = ca.read()
             self._channel = grpc.aio.secure_channel(
                 settings.stigmer_endpoint,
-                grpc.ssl_channel_credentials(),
+                grpc.ssl_channel_credentials(root_certificates=roots),
                 options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         else:
             self._channel = grpc.aio.insecure_channel(
-                settings.stigmer_endpoint, options=_CHANNEL_OPTIONS
+                settings.stigmer_endpoint,
+                options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         self._endpoint = settings.stigmer_endpoint
         self._budget = retry_budget.total_seconds()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stigmer.engine.v1 import contract_pb2 as engine_contract
-from stigmer.engine.v1.contract_temporal import RESOLVE_WORKFLOW
+from stigmer.engine.v1.contract_temporal import CONFIGURATION_ERROR, RESOLVE_WORKFLOW
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.catalog.catalog import (
@@ -13,7 +13,7 @@ from workflow_runner.catalog.catalog import (
     WorkflowReference,
 )
 
-CONFIGURATION_ERROR_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/configuration"
+CONFIGURATION_ERROR_TYPE = CONFIGURATION_ERROR
 
 
 class CatalogActivities:

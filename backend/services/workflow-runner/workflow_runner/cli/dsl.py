@@ -28,13 +28,14 @@ import uuid
 from pathlib import Path
 from typing import Any, NoReturn
 
+from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
 from stigmer_dsl.errors import WorkflowError
 from stigmer_dsl.loader import DefinitionError, load_workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.wiring import cli as wiring_cli
@@ -146,13 +147,13 @@ async def _run(args: argparse.Namespace) -> tuple[int, Any]:
         env = await start_dev_server()
         client = wiring_cli.with_codec(env.client)
     try:
-        return await wiring_cli.execute(client, EngineInput(text, workflow_input), args)
+        return await wiring_cli.execute(client, engine_input(text, workflow_input), args)
     finally:
         if env is not None:
             await env.shutdown()
 
 
-async def _execute(client: Client, params: EngineInput) -> tuple[int, Any]:
+async def _execute(client: Client, params: ExecuteServerlessWorkflowInput) -> tuple[int, Any]:
     import httpx
 
     from workflow_runner.activities.io_activities import build_io_activities

@@ -121,7 +121,7 @@ class EngineHooks:
     Attributes:
         observer: lifecycle/progress observer.
         event_bus: emit/listen plumbing.
-        completion: called with ``EngineInput.completion_token`` when one is given.
+        completion: called with ``EngineParams.completion_token`` when one is given.
         runtime_metadata: exposed as ``$runtime.metadata``.
         observer_task_cost: work units (see ``stigmer_dsl.pacing``) the observer
             spends per task beyond what ``TASK_COST`` assumes, charged with each

@@ -15,6 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     # Generated protobuf modules must not be re-imported per run inside the sandbox.
     from stigmer.engine.v1.contract_temporal import (
+        DELIVER_CLOUD_EVENT,
         EXECUTE_SERVERLESS_WORKFLOW,
         PAUSE_ENGINE,
         RESUME_ENGINE,
@@ -28,7 +29,7 @@ WORKFLOW_TYPE: Final = EXECUTE_SERVERLESS_WORKFLOW.name
 TASK_QUEUE: Final = SERVERLESS_WORKFLOW_ENGINE_QUEUE.default
 
 #: Signal that delivers one CloudEvent (a JSON object) to a running workflow.
-CLOUDEVENT_SIGNAL: Final = "cloudevent"
+CLOUDEVENT_SIGNAL: Final = DELIVER_CLOUD_EVENT.name
 
 #: Signals holding the run at its next task boundary and letting it go on (see pause.py).
 PAUSE_SIGNAL: Final = PAUSE_ENGINE.name

@@ -1,6 +1,7 @@
 """The Temporal workflow type ``ExecuteServerlessWorkflow``: one DSL run.
 
-Input is :class:`EngineInput` (definition text + JSON input); the result is
+Input is the contract's ``ExecuteServerlessWorkflowInput`` (definition text +
+JSON input; see :mod:`.inputs`, which reads it into :class:`EngineParams`); the result is
 the workflow's output JSON. A fault fails the workflow with an
 ``ApplicationError`` whose first detail is the problem-details dict and whose
 type is the standard kind (``timeout``, ``communication``...) or the custom
@@ -12,11 +13,11 @@ Temporal requires the subclass to repeat the decorators::
 
     @workflow.defn(name=WORKFLOW_TYPE)
     class ReportingWorkflow(ExecuteServerlessWorkflow):
-        def hooks(self, params: EngineInput) -> EngineHooks: ...
+        def hooks(self, params: EngineParams) -> EngineHooks: ...
 
         @workflow.run
-        async def run(self, params: EngineInput) -> Any:
-            return await super().run(params)
+        async def run(self, arg: ExecuteServerlessWorkflowInput) -> Any:
+            return await super().run(arg)
 
 Data flow at the workflow level follows dsl.md: ``input.schema`` and
 ``input.from`` on the raw input; the transformed input is both the first
@@ -62,7 +63,7 @@ from workflow_runner.engine.dataflow import resolve_timeout
 from workflow_runner.engine.errors import to_application_error
 from workflow_runner.engine.flow import EndWorkflow, run_scope
 from workflow_runner.engine.hooks import EngineHooks
-from workflow_runner.engine.inputs import EngineInput, Resume
+from workflow_runner.engine.inputs import EngineParams, Resume
 from workflow_runner.engine.names import (
     CLOUDEVENT_SIGNAL,
     PAUSE_SIGNAL,
@@ -70,6 +71,9 @@ from workflow_runner.engine.names import (
     WORKFLOW_TYPE,
 )
 from workflow_runner.engine.pause import PauseGate
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
 
 RUNTIME_NAME = "stigmer"
 RUNTIME_VERSION = "0.1.0"
@@ -83,7 +87,7 @@ class ExecuteServerlessWorkflow:
         self._inbox: list[Mapping[str, Any]] = []
         self._pause = PauseGate()
 
-    def hooks(self, params: EngineInput) -> EngineHooks:
+    def hooks(self, params: EngineParams) -> EngineHooks:
         """The observer/event bus/completion hook for this run; override to plug real ones."""
         return EngineHooks(runtime_metadata=params.runtime_metadata)
 
@@ -110,8 +114,12 @@ class ExecuteServerlessWorkflow:
         self._pause.set_paused(False)
 
     @workflow.run
-    async def run(self, params: EngineInput) -> Any:
+    async def run(self, arg: ExecuteServerlessWorkflowInput) -> Any:
         """Run the definition; return its output or fail with problem details."""
+        return await self.run_params(EngineParams.from_message(arg))
+
+    async def run_params(self, params: EngineParams) -> Any:
+        """:meth:`run` on the input as read (subclasses keep and update ``params``)."""
         if params.paused and not self._pause.signalled:
             self._pause.paused = True
         hooks = self.hooks(params)
@@ -130,7 +138,7 @@ class ExecuteServerlessWorkflow:
             await hooks.completion.completed(params.completion_token, output)
         return output
 
-    async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+    async def _execute(self, params: EngineParams, hooks: EngineHooks) -> Any:
         meter = WorkMeter()
         try:
             document = await _parse(params.definition, meter)
@@ -186,7 +194,9 @@ class ExecuteServerlessWorkflow:
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
             )
-            workflow.continue_as_new(replace(params, resume=next_resume, paused=self._pause.paused))
+            workflow.continue_as_new(
+                replace(params, resume=next_resume, paused=self._pause.paused).to_message()
+            )
         except WorkflowError:
             raise
         except (asyncio.CancelledError, ApplicationError):

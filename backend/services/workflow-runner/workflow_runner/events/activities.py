@@ -13,17 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from temporalio import activity
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+with workflow.unsafe.imports_passed_through():
+    # Workflow code imports the payload classes below: keep generated modules out
+    # of the sandbox's per-run imports.
+    from stigmer.engine.v1.contract_temporal import (
+        PUBLISH_EVENT,
+        PUBLISH_EVENTS,
+        SUBSCRIBE_EVENTS,
+        UNSUBSCRIBE_EVENTS,
+    )
+    from stigmer.events.v1.contract_temporal import CLOSED_WORKFLOWS, INVALID_CLOUD_EVENT_ERROR
+
 from workflow_runner.events.cloudevent import CloudEventError
-from workflow_runner.events.names import (
-    CLOSED_WORKFLOWS_ACTIVITY,
-    PUBLISH_ACTIVITY,
-    PUBLISH_BATCH_ACTIVITY,
-    SUBSCRIBE_ACTIVITY,
-    UNSUBSCRIBE_ACTIVITY,
-)
 from workflow_runner.events.publisher import EventPublisher
 from workflow_runner.events.registry import Subscription
 
@@ -42,7 +46,7 @@ def _invalid(exc: CloudEventError) -> ApplicationError:
     return ApplicationError(
         str(exc),
         {"type": "validation", "status": 400, "title": "Invalid CloudEvent"},
-        type="validation",
+        type=INVALID_CLOUD_EVENT_ERROR,
         non_retryable=True,
     )
 
@@ -53,38 +57,40 @@ class EventBusActivities:
     def __init__(self, publisher: EventPublisher) -> None:
         self._publisher = publisher
 
-    @activity.defn(name=PUBLISH_ACTIVITY)
+    @PUBLISH_EVENT.defn
     async def publish(self, request: PublishInput) -> None:
         try:
             await self._publisher.publish(request.event)
         except CloudEventError as exc:
             raise _invalid(exc) from None
 
-    @activity.defn(name=PUBLISH_BATCH_ACTIVITY)
+    @PUBLISH_EVENTS.defn
     async def publish_batch(self, request: PublishBatchInput) -> None:
         try:
             await self._publisher.publish_batch(list(request.events))
         except CloudEventError as exc:
             raise _invalid(exc) from None
 
-    @activity.defn(name=SUBSCRIBE_ACTIVITY)
+    @SUBSCRIBE_EVENTS.defn
     async def subscribe(self, subscription: Subscription) -> None:
         await self._publisher.subscribe(subscription)
 
-    @activity.defn(name=UNSUBSCRIBE_ACTIVITY)
+    @UNSUBSCRIBE_EVENTS.defn
     async def unsubscribe(self, subscription_id: str) -> None:
         await self._publisher.unsubscribe(subscription_id)
 
-    @activity.defn(name=CLOSED_WORKFLOWS_ACTIVITY)
+    @CLOSED_WORKFLOWS.defn
     async def closed_workflows(self, workflow_ids: list[str]) -> list[str]:
         return await self._publisher.closed_workflows(workflow_ids)
 
+    def engine_side(self) -> list[Any]:
+        """The engine's local activities reaching the registry (engine contract)."""
+        return [self.publish, self.publish_batch, self.subscribe, self.unsubscribe]
+
+    def registry_side(self) -> list[Any]:
+        """The activity the registry workflow calls (events contract)."""
+        return [self.closed_workflows]
+
     def all(self) -> list[Any]:
         """Every activity of this class, for ``Worker(activities=...)``."""
-        return [
-            self.publish,
-            self.publish_batch,
-            self.subscribe,
-            self.unsubscribe,
-            self.closed_workflows,
-        ]
+        return [*self.engine_side(), *self.registry_side()]

@@ -20,3 +20,13 @@ def bus_workflows() -> list[type]:
 def bus_activities(client: Client, config: BusConfig) -> list[Callable[..., Any]]:
     """The bus's activities, bound to ``client`` (the registry may be on another queue)."""
     return EventBusActivities(EventPublisher(client, config)).all()
+
+
+def engine_bus_activities(client: Client, config: BusConfig) -> list[Callable[..., Any]]:
+    """What an engine worker registers to reach the bus (its engine contract's part)."""
+    return EventBusActivities(EventPublisher(client, config)).engine_side()
+
+
+def registry_activities(client: Client, config: BusConfig) -> list[Callable[..., Any]]:
+    """What a worker hosting the registry workflow registers (the events contract's part)."""
+    return EventBusActivities(EventPublisher(client, config)).registry_side()

@@ -29,21 +29,15 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.events.v1 import contract_temporal as events_contract
 
 from workflow_runner.engine.names import CLOUDEVENT_SIGNAL
 from workflow_runner.events.cloudevent import dedupe_key
 from workflow_runner.events.correlation import correlates
 from workflow_runner.events.filters import filter_may_match, subscription_wants
-from workflow_runner.events.names import (
-    CLOSED_WORKFLOWS_ACTIVITY,
-    PUBLISH_BATCH_SIGNAL,
-    PUBLISH_SIGNAL,
-    REGISTRY_WORKFLOW_TYPE,
-    SUBSCRIBE_SIGNAL,
-    UNSUBSCRIBE_SIGNAL,
-)
 
 
 @dataclass
@@ -110,7 +104,7 @@ def _wants(subscription: Subscription, event: dict[str, Any]) -> bool:
     )
 
 
-@workflow.defn(name=REGISTRY_WORKFLOW_TYPE)
+@events_contract.REGISTRY.defn
 class EventRegistryWorkflow:
     """Routes published CloudEvents to the executions listening for them."""
 
@@ -158,13 +152,9 @@ class EventRegistryWorkflow:
         """
         workflow_ids = sorted({s.workflow_id for s in self._state.subscriptions.values()})
         try:
-            closed: list[str] = await workflow.execute_activity(
-                CLOSED_WORKFLOWS_ACTIVITY,
-                workflow_ids,
-                start_to_close_timeout=timedelta(seconds=30),
-                # Deliveries wait while this runs: never retry for long.
-                retry_policy=RetryPolicy(maximum_attempts=2),
-                result_type=list,
+            # The contract's timeout and retry policy: deliveries wait while this runs.
+            closed: list[str] = await events_contract.CLOSED_WORKFLOWS.execute(
+                workflow_ids, task_queue=workflow.info().task_queue
             )
         except ActivityError:
             return  # try again next idle period
@@ -224,15 +214,15 @@ class EventRegistryWorkflow:
         ]:
             del self._state.subscriptions[sid]
 
-    @workflow.signal(name=SUBSCRIBE_SIGNAL)
+    @events_contract.SUBSCRIBE.defn
     def subscribe(self, subscription: Subscription) -> None:
         self._state.subscriptions[subscription.subscription_id] = subscription
 
-    @workflow.signal(name=UNSUBSCRIBE_SIGNAL)
+    @events_contract.UNSUBSCRIBE.defn
     def unsubscribe(self, subscription_id: str) -> None:
         self._state.subscriptions.pop(subscription_id, None)
 
-    @workflow.signal(name=PUBLISH_SIGNAL)
+    @events_contract.PUBLISH.defn
     def publish(self, event: dict[str, Any]) -> None:
         key = dedupe_key(event)
         if key in self._recent_set:
@@ -249,13 +239,13 @@ class EventRegistryWorkflow:
         if targets:
             self._pending.append(PendingDelivery(event=event, targets=targets))
 
-    @workflow.signal(name=PUBLISH_BATCH_SIGNAL)
+    @events_contract.PUBLISH_BATCH.defn
     def publish_batch(self, events: list[dict[str, Any]]) -> None:
         """Several events in one signal (lifecycle events are sent in batches), in order."""
         for event in events:
             self.publish(event)
 
-    @workflow.query(name="status")
+    @events_contract.STATUS.defn
     def status(self) -> RegistryStatus:
         return RegistryStatus(
             subscriptions=list(self._state.subscriptions.values()),

@@ -7,28 +7,16 @@ see :mod:`workflow_runner.events.activities` for why an activity at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1 import contract_temporal as engine_contract
+    from stigmer_temporal import ActivityContract
 
 from workflow_runner.events.activities import PublishBatchInput, PublishInput
-from workflow_runner.events.names import (
-    PUBLISH_ACTIVITY,
-    PUBLISH_BATCH_ACTIVITY,
-    SUBSCRIBE_ACTIVITY,
-    UNSUBSCRIBE_ACTIVITY,
-)
 from workflow_runner.events.registry import Subscription
-
-# Reaching the registry only fails when Temporal itself is unreachable: keep
-# retrying for a while, then fail the task so the author's try/catch can see it.
-_TIMEOUT = timedelta(seconds=10)
-_SCHEDULE_TO_CLOSE = timedelta(minutes=2)
-_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
-)
 
 
 def subscription_id(workflow_id: str, reference: str) -> str:
@@ -39,27 +27,24 @@ def subscription_id(workflow_id: str, reference: str) -> str:
 class RegistryEventBus:
     """Publishes emits and (un)subscribes listens through the event registry."""
 
-    async def _call(self, activity_name: str, argument: Any) -> None:
-        await workflow.execute_local_activity(
-            activity_name,
-            argument,
-            start_to_close_timeout=_TIMEOUT,
-            schedule_to_close_timeout=_SCHEDULE_TO_CLOSE,
-            retry_policy=_RETRY,
-        )
+    async def _call(self, contract: ActivityContract[Any, Any], argument: Any) -> None:
+        # Local, with the contract's timeouts: reaching the registry only fails
+        # while Temporal is unreachable, so retry for a while, then fail the task
+        # so the author's try/catch can see it.
+        await contract.execute(argument)
 
     async def publish(self, event: Mapping[str, Any]) -> None:
-        await self._call(PUBLISH_ACTIVITY, PublishInput(event=dict(event)))
+        await self._call(engine_contract.PUBLISH_EVENT, PublishInput(event=dict(event)))
 
     async def publish_batch(self, events: Sequence[Mapping[str, Any]]) -> None:
         await self._call(
-            PUBLISH_BATCH_ACTIVITY, PublishBatchInput(events=[dict(e) for e in events])
+            engine_contract.PUBLISH_EVENTS, PublishBatchInput(events=[dict(e) for e in events])
         )
 
     async def subscribe(self, reference: str, filters: Sequence[Mapping[str, Any]]) -> None:
         workflow_id = workflow.info().workflow_id
         await self._call(
-            SUBSCRIBE_ACTIVITY,
+            engine_contract.SUBSCRIBE_EVENTS,
             Subscription(
                 subscription_id=subscription_id(workflow_id, reference),
                 workflow_id=workflow_id,
@@ -69,5 +54,6 @@ class RegistryEventBus:
 
     async def unsubscribe(self, reference: str) -> None:
         await self._call(
-            UNSUBSCRIBE_ACTIVITY, subscription_id(workflow.info().workflow_id, reference)
+            engine_contract.UNSUBSCRIBE_EVENTS,
+            subscription_id(workflow.info().workflow_id, reference),
         )

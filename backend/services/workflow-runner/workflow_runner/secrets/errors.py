@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-AUTHORIZATION_ERROR_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/authorization"
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.engine.v1.contract_temporal import AUTHORIZATION_ERROR
+
+AUTHORIZATION_ERROR_TYPE = AUTHORIZATION_ERROR
 
 
 class SecretAccessError(Exception):

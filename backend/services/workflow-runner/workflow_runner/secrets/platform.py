@@ -73,7 +73,9 @@ class ExecutionSecretProvider:
             if instance_id:
                 instance = await self._api.get_instance(instance_id)
                 for reference in instance.spec.environment_refs:
-                    environment = await self._api.get_environment(reference)
+                    environment = await self._api.get_environment(
+                        _in_org(reference, instance.metadata.org)
+                    )
                     values.update({k: v.value for k, v in environment.spec.data.items()})
             contexts = await self._api.list_execution_contexts(execution_id)
             for context in contexts.items:
@@ -86,3 +88,17 @@ class ExecutionSecretProvider:
                 ) from None
             raise
         return values
+
+
+def _in_org(
+    reference: metadata_pb2.ApiResourceReference, org: str
+) -> metadata_pb2.ApiResourceReference:
+    """An empty org means the instance's own (as the server resolved it on write),
+    not the server's default: a runner serving every org would otherwise read
+    another org's environment of the same slug."""
+    if reference.org:
+        return reference
+    scoped = metadata_pb2.ApiResourceReference()
+    scoped.CopyFrom(reference)
+    scoped.org = org
+    return scoped

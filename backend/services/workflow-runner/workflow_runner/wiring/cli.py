@@ -22,6 +22,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from stigmer_dsl.errors import WorkflowError
 from temporalio.client import Client, WorkflowFailureError
@@ -30,7 +31,6 @@ from temporalio.exceptions import ApplicationError
 from workflow_runner.catalog import DirectoryCatalog
 from workflow_runner.catalog.catalog import CatalogError
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.inputs import EngineInput
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.events.cloudevent import CloudEventError, new_event
 from workflow_runner.events.http_endpoint import CloudEventsEndpoint
@@ -182,7 +182,7 @@ def _catalog(path: Path | None) -> DirectoryCatalog | None:
 
 async def execute(
     client: Client,
-    params: EngineInput,
+    params: ExecuteServerlessWorkflowInput,
     args: argparse.Namespace,
 ) -> tuple[int, Any]:
     """Run one workflow on a wired worker; (0, output) or (1, problem details)."""
@@ -192,7 +192,8 @@ async def execute(
 
     inline, provider = secret_source(args.secrets)
     if inline is not None:
-        params.secrets = inline
+        params.secrets.SetInParent()  # {} too: "resolved, none", not "load them"
+        params.secrets.update(inline)
     catalog = _catalog(getattr(args, "catalog", None))
     bus = BusConfig(task_queue=REGISTRY_TASK_QUEUE, bus=getattr(args, "bus", DEFAULT_BUS))
     settings = RunSettings(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from temporalio import workflow
@@ -35,8 +35,13 @@ with workflow.unsafe.imports_passed_through():
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
-    from stigmer.engine.v1.contract_temporal import REPORT_WORKFLOW_PROGRESS
+    from stigmer.engine.v1.contract_temporal import (
+        PROGRESS_REPORT_FAILED_ERROR,
+        REPORT_WORKFLOW_PROGRESS,
+    )
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
+    from stigmer_observability.log_context import bound_execution
+    from stigmer_observability.metrics import PROGRESS_REPORTS, TASK_DURATION
 
 from stigmer_dsl.errors import WorkflowError
 
@@ -81,15 +86,37 @@ class ProgressReporter:
         tells the engine to stop. The client already retried transient failures
         for its whole budget, so every error here is final.
         """
-        try:
-            reply = await self._api.update_status(report)
-        except grpc.aio.AioRpcError as error:
-            raise ApplicationError(
-                f"UpdateStatus {error.code().name}: {error.details()}",
-                type="ProgressReportFailed",
-                non_retryable=True,
-            ) from None
+        with bound_execution(report.execution_id):
+            try:
+                reply = await self._api.update_status(report)
+            except grpc.aio.AioRpcError as error:
+                PROGRESS_REPORTS.labels(result="failed").inc()
+                raise ApplicationError(
+                    f"UpdateStatus {error.code().name}: {error.details()}",
+                    type=PROGRESS_REPORT_FAILED_ERROR,
+                    non_retryable=True,
+                ) from None
+            except BaseException:
+                PROGRESS_REPORTS.labels(result="failed").inc()
+                raise
+        PROGRESS_REPORTS.labels(result="sent").inc()
+        observe_task_durations(report.status.tasks)
         return engine_contract.ReportWorkflowProgressOutput(phase=reply.status.phase)
+
+
+def observe_task_durations(entries: Iterable[api_pb2.WorkflowTaskProgress]) -> None:
+    """``stigmer_task_duration_seconds`` of each entry that ended (it has both times).
+
+    Observed when the report is delivered (a local activity is not re-run on
+    replay, so each ended task counts once per delivered report).
+    """
+    for entry in entries:
+        if not (entry.HasField("started_at") and entry.HasField("completed_at")):
+            continue
+        seconds = (entry.completed_at.ToNanoseconds() - entry.started_at.ToNanoseconds()) / 1e9
+        TASK_DURATION.labels(
+            task_kind=entry.type or "unknown", phase=phase_pb2.ExecutionPhase.Name(entry.status)
+        ).observe(max(0.0, seconds))
 
 
 def to_value(data: Any) -> struct_pb2.Value:

@@ -12,10 +12,14 @@ from typing import Any, Final
 
 from temporalio import workflow
 
-LIFECYCLE_EVENTS_MEMO: Final = "stigmer.lifecycleEvents"
-DEPTH_MEMO: Final = "stigmer.workflowDepth"
-MAX_DEPTH_MEMO: Final = "stigmer.maxWorkflowDepth"
-EXECUTION_ID_MEMO: Final = "stigmer.executionId"
+with workflow.unsafe.imports_passed_through():
+    # The keys are part of the engine contract (apis/stigmer/engine/v1/contract.proto).
+    from stigmer.engine.v1 import contract_temporal as engine_contract
+
+LIFECYCLE_EVENTS_MEMO: Final = engine_contract.LIFECYCLE_EVENTS_MEMO
+DEPTH_MEMO: Final = engine_contract.WORKFLOW_DEPTH_MEMO
+MAX_DEPTH_MEMO: Final = engine_contract.MAX_WORKFLOW_DEPTH_MEMO
+EXECUTION_ID_MEMO: Final = engine_contract.EXECUTION_ID_MEMO
 DEFAULT_MAX_DEPTH: Final = 8
 
 

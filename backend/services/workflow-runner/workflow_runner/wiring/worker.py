@@ -5,6 +5,12 @@ and the same activities; what differs is the providers behind them, chosen by
 the caller: the secret provider, the workflow catalog, the event bus's queue,
 the task I/O activities and, on the platform, the stigmer-server client the
 progress reports go through.
+
+Both workers are built through their contract's ``ServiceContract.worker``
+(apis/stigmer/engine/v1 and apis/stigmer/events/v1), so a registered name the
+contract lacks, or a contract nobody implements, fails before polling. What a
+worker leaves out on purpose (no stigmer-server to report progress to, no I/O
+activities in a test) it names explicitly.
 """
 
 from __future__ import annotations
@@ -13,15 +19,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stigmer.engine.v1 import contract_temporal as engine_contract
+from stigmer.events.v1 import contract_temporal as events_contract
+from stigmer_observability.task_interceptor import ExecutionLogInterceptor
+from stigmer_temporal import ActivityContract, ServiceContract
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflow_runner.activities import names as io_names
 from workflow_runner.catalog.activities import CatalogActivities
 from workflow_runner.catalog.catalog import WorkflowCatalog
 from workflow_runner.engine.worker import PASSTHROUGH_MODULES
 from workflow_runner.events.publisher import BusConfig
-from workflow_runner.events.registration import bus_activities, bus_workflows
+from workflow_runner.events.registration import (
+    bus_workflows,
+    engine_bus_activities,
+    registry_activities,
+)
 from workflow_runner.secrets.activities import SecretActivities
 from workflow_runner.secrets.provider import SecretProvider
 from workflow_runner.wiring.completion import CompleteExternalActivity
@@ -64,7 +79,7 @@ def engine_activities(client: Client, providers: EngineProviders) -> list[Callab
     """Every activity the engine workflow may call, bound to ``providers``."""
     activities: list[Callable[..., Any]] = [
         *providers.io_activities,
-        *bus_activities(client, providers.bus),
+        *engine_bus_activities(client, providers.bus),
         SecretActivities(providers.secrets).load_secrets,
         CatalogActivities(providers.catalog).resolve_workflow,
         CompleteExternalActivity(client).complete_external_activity,
@@ -72,6 +87,20 @@ def engine_activities(client: Client, providers: EngineProviders) -> list[Callab
     if providers.status_updates is not None:
         activities.append(ProgressReporter(providers.status_updates).report)
     return activities
+
+
+def unimplemented_contracts(providers: EngineProviders) -> list[ActivityContract[Any, Any]]:
+    """The engine contract's activities these providers leave out, on purpose.
+
+    Without I/O activities (tests of the engine alone) a task calling one fails;
+    without stigmer-server (the `dsl` command) no run reports progress.
+    """
+    left_out: list[ActivityContract[Any, Any]] = []
+    if not providers.io_activities:
+        left_out.extend(io_names.CONTRACTS)
+    if providers.status_updates is None:
+        left_out.append(engine_contract.REPORT_WORKFLOW_PROGRESS)
+    return left_out
 
 
 def build_engine_worker(
@@ -83,13 +112,21 @@ def build_engine_worker(
     ``task_queue``; otherwise another worker must host it there.
     """
     workflows: list[type] = [ServerlessWorkflow]
+    activities = engine_activities(client, providers)
+    also: list[ServiceContract] = []
     if providers.bus.task_queue == task_queue:
         workflows.extend(bus_workflows())
-    return Worker(
+        activities.extend(registry_activities(client, providers.bus))
+        also.append(events_contract.EVENT_REGISTRY)
+    # Activities' log lines name the execution and the DSL task they run for.
+    options.setdefault("interceptors", [ExecutionLogInterceptor()])
+    return engine_contract.SERVERLESS_WORKFLOW_ENGINE.worker(
         client,
         task_queue=task_queue,
         workflows=workflows,
-        activities=engine_activities(client, providers),
+        activities=activities,
+        also=also,
+        unimplemented=unimplemented_contracts(providers),
         workflow_runner=engine_sandbox(),
         **options,
     )
@@ -97,9 +134,9 @@ def build_engine_worker(
 
 def build_registry_worker(client: Client, bus: BusConfig) -> Worker:
     """A worker hosting the event registry workflow on its own queue."""
-    return Worker(
+    return events_contract.EVENT_REGISTRY.worker(
         client,
         task_queue=bus.task_queue,
         workflows=bus_workflows(),
-        activities=bus_activities(client, bus),
+        activities=registry_activities(client, bus),
     )

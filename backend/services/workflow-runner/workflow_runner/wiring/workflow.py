@@ -33,7 +33,7 @@ from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import error_from_failure
 from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import EngineParams
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
 from workflow_runner.events.workflow_bus import RegistryEventBus
@@ -48,13 +48,14 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import (
         EXECUTE_SERVERLESS_WORKFLOW,
+        EXECUTION_ENDED_ERROR,
         LOAD_SECRETS,
         UPDATE_COMPLETION_TOKEN,
     )
     from stigmer_common.json_values import from_struct
 
 #: Failure type of a platform run stopped because its execution ended elsewhere.
-EXECUTION_ENDED = "ExecutionEnded"
+EXECUTION_ENDED = EXECUTION_ENDED_ERROR
 
 
 def _document_and_secrets(definition: str) -> tuple[dict[str, Any], list[str]]:
@@ -81,11 +82,11 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
     _lifecycle: LifecycleEventObserver | None = None
     _progress: ProgressObserver | None = None
     _main: asyncio.Task[Any] | None = None
-    _params: EngineInput | None = None
+    _params: EngineParams | None = None
     #: A token signalled before the run started (applied when it starts).
     _early_token: bytes | None = None
 
-    def hooks(self, params: EngineInput) -> EngineHooks:
+    def hooks(self, params: EngineParams) -> EngineHooks:
         document, _ = _document_and_secrets(params.definition)
         bus = RegistryEventBus()
         self._lifecycle = LifecycleEventObserver(
@@ -118,7 +119,7 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             self._params.completion_token = signal.task_token
 
     @workflow.run
-    async def run(self, params: EngineInput) -> Any:
+    async def run(self, arg: engine_contract.ExecuteServerlessWorkflowInput) -> Any:
         """Run the engine; a platform run stops when its execution already ended.
 
         That happens when the execution was ended on stigmer-server (e.g. its
@@ -126,10 +127,11 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         report and fails with ``ExecutionEnded`` instead of running the
         remaining tasks for nobody.
         """
+        params = EngineParams.from_message(arg)
         if self._early_token is not None:
             params.completion_token = self._early_token
         self._params = params
-        self._main = asyncio.create_task(super().run(params))
+        self._main = asyncio.create_task(super().run_params(params))
         try:
             return await self._main
         except asyncio.CancelledError:
@@ -157,14 +159,14 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         if self._main is not None and not self._main.done():
             self._main.cancel()
 
-    async def _execute(self, params: EngineInput, hooks: EngineHooks) -> Any:
+    async def _execute(self, params: EngineParams, hooks: EngineHooks) -> Any:
         # Secrets load inside the engine's run, so a refusal is a fault like any
         # other: observed, reported, and completing a platform run's token.
         if params.secrets is None and params.resume is None:
             params.secrets = await self._load_secrets(params)
         return await super()._execute(params, hooks)
 
-    async def _load_secrets(self, params: EngineInput) -> dict[str, Any]:
+    async def _load_secrets(self, params: EngineParams) -> dict[str, Any]:
         _, declared = _document_and_secrets(params.definition)
         undeclared = sorted(set(undeclared_secret_references(params.definition, declared)))
         if undeclared:

@@ -42,5 +42,6 @@ def register(server: grpc.aio.Server, deps: Dependencies) -> None:
         command_pb2_grpc.add_ExecutionContextCommandControllerServicer_to_server,
         ResourceCommandServicer(KIND, deps, pipelines),
         query_pb2_grpc.add_ExecutionContextQueryControllerServicer_to_server,
-        ResourceQueryServicer(KIND, deps),
+        # Runtime values and secrets of an execution: read by runners only.
+        ResourceQueryServicer(KIND, deps, read_roles=("runner",)),
     )

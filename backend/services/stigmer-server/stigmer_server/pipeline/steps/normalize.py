@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from stigmer_server.auth.identity import PermissionDenied, default_org, identity_or_none
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import InvalidArgument
 from stigmer_server.kinds import API_VERSION
@@ -32,7 +33,14 @@ class NormalizeMetadata:
         set_header(resource, API_VERSION, ctx.kind.kind_name)
         metadata = metadata_of(resource)
         if not metadata.org:
-            metadata.org = self._deps.default_org
+            metadata.org = default_org(self._deps.default_org)
+        identity = identity_or_none()
+        if identity is not None and not identity.sees(metadata.org):
+            raise PermissionDenied(
+                f"is {metadata.org!r}, but API key {identity.key_id!r} belongs to org "
+                f"{identity.org!r}",
+                field="metadata.org",
+            )
         if not metadata.slug:
             metadata.slug = slugify(metadata.name)
             if not metadata.slug:

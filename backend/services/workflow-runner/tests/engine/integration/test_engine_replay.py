@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from google.protobuf import json_format
+from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from tests.engine.divergent_workflow import DivergentWorkflow
@@ -75,6 +77,23 @@ async def test_all_recorded_histories_replay(harness: EngineHarness, history_dir
     results = await replayer.replay_workflows(_each(histories), raise_on_replay_failure=False)
     failures = {run_id: str(failure) for run_id, failure in results.replay_failures.items()}
     assert failures == {}, f"{len(failures)} of {len(histories)} histories failed to replay"
+
+
+async def test_the_engine_input_is_the_contract_message(harness: EngineHarness) -> None:
+    """Recorded histories start (and continue as new) with ExecuteServerlessWorkflowInput."""
+    result = await harness.run(CORPUS[0], {"b": 1, "a": [1, 2.5]})
+    assert result.error is None, result.error
+    assert result.history is not None
+    started = result.history.events[0].workflow_execution_started_event_attributes
+    payload = started.input.payloads[0]
+    assert payload.metadata["encoding"] == b"json/protobuf"
+    assert (
+        payload.metadata["messageType"]
+        == EXECUTE_SERVERLESS_WORKFLOW.input_type.DESCRIPTOR.full_name.encode()
+    )
+    message = json_format.Parse(payload.data, EXECUTE_SERVERLESS_WORKFLOW.input_type())
+    # The input is JSON text: key order and integers exactly as given.
+    assert message.input_json == b'{"b":1,"a":[1,2.5]}'
 
 
 async def test_a_divergent_engine_fails_replay(harness: EngineHarness) -> None:

@@ -29,7 +29,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 from workflow_runner.engine.context import DEFAULT_ACTIVITY_TIMEOUT, TaskContext
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.inputs import EngineInput
+from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.names import WORKFLOW_TYPE
 from workflow_runner.wiring.settings import RunSettings
 
@@ -71,7 +71,7 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     child_settings = replace(settings, depth=settings.depth + 1)
     handle = await workflow.start_child_workflow(
         WORKFLOW_TYPE,
-        EngineInput(definition=definition, input=child_input),
+        engine_input(definition=definition, input=child_input),
         id=f"{info.workflow_id}{task.reference}/{workflow.uuid4().hex[:12]}",
         task_queue=info.task_queue,
         memo=child_settings.memo(),

@@ -1,0 +1,1 @@
+"""OCI images of Stigmer's services, built offline with Debian's umoci and skopeo."""
