@@ -1,8 +1,8 @@
-"""The zero-config local platform: Temporal dev server, stigmer-server, workflow-runner.
+"""The zero-config local platform: Temporal dev server, stigmer-server, the runners.
 
 Each piece is a child process bound to loopback, in its own session so a
 terminal's Ctrl-C reaches only this supervisor, which then stops them in
-order: runner (no new work is picked up) -> server (stops accepting RPCs,
+order: runners (no new work is picked up) -> server (stops accepting RPCs,
 closes RocksDB) -> Temporal (only if we started it). Child logs go to
 ``<data dir>/logs/`` so the terminal shows only the command's own output.
 
@@ -43,7 +43,7 @@ DEFAULT_TEMPORAL = "127.0.0.1:7233"
 #: /metrics, /healthz and /readyz on N, the next on N+1 ... (unset: free ports).
 METRICS_PORT_VARIABLE = "STIGMER_LOCAL_METRICS_PORT"
 STOP_TIMEOUT_SECONDS = 15.0
-STOP_ORDER = ("console", "workflow-runner", "stigmer-server", "temporal")
+STOP_ORDER = ("console", "agent-runner", "workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
@@ -271,7 +271,7 @@ def start_local_stack(
     metrics_port: int | None = None,
     console_address: str | None = None,
 ) -> LocalStack:
-    """Start Temporal (unless reachable), stigmer-server and the workflow runner.
+    """Start Temporal (unless reachable), stigmer-server, the workflow and agent runners.
 
     Args:
         data_dir: RocksDB, Temporal database and logs live here.
@@ -384,6 +384,22 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(runner)
+        # Agent executions: threads (SQLite checkpoints) live in the data dir too.
+        agent_runner = _spawn(
+            "agent-runner",
+            [sys.executable, "-m", "agent_runner"],
+            _python_env(
+                {
+                    **common,
+                    "STIGMER_SERVICE_ENDPOINT": stack.server_address,
+                    "STIGMER_AGENT_RUNNER_DATA_DIR": str(data_dir / "agent-runner"),
+                    **runner_key,
+                }
+            ),
+            logs,
+            lock_fd,
+        )
+        stack.children.append(agent_runner)
         if console_address:
             _start_console(stack, console_address, logs, lock_fd, ready_timeout)
     except BaseException:

@@ -23,6 +23,7 @@ def _repo_root() -> Path:
 #: The service packages whose Temporal names must all come from the contracts.
 SERVICE_PACKAGES = [
     "backend/services/workflow-runner/workflow_runner",
+    "backend/services/agent-runner/agent_runner",
     "backend/services/stigmer-server/stigmer_server",
     "cli/stigmer_cli",
 ]

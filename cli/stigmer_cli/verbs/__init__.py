@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from stigmer_cli.verbs import (
+    agents,
     completion,
     control,
     emit,
@@ -25,6 +26,7 @@ from stigmer_cli.verbs import (
 VERB_MODULES: tuple[ModuleType, ...] = (
     platform,  # server, demo
     workflows,  # apply, run
+    agents,  # agent run
     resources,  # get, list
     executions,  # describe, watch, logs
     control,  # cancel, pause, resume

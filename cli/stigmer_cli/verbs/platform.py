@@ -61,7 +61,11 @@ def stop_signals_interrupt() -> Iterator[None]:
 
 
 def _stop(stack: LocalStack) -> None:
-    print("stopping: workflow-runner, stigmer-server, temporal", file=sys.stderr, flush=True)
+    print(
+        "stopping: agent-runner, workflow-runner, stigmer-server, temporal",
+        file=sys.stderr,
+        flush=True,
+    )
     stack.stop()
 
 

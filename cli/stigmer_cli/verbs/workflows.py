@@ -12,6 +12,7 @@ import click
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 
+from stigmer_cli.agent_commands import apply_agent_resources, load_agent_resources
 from stigmer_cli.api import StigmerClient, follow, result_json
 from stigmer_cli.console import stderr_console
 from stigmer_cli.errors import EXIT_FAILED, EXIT_OK
@@ -77,11 +78,17 @@ async def run_workflow(
 )
 @server_option
 def apply_command(path: Path, server: str) -> int:
-    """Create or update a workflow from a file.
+    """Create or update a workflow, or agent resources, from a file.
 
-    The file is a Workflow resource (kind: Workflow) or a DSL 1.0 workflow.
-    Prints {"id": ..., "slug": ...}.
+    The file is a Workflow resource (kind: Workflow) or a DSL 1.0 workflow:
+    prints {"id": ..., "slug": ...}. Or Agent, McpServer, Skill and Environment
+    documents, applied in file order: one {"kind", "id", "slug"} line each.
     """
+    agent_resources = load_agent_resources(resolve_path(path))
+    if agent_resources is not None:
+        for line in asyncio.run(apply_agent_resources(server, agent_resources)):
+            print(line)
+        return EXIT_OK
     workflow_id, slug = asyncio.run(apply_file(server, resolve_path(path)))
     print(json.dumps({"id": workflow_id, "slug": slug}))
     return EXIT_OK

@@ -117,21 +117,28 @@ def children_of(pid: int) -> dict[int, str]:
     return found
 
 
-STACK_PIECES = ("temporal server start-dev", "-m stigmer_server", "-m workflow_runner")
+STACK_PIECES = (
+    "temporal server start-dev",
+    "-m stigmer_server",
+    "-m workflow_runner",
+    "-m agent_runner",
+)
 
 
 def stack_children(supervisor: subprocess.Popen[bytes], log: Path) -> dict[int, str]:
-    """The supervisor's three children (temporal, stigmer_server, workflow_runner)."""
+    """The supervisor's children (temporal, stigmer_server, workflow_runner, agent_runner)."""
     children: dict[int, str] = {}
 
-    def all_three() -> bool:
+    def all_of_them() -> bool:
         nonlocal children
         children = children_of(supervisor.pid)
         # A child caught between fork and exec still shows the supervisor's command.
         commands = " ".join(children.values())
-        return len(children) == 3 and all(piece in commands for piece in STACK_PIECES)
+        return len(children) == len(STACK_PIECES) and all(
+            piece in commands for piece in STACK_PIECES
+        )
 
-    wait_until(all_three, 60, lambda: f"children {children}\n{read(log)}")
+    wait_until(all_of_them, 60, lambda: f"children {children}\n{read(log)}")
     return children
 
 

@@ -57,7 +57,7 @@ def test_demo_runs_the_example_and_prints_its_output(tmp_path: Path) -> None:
     assert "task celebrate (set) COMPLETED" in lines
     assert lines[-1] == "phase COMPLETED"
     # Everything it started is gone: the RocksDB lock is free, so a server could reopen it.
-    for name in ("stigmer-server", "workflow-runner", "temporal"):
+    for name in ("stigmer-server", "workflow-runner", "agent-runner", "temporal"):
         assert (tmp_path / "data" / "logs" / f"{name}.log").exists()
 
 

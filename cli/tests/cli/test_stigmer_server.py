@@ -166,7 +166,7 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
     finally:
         _interrupt(server, log)
     text = log.read_text(encoding="utf-8")
-    assert "stopping: workflow-runner, stigmer-server, temporal" in text
+    assert "stopping: agent-runner, workflow-runner, stigmer-server, temporal" in text
     # Everything it started is gone (the RocksDB lock is released) and the data persisted.
     log = tmp_path / "server-again.log"
     port = free_port()

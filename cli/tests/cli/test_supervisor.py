@@ -126,7 +126,7 @@ def test_server_stops_every_child_on_a_stop_signal(tmp_path: Path, signum: int) 
     try:
         server.send_signal(signum)
         assert server.wait(timeout=60) == 0, read(log)
-        assert "stopping: workflow-runner, stigmer-server, temporal" in read(log)
+        assert "stopping: agent-runner, workflow-runner, stigmer-server, temporal" in read(log)
         assert "Traceback" not in read(log)
         # Stopped, not orphaned: waited for, so gone by the time the supervisor exits.
         assert not [pid for pid in children if running(pid)]
@@ -185,7 +185,7 @@ def test_demo_stops_every_child_on_a_stop_signal(tmp_path: Path, signum: int) ->
         assert demo.wait(timeout=60) == 130, read(log)
         text = read(log)
         assert "interrupted" in text
-        assert "stopping: workflow-runner, stigmer-server, temporal" in text
+        assert "stopping: agent-runner, workflow-runner, stigmer-server, temporal" in text
         assert "Traceback" not in text
         assert not [pid for pid in children if running(pid)]
         assert list(temp.iterdir()) == []

@@ -1,0 +1,1 @@
+"""The agent-runner: runs AgentExecutions (``EnsureThread``, ``ExecuteGraphton``) on LangGraph."""

@@ -1,0 +1,393 @@
+"""The runner's activities: ``EnsureThread`` and ``ExecuteGraphton``.
+
+``ExecuteGraphton`` runs the agent (a LangGraph ReAct graph: the agent's
+model, its MCP tools, its instructions as the system prompt) on the
+execution's thread, checkpointed after every step with synchronous
+durability. It heartbeats every few seconds with the thread's latest
+checkpoint id, and is retried when a runner dies; the new attempt looks for
+the execution's user message in the thread (it has a stable id) and, when it
+is there, resumes from the last checkpoint instead of sending it again. Tool
+calls that completed before the crash are pending writes of that checkpoint,
+so LangGraph does not run them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import openai
+from google.protobuf import struct_pb2
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphRecursionError
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import create_react_agent
+from langgraph.warnings import LangGraphDeprecatedSinceV10
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import api_pb2, contract_pb2
+from stigmer.agentexecution.v1.contract_temporal import ENSURE_THREAD, EXECUTE_GRAPHTON
+from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from agent_runner import messages as convert
+from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
+from agent_runner.mcp_sessions import McpSessions
+from agent_runner.models import chat_model, defaults_for
+from agent_runner.settings import AgentRunnerSettings
+from agent_runner.status_stream import StatusStream
+from agent_runner.stigmer_api import AgentServerApi
+from agent_runner.threads import human_message_id, thread_id_for
+from agent_runner.tools import mcp_tools
+
+_log = logging.getLogger(__name__)
+
+#: Model calls plus tool rounds of one execution when the agent sets no
+#: ``limits.max_steps`` (LangGraph's recursion limit counts exactly those steps).
+DEFAULT_MAX_STEPS = 50
+
+
+def heartbeat_every() -> float:
+    """A third of the contract's heartbeat timeout: two beats may be lost."""
+    timeout = EXECUTE_GRAPHTON.heartbeat_timeout
+    return timeout.total_seconds() / 3 if timeout else 10.0
+
+
+class TokenLimitExceeded(Exception):
+    """An execution's model calls used more tokens than its agent allows."""
+
+
+def agent_graph(
+    model: BaseChatModel,
+    tools: list[BaseTool],
+    instructions: str,
+    checkpointer: BaseCheckpointSaver[Any],
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt."""
+    with warnings.catch_warnings():
+        # Moved to `langchain.agents.create_agent` (the `langchain` package, not
+        # installed: it would bring nothing else this runner uses).
+        warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+        return create_react_agent(model, tools, prompt=instructions, checkpointer=checkpointer)
+
+
+class AgentActivities:
+    """The AgentExecutionRunner contract's activities, sharing one checkpointer."""
+
+    def __init__(
+        self,
+        api: AgentServerApi,
+        settings: AgentRunnerSettings,
+        checkpointer: BaseCheckpointSaver[Any],
+        mcp_sessions: McpSessions | None = None,
+    ) -> None:
+        self._api = api
+        self._settings = settings
+        self._checkpointer = checkpointer
+        self._mcp_sessions = mcp_sessions
+        self._thread_locks: dict[str, asyncio.Lock] = {}
+
+    @ENSURE_THREAD.defn
+    async def ensure_thread(
+        self, arg: contract_pb2.EnsureThreadInput
+    ) -> contract_pb2.EnsureThreadOutput:
+        """The execution's thread (deterministic; the checkpointer creates it on first write)."""
+        return contract_pb2.EnsureThreadOutput(thread_id=thread_id_for(arg.execution))
+
+    @EXECUTE_GRAPHTON.defn
+    async def execute_graphton(
+        self, arg: contract_pb2.ExecuteGraphtonInput
+    ) -> contract_pb2.ExecuteGraphtonOutput:
+        """Run (or resume) the agent on the thread; see the module docstring."""
+        execution = arg.execution
+        execution_id = execution.metadata.id
+        thread_id = arg.thread_id or thread_id_for(execution)
+        agent = await self._agent_of(execution)
+        environment = await self._environment_of(execution)
+        limits = agent.spec.limits
+        max_steps = limits.max_steps or DEFAULT_MAX_STEPS
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": max_steps,
+        }
+        stream = StatusStream(self._api, execution_id, self._settings.status_interval)
+        stream.start()
+        human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
+        turn: list[BaseMessage] = [human]
+        try:
+            try:
+                async with (
+                    # One run at a time per thread in this process: two executions of one
+                    # session would otherwise interleave their steps on the checkpoint.
+                    self._thread_lock(thread_id),
+                    self._heartbeats(config),
+                    mcp_tools(
+                        self._api,
+                        list(agent.spec.mcp_servers),
+                        environment,
+                        self._mcp_sessions,
+                    ) as tools,
+                ):
+                    graph = self._graph(execution, agent, tools, environment)
+                    state = await graph.aget_state(config)
+                    held: list[BaseMessage] = list((state.values or {}).get("messages", []))
+                    earlier = [m.id for m in held]
+                    graph_input: dict[str, Any] | None
+                    if human.id in earlier:
+                        # A retried attempt: the thread already holds this turn.
+                        turn = held[earlier.index(human.id) :]
+                        graph_input = None
+                        _log.info(
+                            "%s resumes %s at attempt %d (%d messages of this turn in the thread)",
+                            execution_id,
+                            thread_id,
+                            activity.info().attempt,
+                            len(turn),
+                        )
+                    else:
+                        await _close_unanswered_tool_calls(graph, config, held)
+                        graph_input = {"messages": [human]}
+                    for message in turn:
+                        _report(stream, message)
+                    if graph_input is not None or state.next:
+                        turn += await self._run(
+                            graph, graph_input, config, stream, limits.max_total_tokens
+                        )
+            except BaseExceptionGroup as group:
+                # An MCP session's task group wraps what is raised inside it.
+                raise _only_exception(group) from None
+            final = _final_status(turn, stream)
+        except GraphRecursionError:
+            final = _failed_status(
+                "STEP_LIMIT",
+                f"the agent took more than {max_steps} steps (model calls and tool rounds) "
+                "without a final answer (limits.max_steps)",
+                stream,
+            )
+        except TokenLimitExceeded as error:
+            final = _failed_status("TOKEN_LIMIT", str(error), stream)
+        except openai.APIStatusError as error:
+            if 400 <= error.status_code < 500 and error.status_code not in (408, 409, 429):
+                raise ApplicationError(
+                    f"the model provider refused the request: HTTP {error.status_code}",
+                    type=MODEL_REQUEST_REJECTED,
+                    non_retryable=True,
+                ) from None
+            raise
+        finally:
+            await stream.close()
+        return contract_pb2.ExecuteGraphtonOutput(status=final)
+
+    async def _agent_of(self, execution: api_pb2.AgentExecution) -> agent_api.Agent:
+        agent_id = execution.status.agent_id or execution.spec.agent_id
+        if not agent_id:
+            # An execution created before the server resolved its agent: read it back.
+            stored = await self._api.get_execution(execution.metadata.id)
+            agent_id = stored.status.agent_id
+        if not agent_id:
+            raise agent_spec_error(f"execution {execution.metadata.id} names no agent")
+        return await self._api.get_agent(agent_id)
+
+    async def _environment_of(self, execution: api_pb2.AgentExecution) -> dict[str, str]:
+        """The execution's variables: its instance's Environments in order (later ones
+        win), then its ``runtime_env``. Values may be secrets: never logged."""
+        variables: dict[str, str] = {}
+        instance_id = execution.status.agent_instance_id
+        if instance_id:
+            instance = await self._api.get_instance(instance_id)
+            for reference in instance.spec.environment_refs:
+                wanted = metadata_pb2.ApiResourceReference()
+                wanted.CopyFrom(reference)
+                wanted.kind = kind_pb2.ENVIRONMENT
+                environment = await self._api.get_environment(wanted)
+                variables.update({k: v.value for k, v in environment.spec.data.items()})
+        variables.update(execution.spec.runtime_env)
+        return variables
+
+    def _graph(
+        self,
+        execution: api_pb2.AgentExecution,
+        agent: agent_api.Agent,
+        tools: list[BaseTool],
+        environment: dict[str, str],
+    ) -> CompiledStateGraph[Any, Any, Any, Any]:
+        defaults = defaults_for(self._settings.models, environment)
+        model = chat_model(
+            execution.spec.model or agent.spec.model or defaults.model,
+            defaults,
+            max_output_tokens=agent.spec.limits.max_output_tokens,
+        )
+        return agent_graph(model, tools, agent.spec.instructions, self._checkpointer)
+
+    async def _run(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        graph_input: dict[str, Any] | None,
+        config: RunnableConfig,
+        stream: StatusStream,
+        max_total_tokens: int = 0,
+    ) -> list[BaseMessage]:
+        """Stream the graph to its end; the messages it added, in order.
+
+        Raises:
+            TokenLimitExceeded: the model calls of this run used more than
+                ``max_total_tokens`` (0: no bound); the steps done stay checkpointed.
+        """
+        added: list[BaseMessage] = []
+        used = 0
+        streamed: dict[str, str] = {}  # AI message id -> text so far
+        async for part in graph.astream(
+            graph_input,
+            config,
+            stream_mode=["messages", "updates"],
+            # Each step's checkpoint is on disk before the next step starts.
+            durability="sync",
+        ):
+            # With a list of modes, each part is (mode, payload).
+            mode, chunk = cast(tuple[str, Any], part)
+            if mode == "messages":
+                piece = chunk[0]
+                if isinstance(piece, AIMessageChunk) and piece.id:
+                    text = streamed.get(piece.id, "") + convert.text_of(piece.content)
+                    streamed[piece.id] = text
+                    if text:
+                        stream.message(
+                            api_pb2.AgentMessage(id=piece.id, type=api_pb2.AI, content=text)
+                        )
+            elif mode == "updates" and isinstance(chunk, dict):
+                for update in chunk.values():
+                    for message in (update or {}).get("messages", []):
+                        if isinstance(message, BaseMessage):
+                            added.append(message)
+                            _report(stream, message)
+                        if isinstance(message, AIMessage) and message.usage_metadata:
+                            used += message.usage_metadata["total_tokens"]
+                if max_total_tokens and used > max_total_tokens:
+                    raise TokenLimitExceeded(
+                        f"the model calls used {used} tokens, more than the agent's "
+                        f"limits.max_total_tokens ({max_total_tokens})"
+                    )
+        return added
+
+    def _thread_lock(self, thread_id: str) -> asyncio.Lock:
+        return self._thread_locks.setdefault(thread_id, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def _heartbeats(self, config: RunnableConfig) -> AsyncIterator[None]:
+        """Heartbeat (the latest checkpoint id as details) until the block ends."""
+
+        async def beat() -> None:
+            while True:
+                latest = await self._checkpointer.aget_tuple(config)
+                cursor = latest.config["configurable"].get("checkpoint_id", "") if latest else ""
+                activity.heartbeat({"checkpoint_id": cursor})
+                await asyncio.sleep(heartbeat_every())
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+#: The result given to a tool call whose execution ended before it completed.
+UNANSWERED_TOOL_CALL = "not run: the execution that asked for it ended before it completed"
+
+
+async def _close_unanswered_tool_calls(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    config: RunnableConfig,
+    held: list[BaseMessage],
+) -> None:
+    """Answer the tool calls an abandoned turn left open (a failed or cancelled
+    execution), so the session's next message meets a valid conversation: model
+    APIs refuse an assistant tool call without its result."""
+    if not held or not isinstance(held[-1], AIMessage) or not held[-1].tool_calls:
+        # Only the last AI message can be unanswered: the tools node answers all
+        # of a message's calls before the model is called again.
+        return
+    answered = {m.tool_call_id for m in held if isinstance(m, ToolMessage)}
+    missing = [call for call in held[-1].tool_calls if call["id"] not in answered]
+    if missing:
+        await graph.aupdate_state(
+            config,
+            {
+                "messages": [
+                    ToolMessage(
+                        content=UNANSWERED_TOOL_CALL,
+                        tool_call_id=call["id"] or "",
+                        name=call["name"],
+                        status="error",
+                    )
+                    for call in missing
+                ]
+            },
+            # The agent may have no tools (any more): then record it as the model's step.
+            as_node="tools" if "tools" in graph.nodes else "agent",
+        )
+
+
+def _only_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside (nested) groups, or the group itself when several."""
+    leaves: list[BaseException] = []
+
+    def collect(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                collect(inner)
+        else:
+            leaves.append(error)
+
+    collect(group)
+    return leaves[0] if len(leaves) == 1 else group
+
+
+def _report(stream: StatusStream, message: BaseMessage) -> None:
+    entry = convert.agent_message(message)
+    if entry is not None and entry.id:
+        stream.message(entry)
+    if isinstance(message, AIMessage):
+        for call in convert.started_tool_calls(message):
+            if call.id not in stream.tool_calls:
+                stream.tool_call(call)
+    elif isinstance(message, ToolMessage):
+        stream.tool_call(convert.finished_tool_call(message))
+
+
+def _final_status(turn: list[BaseMessage], stream: StatusStream) -> api_pb2.AgentExecutionStatus:
+    """COMPLETED, with this turn's messages and tool calls and the last AI text as output."""
+    status = api_pb2.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
+    status.messages.extend(stream.messages.values())
+    status.tool_calls.extend(stream.tool_calls.values())
+    answer = next((m for m in reversed(turn) if isinstance(m, AIMessage)), None)
+    if answer is not None:
+        status.output.CopyFrom(struct_pb2.Value(string_value=convert.text_of(answer.content)))
+    status.completed_at.FromDatetime(datetime.now(UTC))
+    return status
+
+
+def _failed_status(code: str, message: str, stream: StatusStream) -> api_pb2.AgentExecutionStatus:
+    status = api_pb2.AgentExecutionStatus(phase=phase_pb2.FAILED)
+    status.messages.extend(stream.messages.values())
+    status.tool_calls.extend(stream.tool_calls.values())
+    status.error.code = code
+    status.error.message = message
+    status.completed_at.FromDatetime(datetime.now(UTC))
+    return status

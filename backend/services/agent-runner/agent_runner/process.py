@@ -1,0 +1,75 @@
+"""Running an agent-runner process: connect, open the checkpointer, poll, stop on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+from typing import Any
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_RUNNER
+from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from agent_runner.execute import AgentActivities
+from agent_runner.mcp_sessions import McpSessions
+from agent_runner.settings import AgentRunnerSettings
+from agent_runner.stigmer_api import AgentApi
+
+_log = logging.getLogger("agent_runner")
+
+
+async def connect(settings: AgentRunnerSettings) -> Client:
+    """A Temporal client sealing payloads with the deployment's keyring (as the server does)."""
+    return await Client.connect(
+        settings.temporal_host_port,
+        namespace=settings.temporal_namespace,
+        data_converter=encrypted_data_converter(load_keyring()),
+    )
+
+
+def build_worker(
+    client: Client, activities: AgentActivities, settings: AgentRunnerSettings, **options: Any
+) -> Worker:
+    """The worker of exactly the AgentExecutionRunner contract (no workflows)."""
+    return AGENT_EXECUTION_RUNNER.worker(
+        client,
+        activities=[activities.ensure_thread, activities.execute_graphton],
+        task_queue=settings.runner_queue,
+        **options,
+    )
+
+
+async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -> None:
+    """Serve the runner queue until ``stop`` is set, then shut down (checkpoints stay)."""
+    client = await connect(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        api = AgentApi(settings)
+        stack.push_async_callback(api.close)
+        saver = await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db))
+        )
+        await saver.setup()
+        mcp_sessions = McpSessions()
+        stack.push_async_callback(mcp_sessions.close)
+        worker = build_worker(client, AgentActivities(api, settings, saver, mcp_sessions), settings)
+        await stack.enter_async_context(worker)
+        _log.info(
+            "agent-runner polling %s; threads in %s; stigmer-server at %s",
+            settings.runner_queue,
+            settings.checkpoint_db,
+            settings.stigmer_endpoint,
+        )
+        await stop.wait()
+        _log.info("agent-runner stopping")
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGINT/SIGTERM set ``stop`` (graceful worker shutdown) instead of raising."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)

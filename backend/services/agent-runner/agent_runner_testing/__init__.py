@@ -1,0 +1,1 @@
+"""Test support of the agent-runner: a scripted OpenAI-compatible model server, a counter MCP server, an in-memory agent API."""

@@ -1,0 +1,267 @@
+"""Agents end to end over real processes: Temporal dev server, stigmer-server on a
+RocksDB dir, the agent-runner process, the scripted OpenAI-compatible model server
+and a stdio MCP server with a side-effect counter."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import agent_runner_testing
+import grpc
+import pytest
+import pytest_asyncio
+from agent_runner_testing.scripted_model import Body, ScriptedModel, user_texts
+from e2e_platform import FOLLOW_TIMEOUT, Platform, RunnerProcess, running_platform
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import api_pb2 as execution_api
+from stigmer.commons.v1 import kind_pb2, phase_pb2
+from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from stigmer_cli.agent_client import AgentClient
+from temporalio.testing import WorkflowEnvironment
+
+pytestmark = pytest.mark.e2e
+
+COUNTER_SERVER = Path(agent_runner_testing.__file__).parent / "counter_mcp_server.py"
+
+
+@dataclass
+class AgentPlatform:
+    platform: Platform
+    model: ScriptedModel
+    counter: Path
+    agent_runner: RunnerProcess | None = None
+    starts: int = 0
+
+    def start_agent_runner(self) -> RunnerProcess:
+        self.starts += 1
+        log_path = self.platform.tmp / f"agent-runner-{self.starts}.log"
+        env = self.platform.runner_env()
+        env.update(
+            {
+                "STIGMER_AGENT_MODEL": "openai:scripted",
+                "STIGMER_AGENT_OPENAI_BASE_URL": self.model.base_url,
+                "STIGMER_AGENT_RUNNER_DATA_DIR": str(self.platform.tmp / "agent-runner"),
+            }
+        )
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "agent_runner"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.agent_runner = RunnerProcess(process, log_path)
+        return self.agent_runner
+
+    def logs(self) -> str:
+        runner = self.agent_runner.logs() if self.agent_runner else ""
+        return f"{self.platform.logs()}\n--- agent-runner\n{runner}"
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedModel]:
+    with ScriptedModel() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def agents(
+    dev_server: WorkflowEnvironment, payload_keys: str, tmp_path: Path, model: ScriptedModel
+) -> AsyncIterator[AgentPlatform]:
+    suffix = uuid.uuid4().hex[:8]
+    queues = {
+        "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE": f"agent-stigmer-{suffix}",
+        "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": f"agent-runner-{suffix}",
+    }
+    async with running_platform(dev_server, payload_keys, tmp_path, extra_env=queues) as platform:
+        started = AgentPlatform(platform, model, tmp_path / "counter.txt")
+        started.start_agent_runner()
+        try:
+            yield started
+        finally:
+            if started.agent_runner is not None:
+                started.agent_runner.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(agents: AgentPlatform) -> AsyncIterator[AgentClient]:
+    async with grpc.aio.insecure_channel(agents.platform.server.address) as channel:
+        yield AgentClient(channel)
+
+
+async def _counter_agent(client: AgentClient, counter: Path) -> agent_api.Agent:
+    server = mcp_api.McpServer(api_version="stigmer.ai/v1", kind="McpServer")
+    server.metadata.name = "counter"
+    server.spec.stdio.command = sys.executable
+    server.spec.stdio.args.extend([str(COUNTER_SERVER), str(counter)])
+    await client.apply(server)
+    agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
+    agent.metadata.name = "counter-agent"
+    agent.spec.instructions = "Count with the bump tool when asked."
+    usage = agent.spec.mcp_servers.add()
+    usage.mcp_server_ref.slug = "counter"
+    usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
+    applied = await client.apply(agent)
+    assert isinstance(applied, agent_api.Agent)
+    return applied
+
+
+async def _followed(
+    client: AgentClient, execution_id: str, agents: AgentPlatform
+) -> list[execution_api.AgentExecution]:
+    """Every state Subscribe sent, up to the terminal one."""
+    seen: list[execution_api.AgentExecution] = []
+    try:
+        async with asyncio.timeout(FOLLOW_TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                seen.append(update)
+                if update.status.phase in (phase_pb2.COMPLETED, phase_pb2.FAILED):
+                    break
+    except TimeoutError:
+        raise AssertionError(f"{execution_id} did not end:\n{agents.logs()}") from None
+    return seen
+
+
+def _final(seen: list[execution_api.AgentExecution], agents: AgentPlatform) -> Any:
+    final = seen[-1].status
+    assert final.phase == phase_pb2.COMPLETED, f"{final}\n{agents.logs()}"
+    return final
+
+
+async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
+    agents: AgentPlatform, client: AgentClient
+) -> None:
+    agent = await _counter_agent(client, agents.counter)
+    execution = await client.run(agent, "count with the tool please")
+    seen = await _followed(client, execution.metadata.id, agents)
+
+    final = _final(seen, agents)
+    assert final.output.string_value == (
+        "I heard: count with the tool please. Tool said: counter from-model is 1."
+    )
+    assert agents.counter.read_text() == "1"
+    [call] = final.tool_calls
+    assert (call.name, call.status, call.result.string_value) == (
+        "bump",
+        phase_pb2.COMPLETED,
+        "counter from-model is 1",
+    )
+    assert dict(call.args) == {"label": "from-model", "times": 1}
+    assert [m.type for m in final.messages] == [
+        execution_api.HUMAN,
+        execution_api.AI,
+        execution_api.TOOL,
+        execution_api.AI,
+    ]
+    # Intermediate states reached the subscriber while the agent ran.
+    running = [u.status for u in seen if u.status.phase == phase_pb2.IN_PROGRESS]
+    assert any(s.tool_calls for s in running), [str(u.status) for u in seen]
+    assert any(not s.output.string_value and s.messages for s in running)
+
+
+def _cli(agents: AgentPlatform, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stigmer_cli", *args, "--server", agents.platform.server.address],
+        env=agents.platform.runner_env(),
+        capture_output=True,
+        text=True,
+        timeout=FOLLOW_TIMEOUT,
+        check=False,
+    )
+
+
+AGENT_YAML = """\
+apiVersion: stigmer.ai/v1
+kind: McpServer
+metadata: {{name: counter}}
+spec:
+  stdio: {{command: {python}, args: [{server}, {counter}]}}
+---
+apiVersion: stigmer.ai/v1
+kind: Agent
+metadata: {{name: counter-agent}}
+spec:
+  instructions: Count with the bump tool when asked.
+  mcpServers:
+    - mcpServerRef: {{slug: counter, kind: MCP_SERVER}}
+"""
+
+
+async def test_cli_applies_an_agent_and_a_second_message_in_the_session_sees_the_first(
+    agents: AgentPlatform,
+) -> None:
+    manifest = agents.platform.tmp / "agent.yaml"
+    manifest.write_text(
+        AGENT_YAML.format(python=sys.executable, server=COUNTER_SERVER, counter=agents.counter)
+    )
+    applied = await asyncio.to_thread(_cli, agents, "apply", "-f", str(manifest))
+    assert applied.returncode == 0, applied.stderr
+    assert [json.loads(line)["kind"] for line in applied.stdout.splitlines()] == [
+        "McpServer",
+        "Agent",
+    ]
+
+    first = await asyncio.to_thread(
+        _cli, agents, "agent", "run", "counter-agent", "use the tool, I am Ada", "--follow"
+    )
+    assert first.returncode == 0, f"{first.stderr}\n{agents.logs()}"
+    answer = "I heard: use the tool, I am Ada. Tool said: counter from-model is 1."
+    assert first.stdout == answer + "\n"
+    progress = first.stderr.splitlines()
+    # The call with its arguments, its result, then the answer, in the conversation's order.
+    call = progress.index('tool bump {"label": "from-model", "times": 1}')
+    assert progress[call + 1] == "tool bump COMPLETED: counter from-model is 1"
+    assert progress[call + 2 :] == [f"ai: {answer}", "phase COMPLETED"]
+    session = next(line.split()[1] for line in progress if line.startswith("session "))
+
+    second = await asyncio.to_thread(
+        _cli, agents, "agent", "run", "counter-agent", "who am I?", "--session", session, "--follow"
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "I heard: use the tool, I am Ada | who am I?.\n"
+    assert user_texts(agents.model.requests[-1]) == ["use the tool, I am Ada", "who am I?"]
+
+    unknown = await asyncio.to_thread(_cli, agents, "agent", "run", "nobody", "hi")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("stigmer: agent 'nobody': NOT_FOUND")
+    assert "Traceback" not in unknown.stderr
+
+
+async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_the_message(
+    agents: AgentPlatform, client: AgentClient
+) -> None:
+    def after_the_tool(body: Body) -> bool:
+        return bool(body["messages"][-1]["role"] == "tool")
+
+    agents.model.hold = after_the_tool
+    agent = await _counter_agent(client, agents.counter)
+    execution = await client.run(agent, "use the tool, then crash")
+    assert await asyncio.to_thread(agents.model.wait_held, FOLLOW_TIMEOUT), agents.logs()
+    # The tool ran; the next model call is in flight: the runner dies here.
+    assert agents.counter.read_text() == "1"
+    assert agents.agent_runner is not None
+    agents.agent_runner.kill()
+    agents.model.release()
+    agents.start_agent_runner()
+
+    final = _final(await _followed(client, execution.metadata.id, agents), agents)
+    assert final.output.string_value == (
+        "I heard: use the tool, then crash. Tool said: counter from-model is 1."
+    )
+    assert agents.counter.read_text() == "1"  # the completed tool call did not run again
+    last = agents.model.requests[-1]
+    assert user_texts(last) == ["use the tool, then crash"]  # the message is once in the thread
+    assert [m["role"] for m in last["messages"]] == ["system", "user", "assistant", "tool"]
+    assert [m.content for m in final.messages if m.type == execution_api.HUMAN] == [
+        "use the tool, then crash"
+    ]
+    assert "resumes" in agents.agent_runner.logs()
+    assert (agents.platform.tmp / "agent-runner" / "threads.sqlite").exists()
