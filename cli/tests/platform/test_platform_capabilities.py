@@ -141,3 +141,73 @@ async def test_run_workflow_resolves_a_stored_workflow(platform: Platform) -> No
         final = await followed_to_end(client, execution.metadata.id)
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {"doubled": 42}
+
+
+async def test_run_workflow_resolves_in_the_executions_org_and_the_child_reads_its_secrets(
+    platform: Platform,
+) -> None:
+    """The runner's identity is the zero-config admin of every org (like a `*`
+    runner key): two orgs hold a workflow of the same namespace/name, and each
+    execution runs its own org's. The child reads `$secrets` through the
+    execution's grant, which it inherits from its parent."""
+
+    def child(org: str) -> dict[str, object]:
+        return {
+            "document": {"dsl": "1.0.0", "namespace": "orgs", "name": "who", "version": "1.0.0"},
+            "use": {"secrets": ["badge"]},
+            "do": [{"say": {"set": {"org": org, "badgeLength": "${ $secrets.badge | length }"}}}],
+        }
+
+    parent = dsl_document(
+        "calls-who",
+        [
+            {
+                "delegate": {
+                    "run": {"workflow": {"namespace": "orgs", "name": "who", "version": "1.0.0"}}
+                }
+            }
+        ],
+    )
+    assert platform.runner is not None
+    platform.runner.stop()  # the executions' contexts exist before the engine starts
+    async with StigmerClient(platform.server.address) as client:
+        channel = grpc.aio.insecure_channel(platform.server.address)
+        executions = {}
+        for org in ("acme", "globex", "initech"):
+            if org != "initech":  # initech has no `orgs/who`
+                workflow, _ = workflow_from_dsl(child(org))
+                workflow.metadata.org = org
+                await client.apply_workflow(workflow)
+            workflow, _ = workflow_from_dsl(parent)
+            workflow.metadata.org = org
+            applied = await client.apply_workflow(workflow)
+            execution = execution_api.WorkflowExecution(
+                api_version="stigmer.ai/v1", kind="WorkflowExecution"
+            )
+            execution.metadata.name = f"calls-who-in-{org}"
+            execution.metadata.org = org
+            execution.spec.workflow_id = applied.metadata.id
+            execution = await execution_command.WorkflowExecutionCommandControllerStub(
+                channel
+            ).Create(execution)
+            context = context_api.ExecutionContext(
+                api_version="stigmer.ai/v1", kind="ExecutionContext"
+            )
+            context.metadata.org = org
+            context.spec.execution_id = execution.metadata.id
+            context.spec.data["badge"].value = "b" * len(org)
+            context.spec.data["badge"].is_secret = True
+            await context_command.ExecutionContextCommandControllerStub(channel).Create(context)
+            executions[org] = execution.metadata.id
+        await channel.close()
+        platform.start_runner()
+        finals = {org: await followed_to_end(client, eid) for org, eid in executions.items()}
+    for org in ("acme", "globex"):
+        assert finals[org].status.phase == phase_pb2.COMPLETED, platform.logs()
+        assert json_format.MessageToDict(finals[org].status.output) == {
+            "org": org,
+            "badgeLength": len(org),
+        }
+    # Not borrowed from another org: unknown in its own.
+    assert finals["initech"].status.phase == phase_pb2.FAILED, platform.logs()
+    assert "no stored Workflow of org 'initech'" in finals["initech"].status.error.message
