@@ -4,21 +4,28 @@ and `run: workflow` by reference from the Workflows stored on stigmer-server."""
 
 from __future__ import annotations
 
+import base64
+
 import grpc
 import pytest
 from e2e_platform import Platform, dsl_document, followed_to_end
 from google.protobuf import json_format
 from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import command_pb2_grpc as environment_command
 from stigmer.executioncontext.v1 import api_pb2 as context_api
 from stigmer.executioncontext.v1 import command_pb2_grpc as context_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
+from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract
+from stigmer.workflowexecution.v1.contract_temporal import INVOKE_WORKFLOW_EXECUTION
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import command_pb2_grpc as instance_command
 from stigmer_cli.api import StigmerClient
 from stigmer_dsl.converter import workflow_from_dsl
+from stigmer_server.secrets.execution_grants import GRANT_KEY_FILE, ExecutionGrants
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -211,3 +218,31 @@ async def test_run_workflow_resolves_in_the_executions_org_and_the_child_reads_i
     # Not borrowed from another org: unknown in its own.
     assert finals["initech"].status.phase == phase_pb2.FAILED, platform.logs()
     assert "no stored Workflow of org 'initech'" in finals["initech"].status.error.message
+    await _assert_grant_sealed_in_history(platform, executions["acme"], "acme")
+
+
+async def _assert_grant_sealed_in_history(platform: Platform, execution_id: str, org: str) -> None:
+    """The grant is in the orchestration's and the engine's inputs, sealed: the raw
+    history bytes never hold its MAC; decoded with the ring, the input does."""
+    key = (platform.tmp / "data" / GRANT_KEY_FILE).read_bytes()
+    mac = ExecutionGrants(key).issue(execution_id, org).mac
+    shown = base64.b64encode(mac)  # how the JSON payload converter writes bytes
+    ids = [
+        INVOKE_WORKFLOW_EXECUTION.workflow_id(
+            workflow_contract.InvokeWorkflowExecutionInput(
+                execution=execution_api.WorkflowExecution(metadata={"id": execution_id})
+            )
+        ),
+        EXECUTE_SERVERLESS_WORKFLOW.workflow_id(
+            engine_contract.ExecuteServerlessWorkflowInput(execution_id=execution_id)
+        ),
+    ]
+    for workflow_id in ids:
+        history = await platform.client.get_workflow_handle(workflow_id).fetch_history()
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        assert mac not in raw and shown not in raw, workflow_id
+        started = history.events[0].workflow_execution_started_event_attributes
+        decoded = await platform.client.data_converter.payload_codec.decode(  # type: ignore[union-attr]
+            list(started.input.payloads)
+        )
+        assert shown in b"".join(payload.data for payload in decoded), workflow_id
