@@ -161,6 +161,18 @@ def summary(latencies: list[float], errors: int = 0) -> dict[str, float]:
     }
 
 
+def health_call(target: Target, check: health_pb2.HealthCheckRequest) -> Call:
+    """One health Check on ``target``."""
+    stub = target.health
+    return lambda: stub.Check(check)
+
+
+def get_call(target: Target) -> Call:
+    """One Get of ``target``'s workflows, round robin."""
+    stub, ids, counter = target.queries, target.workflow_ids, iter(range(10**9))
+    return lambda: stub.Get(commons_io.ApiResourceId(value=ids[next(counter) % len(ids)]))
+
+
 async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, object]:
     """Every stretch on every target, alternating; returns the report."""
     run = str(os.getpid())
@@ -183,17 +195,9 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
     for round_index in range(args.rounds):
         order = targets if round_index % 2 == 0 else list(reversed(targets))
         for target in order:
-            ids = target.workflow_ids
-            counter = iter(range(10**9))
-            health, queries = target.health, target.queries
             stretches: list[tuple[str, Call]] = [
-                ("health", lambda h=health: h.Check(check)),
-                (
-                    "get",
-                    lambda q=queries: q.Get(
-                        commons_io.ApiResourceId(value=ids[next(counter) % len(ids)])
-                    ),
-                ),
+                ("health", health_call(target, check)),
+                ("get", get_call(target)),
             ]
             if round_index % 2:
                 stretches.reverse()
@@ -266,6 +270,16 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
     return report
 
 
+def baseline_path(tree: str) -> str:
+    """This process's import path with this checkout's entries moved to ``tree``."""
+    base = Path(tree).resolve()
+    here = Path(__file__).resolve().parents[2]
+    entries = (Path(e).resolve() for e in sys.path if e)
+    return os.pathsep.join(
+        str(base / p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in entries
+    )
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
     """Start the dev server and the server(s), measure, stop everything."""
     temporal = await start_dev_server() if args.with_temporal else None
@@ -282,13 +296,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             env["TEMPORAL_NAMESPACE"] = temporal.client.namespace
         trees: list[tuple[str, dict[str, str]]] = [("this", {})]
         if args.baseline_tree:
-            base = Path(args.baseline_tree).resolve()
-            here = Path(__file__).resolve().parents[2]
-            path = [
-                str(base / Path(p).relative_to(here)) if Path(p).is_relative_to(here) else p
-                for p in (Path(e).resolve().as_posix() for e in sys.path if e)
-            ]
-            trees.append(("baseline", {"PYTHONPATH": os.pathsep.join(path)}))
+            trees.append(("baseline", {"PYTHONPATH": baseline_path(args.baseline_tree)}))
         with tempfile.TemporaryDirectory(prefix="stigmer-open-loop-") as directory:
             root = Path(directory)
             targets: list[Target] = []

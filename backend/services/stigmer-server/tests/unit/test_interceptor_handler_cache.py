@@ -12,12 +12,11 @@ from typing import Any
 
 import grpc
 import pytest
+from stigmer_common.api_keys import new_key
 from stigmer_observability import ServerMetricsInterceptor
 from stigmer_server.api.request_decoding import RequestDecodingInterceptor
 from stigmer_server.auth import ApiKeyInterceptor, KeyStore
 from stigmer_server.auth.identity import LOCAL_ADMIN, Identity, identity_or_none
-
-from stigmer_common.api_keys import new_key
 
 METHOD = "/probe.Probe/Call"
 
