@@ -50,6 +50,12 @@ from stigmer_testing.server_process import ServerProcess, free_port, start_serve
 Call = Callable[[], Awaitable[object]]
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of an already sorted list."""
     index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
@@ -187,10 +193,12 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
 
     samples: dict[tuple[str, str], list[float]] = {}
     errors: dict[tuple[str, str], int] = {}
+    cpu: dict[tuple[str, str], float] = {}
 
-    def add(label: str, op: str, values: list[float], failed: int = 0) -> None:
+    def add(label: str, op: str, values: list[float], failed: int = 0, used: float = 0.0) -> None:
         samples.setdefault((label, op), []).extend(values)
         errors[(label, op)] = errors.get((label, op), 0) + failed
+        cpu[(label, op)] = cpu.get((label, op), 0.0) + used
 
     for round_index in range(args.rounds):
         order = targets if round_index % 2 == 0 else list(reversed(targets))
@@ -202,8 +210,10 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
             if round_index % 2:
                 stretches.reverse()
             for op, call in stretches:
+                before = process_cpu_seconds(target.server.process.pid)
                 values, failed = await open_loop(call, rate=args.rate, seconds=args.seconds)
-                add(target.label, op, values, failed)
+                used = process_cpu_seconds(target.server.process.pid) - before
+                add(target.label, op, values, failed, used)
 
     for round_index in range(args.rounds):
         order = targets if round_index % 2 == 0 else list(reversed(targets))
@@ -213,11 +223,10 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
             async def create(index: int, c: object = commands, r: int = round_index) -> None:
                 await c.Create(workflow_request(f"bench-{run}-{r}-{index}"))  # type: ignore[attr-defined]
 
-            add(
-                target.label,
-                "workflow create",
-                await closed_loop(create, requests=args.creates, callers=args.callers),
-            )
+            before = process_cpu_seconds(target.server.process.pid)
+            values = await closed_loop(create, requests=args.creates, callers=args.callers)
+            used = process_cpu_seconds(target.server.process.pid) - before
+            add(target.label, "workflow create", values, used=used)
             if args.with_temporal:
                 executions, workflow_id = target.executions, target.workflow_ids[0]
 
@@ -231,13 +240,12 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                     request.spec.workflow_id = w
                     await e.Create(request)  # type: ignore[attr-defined]
 
-                add(
-                    target.label,
-                    "execution create",
-                    await closed_loop(
-                        create_execution, requests=args.creates, callers=args.callers
-                    ),
+                before = process_cpu_seconds(target.server.process.pid)
+                values = await closed_loop(
+                    create_execution, requests=args.creates, callers=args.callers
                 )
+                used = process_cpu_seconds(target.server.process.pid) - before
+                add(target.label, "execution create", values, used=used)
 
     report: dict[str, object] = {
         "rate_per_s": args.rate,
@@ -247,10 +255,15 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
     }
+    report["load_average_after"] = os.getloadavg()
     figures: dict[str, dict[str, dict[str, float]]] = {}
     for (label, op), values in samples.items():
         values.sort()
-        figures.setdefault(label, {})[op] = summary(values, errors[(label, op)])
+        figures.setdefault(label, {})[op] = {
+            **summary(values, errors[(label, op)]),
+            # Server CPU per request: the steadier figure on a shared machine.
+            "server_cpu_us": round(cpu[(label, op)] / max(1, len(values)) * 1e6, 1),
+        }
     report["figures"] = figures
     ratios: dict[str, dict[str, float]] = {}
     for label, ops in figures.items():
@@ -258,13 +271,16 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         ratios[label] = {
             "get/health p50": round(get_figures["p50_ms"] / health_figures["p50_ms"], 2),
             "get/health p99": round(get_figures["p99_ms"] / health_figures["p99_ms"], 2),
+            "get/health server cpu": round(
+                get_figures["server_cpu_us"] / health_figures["server_cpu_us"], 2
+            ),
         }
     if len(targets) == 2:
-        before, after = targets[1].label, targets[0].label
-        for op in figures[after]:
-            for stat in ("p50_ms", "p99_ms"):
+        old, new = targets[1].label, targets[0].label
+        for op in figures[new]:
+            for stat in ("p50_ms", "p99_ms", "server_cpu_us"):
                 ratios.setdefault("after/before", {})[f"{op} {stat}"] = round(
-                    figures[after][op][stat] / figures[before][op][stat], 2
+                    figures[new][op][stat] / figures[old][op][stat], 2
                 )
     report["ratios"] = ratios
     return report
