@@ -62,6 +62,10 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+#: Status codes of failed open-loop calls, over the whole run (printed with the report).
+ERROR_CODES: dict[str, int] = {}
+
+
 async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[float], int]:
     """Send ``call()`` at ``rate`` per second for ``seconds``; latencies from the schedule.
 
@@ -77,8 +81,10 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
         nonlocal errors
         try:
             await call()
-        except grpc.aio.AioRpcError:
+        except grpc.aio.AioRpcError as error:
             errors += 1
+            code = f"{error.code().name}: {error.details()}"[:120]
+            ERROR_CODES[code] = ERROR_CODES.get(code, 0) + 1
             return
         latencies.append(loop.time() - scheduled)
 
@@ -283,6 +289,7 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                     figures[new][op][stat] / figures[old][op][stat], 2
                 )
     report["ratios"] = ratios
+    report["open_loop_errors"] = ERROR_CODES
     return report
 
 
