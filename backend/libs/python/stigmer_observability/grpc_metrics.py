@@ -60,12 +60,16 @@ class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        key = (str(handler_call_details.method), handler)
-        wrapped = self._wrapped.get(key)
+        method = str(handler_call_details.method)
+        key = (method, handler)
+        try:
+            wrapped = self._wrapped.get(key)
+        except TypeError:  # a handler holding something unhashable: wrap it per call
+            return _timed(handler, *split_method(method))
         if wrapped is None:
             if len(self._wrapped) >= self._MAX_CACHED:
                 self._wrapped.clear()
-            wrapped = self._wrapped[key] = _timed(handler, *split_method(key[0]))
+            wrapped = self._wrapped[key] = _timed(handler, *split_method(method))
         return wrapped
 
 

@@ -90,3 +90,15 @@ async def test_each_key_keeps_its_own_identity_across_cached_calls() -> None:
     for _ in range(3):  # alternating: a cache keyed by method alone would mix them up
         assert (await identity_of(alice_key)) == Identity("alice", "user", "acme")
         assert (await identity_of(bob_key)) == Identity("bob", "runner", "globex")
+
+
+async def test_metrics_wraps_a_handler_it_cannot_key() -> None:
+    class _Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        async def __call__(self, request: Any, context: Any) -> None:
+            return None
+
+    handler = _handler(_Unhashable())
+    wrapped = await _chain(ServerMetricsInterceptor(), handler, _Details(METHOD))
+    assert wrapped is not handler and wrapped.unary_unary is not None
