@@ -105,7 +105,9 @@ class InvokeAgentExecutionWorkflow:
             workflow.logger.info("status of %s not persisted: %s", execution_id, cause)
 
 
-async def _call_back(execution: api_pb2.AgentExecution, status: api_pb2.AgentExecutionStatus) -> None:
+async def _call_back(
+    execution: api_pb2.AgentExecution, status: api_pb2.AgentExecutionStatus
+) -> None:
     """Signal the engine run waiting on this execution (if any) how it ended."""
     engine_workflow_id = execution.spec.callback_workflow_id
     if not engine_workflow_id:

@@ -1,0 +1,115 @@
+"""`call: agent` end to end over real processes: a workflow's agent answer is used
+by a later task, and a workflow runner killed (SIGKILL) while the agent works
+creates no second AgentExecution: the orchestration's signal reaches the
+restarted engine, which completes from it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+import pytest
+from e2e_platform import FOLLOW_TIMEOUT, dsl_document, followed_to_end
+from google.protobuf import json_format
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agentexecution.v1 import api_pb2 as execution_api
+from stigmer.agentexecution.v1 import query_pb2_grpc as execution_query
+from stigmer.commons.v1 import io_pb2, phase_pb2
+from stigmer_cli.agent_client import AgentClient
+from stigmer_cli.api import StigmerClient
+from stigmer_dsl.converter import workflow_from_dsl
+
+# The agent platform's fixtures (model server, agent-runner process, client).
+from test_platform_agents import AgentPlatform, agents, client, model  # noqa: F401
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+
+def _ask_then_use(name: str) -> dict[str, object]:
+    return dsl_document(
+        name,
+        [
+            {
+                "ask": {
+                    "call": "agent",
+                    "with": {"agent": "greeter", "message": '${ "greet " + .name }'},
+                }
+            },
+            {"use": {"set": {"answer": "${ . }", "loud": "${ . | ascii_upcase }"}}},
+        ],
+    )
+
+
+async def _greeter(client: AgentClient) -> None:
+    agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
+    agent.metadata.name = "greeter"
+    agent.spec.instructions = "Greet."
+    await client.apply(agent)
+
+
+async def _run(agents: AgentPlatform, name: str, who: str) -> tuple[StigmerClient, str]:
+    workflow, _ = workflow_from_dsl(_ask_then_use(name))
+    api = StigmerClient(agents.platform.server.address)
+    applied = await api.apply_workflow(workflow)
+    execution = await api.start_execution(applied, {"name": who})
+    return api, execution.metadata.id
+
+
+async def _agent_executions(agents: AgentPlatform) -> list[execution_api.AgentExecution]:
+    async with grpc.aio.insecure_channel(agents.platform.server.address) as channel:
+        page = await execution_query.AgentExecutionQueryControllerStub(channel).List(
+            io_pb2.ApiResourceListInput(page_size=100), timeout=30
+        )
+    return list(page.items)
+
+
+def _output(execution: Any) -> Any:
+    return json_format.MessageToDict(execution.status.output)
+
+
+async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
+    agents: AgentPlatform,
+    client: AgentClient,  # noqa: F811
+) -> None:
+    await _greeter(client)
+    api, execution_id = await _run(agents, "ask-greeter", "Ada")
+    final = await followed_to_end(api, execution_id)
+    assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
+    answer = "I heard: greet Ada."
+    assert _output(final) == {"answer": answer, "loud": answer.upper()}
+    # The task shows in the execution's progress like any other.
+    tasks = {task.name: task for task in final.status.tasks}
+    assert tasks["ask"].status == phase_pb2.COMPLETED
+    assert json_format.MessageToDict(tasks["ask"].output) == answer
+    [created] = await _agent_executions(agents)
+    assert created.spec.message == "greet Ada"
+    assert created.spec.callback_workflow_id.endswith(execution_id)
+    assert created.status.phase == phase_pb2.COMPLETED
+
+
+async def test_a_killed_workflow_runner_creates_no_second_agent_execution(
+    agents: AgentPlatform,
+    client: AgentClient,  # noqa: F811
+) -> None:
+    await _greeter(client)
+    agents.model.hold = lambda body: True
+    api, execution_id = await _run(agents, "ask-through-a-crash", "Bo")
+    # The agent execution exists and its model call is in flight: the engine's
+    # worker dies now and stays down until the agent has answered.
+    assert await asyncio.to_thread(agents.model.wait_held, FOLLOW_TIMEOUT), agents.logs()
+    runner = agents.platform.runner
+    assert runner is not None
+    runner.kill()
+    agents.model.release()
+    [created] = await _agent_executions(agents)
+    async with asyncio.timeout(FOLLOW_TIMEOUT):
+        async for update in client.subscribe(created.metadata.id):
+            if update.status.phase == phase_pb2.COMPLETED:
+                break
+    agents.platform.start_runner()
+
+    final = await followed_to_end(api, execution_id)
+    assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
+    assert _output(final)["answer"] == "I heard: greet Bo."
+    assert [e.metadata.id for e in await _agent_executions(agents)] == [created.metadata.id]
