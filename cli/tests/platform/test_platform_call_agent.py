@@ -64,6 +64,13 @@ async def _agent_executions(agents: AgentPlatform) -> list[execution_api.AgentEx
     return list(page.items)
 
 
+async def _ended(agents: AgentPlatform, api: StigmerClient, execution_id: str) -> Any:
+    try:
+        return await followed_to_end(api, execution_id)
+    except TimeoutError:
+        raise AssertionError(f"{execution_id} did not end:\n{agents.logs()}") from None
+
+
 def _output(execution: Any) -> Any:
     return json_format.MessageToDict(execution.status.output)
 
@@ -74,7 +81,7 @@ async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
 ) -> None:
     await _greeter(client)
     api, execution_id = await _run(agents, "ask-greeter", "Ada")
-    final = await followed_to_end(api, execution_id)
+    final = await _ended(agents, api, execution_id)
     assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
     answer = "I heard: greet Ada."
     assert _output(final) == {"answer": answer, "loud": answer.upper()}
@@ -109,7 +116,7 @@ async def test_a_killed_workflow_runner_creates_no_second_agent_execution(
                 break
     agents.platform.start_runner()
 
-    final = await followed_to_end(api, execution_id)
+    final = await _ended(agents, api, execution_id)
     assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
     assert _output(final)["answer"] == "I heard: greet Bo."
     assert [e.metadata.id for e in await _agent_executions(agents)] == [created.metadata.id]

@@ -27,7 +27,7 @@ _REQUEST_ERRORS = frozenset(
 class AgentExecutions(Protocol):
     """The stigmer-server calls the activity needs (the runner's API client)."""
 
-    async def find_agent(self, slug_or_id: str) -> agent_api.Agent: ...
+    async def find_agent(self, slug_or_id: str, org: str = "") -> agent_api.Agent: ...
 
     async def create_agent_execution(
         self, execution: execution_api.AgentExecution
@@ -54,11 +54,12 @@ class AgentActivities:
         execution.spec.message = request.message
         execution.spec.model = request.model
         execution.spec.callback_workflow_id = request.callback_workflow_id
+        execution.spec.runtime_env.update(request.env)
         try:
             if request.session_id:
                 execution.spec.session_id = request.session_id
             else:
-                agent = await self._api.find_agent(request.agent)
+                agent = await self._api.find_agent(request.agent, request.org)
                 execution.spec.agent_id = agent.metadata.id
             created = await self._api.create_agent_execution(execution)
         except grpc.aio.AioRpcError as error:

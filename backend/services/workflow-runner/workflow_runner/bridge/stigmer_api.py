@@ -168,7 +168,7 @@ class StigmerApi:
         )
         return dict(reply.values)
 
-    async def find_agent(self, slug_or_id: str) -> agent_api.Agent:
+    async def find_agent(self, slug_or_id: str, org: str = "") -> agent_api.Agent:
         if slug_or_id.startswith("agt-"):
             return await self._call(
                 "Agent.Get",
@@ -179,7 +179,7 @@ class StigmerApi:
         return await self._call(
             "Agent.GetByReference",
             self._agents.GetByReference,
-            metadata_pb2.ApiResourceReference(slug=slug_or_id, kind=kind_pb2.AGENT),
+            metadata_pb2.ApiResourceReference(org=org, slug=slug_or_id, kind=kind_pb2.AGENT),
             agent_api.Agent,
         )
 

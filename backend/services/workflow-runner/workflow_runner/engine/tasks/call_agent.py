@@ -1,9 +1,10 @@
 """``call: agent`` (Stigmer's extension): one turn of a stored Agent.
 
-``with:`` takes ``agent`` (a slug or agt-... id; optional when ``session`` is
-given), ``message`` (required), ``session`` (a ses-... id to continue) and
-``model`` (overrides the agent's model); each may be an expression on the task
-input. An activity creates the AgentExecution on stigmer-server, named from
+``with:`` takes ``agent`` (a slug or agt-... id), ``message`` (required),
+``session`` (a ses-... id to continue instead of a new session), ``org`` (of
+the agent's slug), ``model`` (overrides the agent's model) and ``env`` (the
+agent's runtime environment, string values); each may be an expression on the
+task input. An activity creates the AgentExecution on stigmer-server, named from
 this engine run and a deterministic per-call id, so a retried activity or a
 replayed engine finds the same execution instead of creating a second one. The
 task then waits, without polling, for the agent-execution-ended signal the
@@ -30,7 +31,13 @@ with workflow.unsafe.imports_passed_through():
 from workflow_runner.engine.context import DEFAULT_ACTIVITY_TIMEOUT, TaskContext
 
 #: The `with:` fields and the input field each fills.
-_FIELDS = {"agent": "agent", "message": "message", "session": "session_id", "model": "model"}
+_FIELDS = {
+    "agent": "agent",
+    "message": "message",
+    "session": "session_id",
+    "org": "org",
+    "model": "model",
+}
 
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
@@ -39,10 +46,10 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
         raise WorkflowError.configuration(
             "call: agent needs a `with:` object (agent, message)", instance=task.reference
         )
-    unknown = sorted(set(spec) - set(_FIELDS))
+    unknown = sorted(set(spec) - set(_FIELDS) - {"env"})
     if unknown:
         raise WorkflowError.configuration(
-            f"call: agent: unknown with.{unknown[0]} (takes {', '.join(_FIELDS)})",
+            f"call: agent: unknown with.{unknown[0]} (takes {', '.join(_FIELDS)}, env)",
             instance=task.reference,
         )
     request = engine_contract.StartAgentExecutionInput()
@@ -56,6 +63,12 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
                 instance=task.reference,
             )
         setattr(request, field_name, value)
+    env = ctx.evaluate(spec.get("env") or {}, task_input, field_name="with.env")
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise WorkflowError.configuration(
+            "call: agent: with.env must be an object of strings", instance=task.reference
+        )
+    request.env.update(env)
     if not request.message.strip():
         raise WorkflowError.configuration(
             "call: agent: with.message is required (a non-empty string)", instance=task.reference
