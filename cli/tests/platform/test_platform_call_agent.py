@@ -3,6 +3,9 @@ by a later task, and a workflow runner killed (SIGKILL) while the agent works
 creates no second AgentExecution: the orchestration's signal reaches the
 restarted engine, which completes from it."""
 
+# The tests take the fixtures imported from test_platform_agents as parameters.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import asyncio
@@ -14,14 +17,22 @@ from e2e_platform import FOLLOW_TIMEOUT, dsl_document, followed_to_end
 from google.protobuf import json_format
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
+from stigmer.agentexecution.v1 import contract_pb2 as agent_contract
 from stigmer.agentexecution.v1 import query_pb2_grpc as execution_query
 from stigmer.commons.v1 import io_pb2, phase_pb2
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import CONFIGURATION_ERROR
 from stigmer_cli.agent_client import AgentClient
 from stigmer_cli.api import StigmerClient
 from stigmer_dsl.converter import workflow_from_dsl
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 # The agent platform's fixtures (model server, agent-runner process, client).
 from test_platform_agents import AgentPlatform, agents, client, model  # noqa: F401
+from workflow_runner.agents.activities import AgentActivities
+from workflow_runner.bridge.settings import RunnerSettings
+from workflow_runner.bridge.stigmer_api import StigmerApi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -77,7 +88,7 @@ def _output(execution: Any) -> Any:
 
 async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
     agents: AgentPlatform,
-    client: AgentClient,  # noqa: F811
+    client: AgentClient,
 ) -> None:
     await _greeter(client)
     api, execution_id = await _run(agents, "ask-greeter", "Ada")
@@ -97,7 +108,7 @@ async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
 
 async def test_a_killed_workflow_runner_creates_no_second_agent_execution(
     agents: AgentPlatform,
-    client: AgentClient,  # noqa: F811
+    client: AgentClient,
 ) -> None:
     await _greeter(client)
     agents.model.hold = lambda body: True
@@ -120,3 +131,39 @@ async def test_a_killed_workflow_runner_creates_no_second_agent_execution(
     assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
     assert _output(final)["answer"] == "I heard: greet Bo."
     assert [e.metadata.id for e in await _agent_executions(agents)] == [created.metadata.id]
+
+
+async def test_a_retried_start_finds_the_execution_the_first_attempt_created(
+    agents: AgentPlatform,
+    client: AgentClient,
+) -> None:
+    await _greeter(client)
+    api = StigmerApi(RunnerSettings(stigmer_endpoint=agents.platform.server.address))
+    try:
+        start = AgentActivities(api).start_agent_execution
+        request = engine_contract.StartAgentExecutionInput(
+            agent="greeter", message="once", name="call-agent-retried", callback_workflow_id="x"
+        )
+        first = await ActivityEnvironment().run(start, request)
+        second = await ActivityEnvironment().run(start, request)
+        assert second.agent_execution_id == first.agent_execution_id
+        assert [e.metadata.id for e in await _agent_executions(agents)] == [
+            first.agent_execution_id
+        ]
+        # Its callback names no running workflow: the orchestration still ends well.
+        orchestration = agents.platform.client.get_workflow_handle(
+            f"stigmer/agent-execution/invoke/{first.agent_execution_id}",
+            result_type=agent_contract.InvokeAgentExecutionOutput,
+        )
+        async with asyncio.timeout(FOLLOW_TIMEOUT):
+            ended = await orchestration.result()
+        assert ended.status.phase == phase_pb2.COMPLETED
+
+        request.agent, request.name = "nobody", "call-agent-unknown"
+        with pytest.raises(ApplicationError) as raised:
+            await ActivityEnvironment().run(start, request)
+        assert raised.value.type == CONFIGURATION_ERROR
+        assert raised.value.non_retryable
+        assert "'nobody': NOT_FOUND" in str(raised.value)
+    finally:
+        await api.close()

@@ -16,7 +16,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.agentexecution.v1 import api_pb2, contract_pb2, io_pb2
@@ -123,7 +123,7 @@ async def _call_back(
         await workflow.get_external_workflow_handle(engine_workflow_id).signal(
             AGENT_EXECUTION_ENDED.name, ended
         )
-    except ApplicationError as error:
+    except FailureError as error:
         # The engine run is gone (ended, cancelled): nobody waits any more.
         workflow.logger.info("engine %s not signalled: %s", engine_workflow_id, error)
 
