@@ -82,8 +82,12 @@ async def _ended(agents: AgentPlatform, api: StigmerClient, execution_id: str) -
         raise AssertionError(f"{execution_id} did not end:\n{agents.logs()}") from None
 
 
+def _value(value: Any) -> Any:
+    return json_format.MessageToDict(value)
+
+
 def _output(execution: Any) -> Any:
-    return json_format.MessageToDict(execution.status.output)
+    return _value(execution.status.output)
 
 
 async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
@@ -99,7 +103,7 @@ async def test_a_workflow_uses_the_agents_answer_in_a_later_task(
     # The task shows in the execution's progress like any other.
     tasks = {task.name: task for task in final.status.tasks}
     assert tasks["ask"].status == phase_pb2.COMPLETED
-    assert json_format.MessageToDict(tasks["ask"].output) == answer
+    assert _value(tasks["ask"].output) == answer
     [created] = await _agent_executions(agents)
     assert created.spec.message == "greet Ada"
     assert created.spec.callback_workflow_id.endswith(execution_id)
