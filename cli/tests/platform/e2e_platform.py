@@ -62,8 +62,6 @@ class Platform:
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         env["PYTHONUNBUFFERED"] = "1"
         env["STIGMER_SERVER"] = self.server.address
-        # The agent-runner's name for it.
-        env["STIGMER_SERVICE_ENDPOINT"] = self.server.address
         return env
 
     def start_runner(self) -> RunnerProcess:
