@@ -33,8 +33,8 @@ _KIND_KEYS: Final = (
 
 #: `call:` values with a built-in protocol; any other string names a function.
 CALL_PROTOCOLS: Final = frozenset(
-    # `activity` is a Stigmer extension (tasks/call_activity.py).
-    {"http", "grpc", "openapi", "asyncapi", "a2a", "mcp", "activity"}
+    # `activity` and `agent` are Stigmer extensions (tasks/call_activity.py, call_agent.py).
+    {"http", "grpc", "openapi", "asyncapi", "a2a", "mcp", "activity", "agent"}
 )
 
 #: `run:` process kinds.

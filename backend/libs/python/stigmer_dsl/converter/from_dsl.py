@@ -283,7 +283,9 @@ def _call(
         if timeout is not None:
             config["timeoutSeconds"] = _seconds(timeout, f"{path}.with.startToCloseTimeout")
         return api_pb2.CALL_ACTIVITY, config, used
-    config = {k: args[k] for k in ("agent", "message", "org", "env", "model") if k in args}
+    config = {
+        k: args[k] for k in ("agent", "message", "session", "org", "env", "model") if k in args
+    }
     return api_pb2.AGENT_CALL, config, used
 
 

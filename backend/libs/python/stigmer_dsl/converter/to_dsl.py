@@ -450,7 +450,7 @@ def _agent(config: Json, path: str) -> Json:
         raise ConversionError(f"{path}.agent: required")
     body: Json = {
         "call": "agent",
-        "with": _copy(config, ("agent", "message", "org", "env", "model")),
+        "with": _copy(config, ("agent", "message", "session", "org", "env", "model")),
     }
     _timeout(body, config)
     return body

@@ -5,7 +5,9 @@ Like the workflow-execution orchestration, it leaves IN_PROGRESS to the runner
 conversation thread) then ``ExecuteGraphton`` (the agent loop) on the runner
 queue named in the memo; on return, persist the returned final status; on a
 system error in either activity, persist FAILED naming the activity, then fail;
-when cancelled, persist CANCELLED.
+when cancelled, persist CANCELLED. However it ends, an execution created by a
+workflow's `call: agent` task (``spec.callback_workflow_id``) then signals that
+engine run its final status, so the task completes without polling.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from stigmer.agentexecution.v1 import api_pb2, contract_pb2, io_pb2
@@ -25,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         UPDATE_EXECUTION_STATUS,
     )
     from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import AGENT_EXECUTION_ENDED
 
     from stigmer_server.orchestration import outcome
     from stigmer_server.orchestration.deadline import runner_budget
@@ -60,23 +64,21 @@ class InvokeAgentExecutionWorkflow:
                 # This workflow never cancels its activities itself: a cancelled
                 # activity means the orchestration was cancelled. Record it so the
                 # execution does not stay IN_PROGRESS, then end cancelled.
-                await self._persist(
-                    execution.metadata.id,
-                    outcome.ended_status(
-                        api_pb2.AgentExecutionStatus,
-                        phase_pb2.CANCELLED,
-                        outcome.cancellation(),
-                        now=workflow.now(),
-                    ),
+                cancelled = outcome.ended_status(
+                    api_pb2.AgentExecutionStatus,
+                    phase_pb2.CANCELLED,
+                    outcome.cancellation(),
+                    now=workflow.now(),
                 )
+                await self._persist(execution.metadata.id, cancelled)
+                await _call_back(execution, cancelled)
                 raise asyncio.CancelledError() from error
             failure = outcome.activity_error(error, activity_name=step)
-            await self._persist(
-                execution.metadata.id,
-                outcome.ended_status(
-                    api_pb2.AgentExecutionStatus, phase_pb2.FAILED, failure, now=workflow.now()
-                ),
+            failed = outcome.ended_status(
+                api_pb2.AgentExecutionStatus, phase_pb2.FAILED, failure, now=workflow.now()
             )
+            await self._persist(execution.metadata.id, failed)
+            await _call_back(execution, failed)
             raise ApplicationError(
                 failure.message, type=failure.code, non_retryable=True
             ) from error
@@ -84,6 +86,7 @@ class InvokeAgentExecutionWorkflow:
             result.status, activity_name=EXECUTE_GRAPHTON.name, now=workflow.now()
         )
         await self._persist(execution.metadata.id, final)
+        await _call_back(execution, final)
         return contract_pb2.InvokeAgentExecutionOutput(status=final)
 
     async def _persist(self, execution_id: str, status: api_pb2.AgentExecutionStatus) -> None:
@@ -100,6 +103,29 @@ class InvokeAgentExecutionWorkflow:
             ):
                 raise
             workflow.logger.info("status of %s not persisted: %s", execution_id, cause)
+
+
+async def _call_back(
+    execution: api_pb2.AgentExecution, status: api_pb2.AgentExecutionStatus
+) -> None:
+    """Signal the engine run waiting on this execution (if any) how it ended."""
+    engine_workflow_id = execution.spec.callback_workflow_id
+    if not engine_workflow_id:
+        return
+    ended = engine_contract.AgentExecutionEndedSignal(
+        agent_execution_id=execution.metadata.id, phase=status.phase
+    )
+    if status.HasField("output"):
+        ended.output.CopyFrom(status.output)
+    if status.HasField("error"):
+        ended.error.CopyFrom(status.error)
+    try:
+        await workflow.get_external_workflow_handle(engine_workflow_id).signal(
+            AGENT_EXECUTION_ENDED.name, ended
+        )
+    except FailureError as error:
+        # The engine run is gone (ended, cancelled): nobody waits any more.
+        workflow.logger.info("engine %s not signalled: %s", engine_workflow_id, error)
 
 
 def _runner_budget() -> timedelta | None:

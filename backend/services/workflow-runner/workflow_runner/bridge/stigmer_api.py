@@ -28,7 +28,13 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from stigmer.agent.v1 import api_pb2 as agent_api
+from stigmer.agent.v1 import query_pb2_grpc as agent_query
+from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
+from stigmer.agentexecution.v1 import command_pb2_grpc as agent_execution_command
+from stigmer.agentexecution.v1 import query_pb2_grpc as agent_execution_query
 from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.commons.v1 import kind_pb2, metadata_pb2
 from stigmer.commons.v1.secret_pb2 import ExecutionGrant
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import io_pb2 as workflow_io
@@ -110,6 +116,13 @@ class StigmerApi:
         self._instances = instance_query.WorkflowInstanceQueryControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
         self._secrets = execution_secrets_grpc.WorkflowExecutionSecretControllerStub(self._channel)
+        self._agents = agent_query.AgentQueryControllerStub(self._channel)
+        self._agent_executions = agent_execution_query.AgentExecutionQueryControllerStub(
+            self._channel
+        )
+        self._agent_execution_commands = (
+            agent_execution_command.AgentExecutionCommandControllerStub(self._channel)
+        )
 
     async def close(self) -> None:
         await self._channel.close()
@@ -164,6 +177,39 @@ class StigmerApi:
             execution_secrets.ResolvedSecrets,
         )
         return dict(reply.values)
+
+    async def find_agent(self, slug_or_id: str, org: str = "") -> agent_api.Agent:
+        if slug_or_id.startswith("agt-"):
+            return await self._call(
+                "Agent.Get",
+                self._agents.Get,
+                commons_io.ApiResourceId(value=slug_or_id),
+                agent_api.Agent,
+            )
+        return await self._call(
+            "Agent.GetByReference",
+            self._agents.GetByReference,
+            metadata_pb2.ApiResourceReference(org=org, slug=slug_or_id, kind=kind_pb2.AGENT),
+            agent_api.Agent,
+        )
+
+    async def create_agent_execution(
+        self, execution: agent_execution_api.AgentExecution
+    ) -> agent_execution_api.AgentExecution:
+        return await self._call(
+            "AgentExecution.Create",
+            self._agent_execution_commands.Create,
+            execution,
+            agent_execution_api.AgentExecution,
+        )
+
+    async def get_agent_execution_by_slug(self, slug: str) -> agent_execution_api.AgentExecution:
+        return await self._call(
+            "AgentExecution.GetByReference",
+            self._agent_executions.GetByReference,
+            metadata_pb2.ApiResourceReference(slug=slug, kind=kind_pb2.AGENT_EXECUTION),
+            agent_execution_api.AgentExecution,
+        )
 
     async def update_status(
         self, report: execution_io.WorkflowExecutionUpdateStatusInput

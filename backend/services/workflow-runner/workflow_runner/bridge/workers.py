@@ -57,6 +57,7 @@ def platform_providers(
         catalog=StoredWorkflowCatalog(api),
         status_updates=api,
         io_activities=io_activities,
+        agents=api,
     )
 
 

@@ -116,6 +116,9 @@ class RunState:
     #: the flow imports this module, so this module cannot import it back.
     scope_runner: ScopeRunner
     inbox: list[Mapping[str, Any]] = field(default_factory=list)
+    #: AgentExecution id -> how it ended (the agent-execution-ended signal's
+    #: message), for the `call: agent` tasks waiting on them.
+    agent_endings: dict[str, Any] = field(default_factory=dict)
     #: Held closed by the pause signal; every task start waits for it (see pause.py).
     pause_gate: PauseGate = field(default_factory=PauseGate)
     #: The run's clock: ``workflow.now`` in a workflow; injectable so the data

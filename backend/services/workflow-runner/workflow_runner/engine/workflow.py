@@ -73,7 +73,11 @@ from workflow_runner.engine.names import (
 from workflow_runner.engine.pause import PauseGate
 
 with workflow.unsafe.imports_passed_through():
-    from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
+    from stigmer.engine.v1.contract_pb2 import (
+        AgentExecutionEndedSignal,
+        ExecuteServerlessWorkflowInput,
+    )
+    from stigmer.engine.v1.contract_temporal import AGENT_EXECUTION_ENDED
 
 RUNTIME_NAME = "stigmer"
 RUNTIME_VERSION = "0.1.0"
@@ -86,6 +90,7 @@ class ExecuteServerlessWorkflow:
     def __init__(self) -> None:
         self._inbox: list[Mapping[str, Any]] = []
         self._pause = PauseGate()
+        self._agent_endings: dict[str, AgentExecutionEndedSignal] = {}
 
     def hooks(self, params: EngineParams) -> EngineHooks:
         """The observer/event bus/completion hook for this run; override to plug real ones."""
@@ -98,6 +103,11 @@ class ExecuteServerlessWorkflow:
             self._inbox.append(event)
         else:
             workflow.logger.warning("ignored a cloudevent signal without a type")
+
+    @workflow.signal(name=AGENT_EXECUTION_ENDED.name)
+    def agent_execution_ended(self, ended: AgentExecutionEndedSignal) -> None:
+        """An AgentExecution a `call: agent` task waits on (or will) ended."""
+        self._agent_endings[ended.agent_execution_id] = ended
 
     # The signals carry an EngineControlSignal message; only its reason is used
     # (logged), so the handlers take the payload as is.
@@ -170,6 +180,7 @@ class ExecuteServerlessWorkflow:
             },
             scope_runner=run_scope,
             inbox=self._inbox,
+            agent_endings=self._agent_endings,
             pause_gate=self._pause,
         )
         await _compile_expressions(state)

@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflow_runner.activities import names as io_names
+from workflow_runner.agents.activities import AgentActivities, AgentExecutions
 from workflow_runner.catalog.activities import CatalogActivities
 from workflow_runner.catalog.catalog import WorkflowCatalog
 from workflow_runner.engine.worker import ENGINE_MODULES, PASSTHROUGH_MODULES
@@ -74,6 +75,7 @@ class EngineProviders:
         catalog: resolves `run: workflow` references (None: such a run faults).
         status_updates: stigmer-server, for platform progress reports.
         io_activities: the task I/O activities (HTTP, gRPC, OpenAPI, processes).
+        agents: stigmer-server, for `call: agent` (None: such a task faults).
     """
 
     bus: BusConfig
@@ -81,6 +83,7 @@ class EngineProviders:
     catalog: WorkflowCatalog | None = None
     status_updates: StatusUpdates | None = None
     io_activities: Sequence[Callable[..., Any]] = ()
+    agents: AgentExecutions | None = None
 
 
 def engine_activities(client: Client, providers: EngineProviders) -> list[Callable[..., Any]]:
@@ -90,6 +93,7 @@ def engine_activities(client: Client, providers: EngineProviders) -> list[Callab
         *engine_bus_activities(client, providers.bus),
         SecretActivities(providers.secrets).load_secrets,
         CatalogActivities(providers.catalog).resolve_workflow,
+        AgentActivities(providers.agents).start_agent_execution,
         CompleteExternalActivity(client).complete_external_activity,
     ]
     if providers.status_updates is not None:

@@ -18,6 +18,7 @@ from stigmer_dsl.model import TaskDefinition
 from workflow_runner.engine.context import TaskContext
 from workflow_runner.engine.tasks import (
     call_activity,
+    call_agent,
     call_grpc,
     call_http,
     call_openapi,
@@ -56,6 +57,7 @@ RUNNERS: Final[Mapping[str, TaskRunner]] = {
     "call:grpc": call_grpc.run,
     "call:openapi": call_openapi.run,
     "call:activity": call_activity.run,
+    "call:agent": call_agent.run,
     "run:shell": run_shell.run,
     "run:script": run_script.run,
     "run:container": run_container.run,

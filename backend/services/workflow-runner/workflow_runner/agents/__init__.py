@@ -1,0 +1,1 @@
+"""`call: agent`: the engine's activity creating AgentExecutions on stigmer-server."""

@@ -1,0 +1,109 @@
+"""``call: agent`` (Stigmer's extension): one turn of a stored Agent.
+
+``with:`` takes ``agent`` (a slug or agt-... id), ``message`` (required),
+``session`` (a ses-... id to continue instead of a new session), ``org`` (of
+the agent's slug), ``model`` (overrides the agent's model) and ``env`` (the
+agent's runtime environment, string values); each may be an expression on the
+task input. An activity creates the AgentExecution on stigmer-server, named from
+this engine run and a deterministic per-call id, so a retried activity or a
+replayed engine finds the same execution instead of creating a second one. The
+task then waits, without polling, for the agent-execution-ended signal the
+execution's orchestration sends this run when it ends. Output: the agent's
+final reply (its text, or its structured output); a FAILED or CANCELLED
+execution faults the task with a ``runtime`` error naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from google.protobuf import json_format
+from stigmer_dsl.errors import WorkflowError
+from stigmer_dsl.model import TaskDefinition
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from stigmer.commons.v1 import phase_pb2
+    from stigmer.engine.v1 import contract_pb2 as engine_contract
+    from stigmer.engine.v1.contract_temporal import START_AGENT_EXECUTION
+
+from workflow_runner.engine.context import DEFAULT_ACTIVITY_TIMEOUT, TaskContext
+
+#: The `with:` fields and the input field each fills.
+_FIELDS = {
+    "agent": "agent",
+    "message": "message",
+    "session": "session_id",
+    "org": "org",
+    "model": "model",
+}
+
+
+async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
+    spec = task.body.get("with")
+    if not isinstance(spec, dict):
+        raise WorkflowError.configuration(
+            "call: agent needs a `with:` object (agent, message)", instance=task.reference
+        )
+    unknown = sorted(set(spec) - set(_FIELDS) - {"env"})
+    if unknown:
+        raise WorkflowError.configuration(
+            f"call: agent: unknown with.{unknown[0]} (takes {', '.join(_FIELDS)}, env)",
+            instance=task.reference,
+        )
+    request = engine_contract.StartAgentExecutionInput()
+    for key, field_name in _FIELDS.items():
+        if key not in spec:
+            continue
+        value = ctx.evaluate(spec[key], task_input, field_name=f"with.{key}")
+        if not isinstance(value, str):
+            raise WorkflowError.configuration(
+                f"call: agent: with.{key} must be a string, not {type(value).__name__}",
+                instance=task.reference,
+            )
+        setattr(request, field_name, value)
+    env = ctx.evaluate(spec.get("env") or {}, task_input, field_name="with.env")
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise WorkflowError.configuration(
+            "call: agent: with.env must be an object of strings", instance=task.reference
+        )
+    request.env.update(env)
+    if not request.message.strip():
+        raise WorkflowError.configuration(
+            "call: agent: with.message is required (a non-empty string)", instance=task.reference
+        )
+    if not request.agent and not request.session_id:
+        raise WorkflowError.configuration(
+            "call: agent: with.agent (or with.session) is required", instance=task.reference
+        )
+    info = workflow.info()
+    request.callback_workflow_id = info.workflow_id
+    # workflow.uuid4 replays identically: the same call of the same run always
+    # names the same execution, while each loop iteration gets its own.
+    call_id = f"{info.workflow_id}{task.reference}/{workflow.uuid4().hex}"
+    request.name = "call-agent-" + hashlib.sha256(call_id.encode()).hexdigest()[:24]
+    started = await ctx.execute_activity(
+        START_AGENT_EXECUTION.name,
+        request,
+        start_to_close_timeout=START_AGENT_EXECUTION.start_to_close_timeout
+        or DEFAULT_ACTIVITY_TIMEOUT,
+        retry_policy=START_AGENT_EXECUTION.retry_policy.to_temporal()
+        if START_AGENT_EXECUTION.retry_policy
+        else None,
+        result_type=engine_contract.StartAgentExecutionOutput,
+        summary=request.agent or request.session_id,
+    )
+    execution_id = started.agent_execution_id
+    endings = ctx.state.agent_endings
+    await workflow.wait_condition(lambda: execution_id in endings)
+    ended: engine_contract.AgentExecutionEndedSignal = endings.pop(execution_id)
+    if ended.phase != phase_pb2.COMPLETED:
+        phase = phase_pb2.ExecutionPhase.Name(ended.phase)
+        raise WorkflowError.runtime(
+            f"agent execution {execution_id} ended {phase}: "
+            f"{ended.error.message or ended.error.code or 'no error given'}",
+            title="Agent Execution Failed",
+            instance=task.reference,
+        )
+    return json_format.MessageToDict(ended.output) if ended.HasField("output") else None
