@@ -394,6 +394,7 @@ def start_local_stack(
                     "STIGMER_SERVICE_ENDPOINT": stack.server_address,
                     "STIGMER_AGENT_RUNNER_DATA_DIR": str(data_dir / "agent-runner"),
                     **runner_key,
+                    **stack.observability_env("agent-runner"),
                 }
             ),
             logs,

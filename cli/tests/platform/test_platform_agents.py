@@ -20,6 +20,15 @@ import pytest
 import pytest_asyncio
 from agent_runner_testing.scripted_model import Body, ScriptedModel, user_texts
 from e2e_platform import FOLLOW_TIMEOUT, Platform, RunnerProcess, running_platform
+from observability_scrape import (
+    endpoint_address,
+    eventually,
+    eventually_grown,
+    get,
+    log_records,
+    samples,
+    total,
+)
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.commons.v1 import kind_pb2, phase_pb2
@@ -139,6 +148,16 @@ def _final(seen: list[execution_api.AgentExecution], agents: AgentPlatform) -> A
 async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     agents: AgentPlatform, client: AgentClient
 ) -> None:
+    assert agents.agent_runner is not None
+    metrics = await endpoint_address(agents.agent_runner.log_path)
+    await eventually(lambda: get(metrics, "/readyz")[0] == 200, f"{metrics}/readyz 200")
+    assert set(json.loads(get(metrics, "/readyz")[1])["checks"]) == {
+        "temporal",
+        "workers",
+        "checkpoints",
+    }
+    before = samples(metrics)
+
     agent = await _counter_agent(client, agents.counter)
     execution = await client.run(agent, "count with the tool please")
     seen = await _followed(client, execution.metadata.id, agents)
@@ -165,6 +184,30 @@ async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     running = [u.status for u in seen if u.status.phase == phase_pb2.IN_PROGRESS]
     assert any(s.tool_calls for s in running), [str(u.status) for u in seen]
     assert any(not s.output.string_value and s.messages for s in running)
+
+    # The agent-runner's metrics moved with the run: two model calls (the tool
+    # call, then the answer), one tool call that succeeded, the tokens the
+    # scripted model reported, its UpdateStatus calls, the SDK's activity metrics.
+    await eventually_grown(
+        metrics,
+        before,
+        [
+            ("stigmer_agent_model_calls_total", {"provider": "openai", "result": "ok"}),
+            ("stigmer_agent_tool_calls_total", {"result": "success"}),
+            ("stigmer_agent_tokens_total", {"direction": "input"}),
+            ("stigmer_agent_tokens_total", {"direction": "output"}),
+            ("grpc_client_handled_total", {"grpc_method": "UpdateStatus", "grpc_code": "OK"}),
+            ("temporal_activity_execution_latency_seconds_count", {}),
+        ],
+    )
+    after = samples(metrics)
+    calls = "stigmer_agent_model_calls_total"
+    assert total(after, calls, result="ok") - total(before, calls, result="ok") == 2
+    assert total(after, calls, result="error") == total(before, calls, result="error")
+    # Its logs are JSON lines of the agent-runner service.
+    records = log_records(agents.agent_runner.log_path)
+    assert records and not [r for r in records if "raw" in r], records[:5]
+    assert {r.get("service") for r in records} == {"agent-runner"}
 
 
 def _cli(agents: AgentPlatform, *args: str) -> subprocess.CompletedProcess[str]:

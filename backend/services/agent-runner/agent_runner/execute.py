@@ -48,6 +48,7 @@ from temporalio.exceptions import ApplicationError
 from agent_runner import messages as convert
 from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
+from agent_runner.metrics import AgentMetrics
 from agent_runner.models import chat_model, defaults_for
 from agent_runner.settings import AgentRunnerSettings
 from agent_runner.status_stream import StatusStream
@@ -124,6 +125,7 @@ class AgentActivities:
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": max_steps,
+            "callbacks": [AgentMetrics()],
         }
         stream = StatusStream(self._api, execution_id, self._settings.status_interval)
         stream.start()

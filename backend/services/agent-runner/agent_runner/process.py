@@ -11,6 +11,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_RUNNER
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_observability import Observability
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -43,8 +44,16 @@ def build_worker(
     )
 
 
-async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -> None:
-    """Serve the runner queue until ``stop`` is set, then shut down (checkpoints stay)."""
+async def run_agent_runner(
+    settings: AgentRunnerSettings,
+    stop: asyncio.Event,
+    observability: Observability | None = None,
+) -> None:
+    """Serve the runner queue until ``stop`` is set, then shut down (checkpoints stay).
+
+    ``observability`` (the process's ``/readyz``) gets the ``temporal`` and
+    ``workers`` checks, and ``checkpoints``: the thread store answers.
+    """
     client = await connect(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
@@ -58,6 +67,9 @@ async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -
         stack.push_async_callback(mcp_sessions.close)
         worker = build_worker(client, AgentActivities(api, settings, saver, mcp_sessions), settings)
         await stack.enter_async_context(worker)
+        if observability is not None:
+            observability.track_temporal(lambda: client, lambda: (worker,))
+            observability.readiness.add("checkpoints", lambda: _store_open(saver))
         _log.info(
             "agent-runner polling %s; threads in %s; stigmer-server at %s",
             settings.runner_queue,
@@ -66,6 +78,12 @@ async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -
         )
         await stop.wait()
         _log.info("agent-runner stopping")
+
+
+def _store_open(saver: AsyncSqliteSaver) -> bool:
+    """The checkpoints' SQLite connection is open (aiosqlite has no public flag:
+    its connection object is set while open and cleared by close())."""
+    return getattr(saver.conn, "_connection", None) is not None
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -34,6 +34,7 @@ from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import query_pb2_grpc as environment_query
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import query_pb2_grpc as mcp_query
+from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
 from agent_runner.settings import AgentRunnerSettings
@@ -96,10 +97,13 @@ class AgentApi:
                 settings.stigmer_endpoint,
                 grpc.ssl_channel_credentials(root_certificates=roots),
                 options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         else:
             self._channel = grpc.aio.insecure_channel(
-                settings.stigmer_endpoint, options=_CHANNEL_OPTIONS
+                settings.stigmer_endpoint,
+                options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         self._endpoint = settings.stigmer_endpoint
         self._budget = retry_budget.total_seconds()
