@@ -208,6 +208,7 @@ async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     records = log_records(agents.agent_runner.log_path)
     assert records and not [r for r in records if "raw" in r], records[:5]
     assert {r.get("service") for r in records} == {"agent-runner"}
+    assert [r for r in records if r.get("execution_id") == execution.metadata.id], records[-10:]
 
 
 def _cli(agents: AgentPlatform, *args: str) -> subprocess.CompletedProcess[str]:

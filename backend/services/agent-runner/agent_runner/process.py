@@ -71,10 +71,12 @@ async def run_agent_runner(
             observability.track_temporal(lambda: client, lambda: (worker,))
             observability.readiness.add("checkpoints", lambda: _store_open(saver))
         _log.info(
-            "agent-runner polling %s; threads in %s; stigmer-server at %s",
+            "agent-runner polling %s; threads in %s; stigmer-server at %s; default model %s%s",
             settings.runner_queue,
             settings.checkpoint_db,
             settings.stigmer_endpoint,
+            settings.models.model,
+            f" at {settings.models.openai_base_url}" if settings.models.openai_base_url else "",
         )
         await stop.wait()
         _log.info("agent-runner stopping")
