@@ -18,7 +18,14 @@ import agent_runner_testing
 import grpc
 import pytest
 import pytest_asyncio
-from agent_runner_testing.scripted_model import Body, ScriptedModel, user_texts
+from agent_runner_testing.scripted_model import (
+    Body,
+    Reply,
+    ScriptedModel,
+    ToolCallReply,
+    tool_then_answer,
+    user_texts,
+)
 from e2e_platform import FOLLOW_TIMEOUT, Platform, RunnerProcess, running_platform
 from observability_scrape import (
     endpoint_address,
@@ -309,3 +316,81 @@ async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_th
     ]
     assert "resumes" in agents.agent_runner.logs()
     assert (agents.platform.tmp / "agent-runner" / "threads.sqlite").exists()
+
+
+HELPER_INSTRUCTIONS = "You are the helper: count with the bump tool."
+
+
+def _plan_then_delegate(body: Body) -> Reply:
+    """The main agent writes a plan and hands the counting to the helper sub-agent,
+    then answers with the helper's answer; the helper is the default script."""
+    messages = body["messages"]
+    if messages[0].get("content") == HELPER_INSTRUCTIONS:
+        return tool_then_answer(body)
+    offered = {tool["function"]["name"] for tool in body.get("tools") or []}
+    assert {"write_todos", "task"} <= offered, offered
+    if messages[-1]["role"] == "user":
+        plan = [
+            {"content": "ask the helper to count", "status": "in_progress"},
+            {"content": "report the count", "status": "pending"},
+        ]
+        return Reply(
+            tool_calls=(
+                ToolCallReply("write_todos", {"todos": plan}),
+                ToolCallReply(
+                    "task", {"description": "use the tool to count", "subagent_type": "helper"}
+                ),
+            )
+        )
+    helper = [m["content"] for m in messages if m["role"] == "tool" and "I heard" in m["content"]]
+    return Reply(text=f"The helper says: {helper[-1]}")
+
+
+async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
+    agents: AgentPlatform, client: AgentClient
+) -> None:
+    agents.model.decide = _plan_then_delegate
+    await _counter_agent(client, agents.counter)  # the counter McpServer
+    agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
+    agent.metadata.name = "planner"
+    agent.spec.instructions = "Plan, then delegate."
+    helper = agent.spec.sub_agents.add()
+    helper.name = "helper"
+    helper.description = "counts things"
+    helper.instructions = HELPER_INSTRUCTIONS
+    usage = helper.mcp_servers.add()
+    usage.mcp_server_ref.slug = "counter"
+    usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
+    applied = await client.apply(agent)
+    assert isinstance(applied, agent_api.Agent)
+
+    execution = await client.run(applied, "plan and delegate")
+    seen = await _followed(client, execution.metadata.id, agents)
+    final = _final(seen, agents)
+
+    answer = "I heard: use the tool to count. Tool said: counter from-model is 1."
+    assert final.output.string_value == f"The helper says: {answer}"
+    assert agents.counter.read_text() == "1"  # the helper's own MCP tool ran once
+    assert [(t.id, t.content, t.status) for t in final.todos] == [
+        ("todo-1", "ask the helper to count", execution_api.TODO_IN_PROGRESS),
+        ("todo-2", "report the count", execution_api.TODO_PENDING),
+    ]
+    [sub] = final.sub_agent_executions
+    assert (sub.name, sub.input, sub.output, sub.status) == (
+        "helper",
+        "use the tool to count",
+        answer,
+        phase_pb2.COMPLETED,
+    )
+    assert sub.id.startswith("sub-") and sub.started_at.seconds and sub.completed_at.seconds
+    # The plan and the running sub-agent reached the subscriber while the helper worked.
+    running = [u.status for u in seen if u.status.phase == phase_pb2.IN_PROGRESS]
+    assert any(
+        s.todos and [x.status for x in s.sub_agent_executions] == [phase_pb2.IN_PROGRESS]
+        for s in running
+    ), [str(s) for s in running]
+    # The helper ran in a conversation of its own: its instructions, the task as its message.
+    helper_requests = [
+        r for r in agents.model.requests if r["messages"][0].get("content") == HELPER_INSTRUCTIONS
+    ]
+    assert [user_texts(r) for r in helper_requests] == [["use the tool to count"]] * 2
