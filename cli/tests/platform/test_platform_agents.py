@@ -40,6 +40,7 @@ from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.commons.v1 import kind_pb2, phase_pb2
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer_cli.agent_client import AgentClient
 from temporalio.testing import WorkflowEnvironment
 
@@ -325,7 +326,7 @@ def _plan_then_delegate(body: Body) -> Reply:
     """The main agent writes a plan and hands the counting to the helper sub-agent,
     then answers with the helper's answer; the helper is the default script."""
     messages = body["messages"]
-    if messages[0].get("content") == HELPER_INSTRUCTIONS:
+    if str(messages[0].get("content")).startswith(HELPER_INSTRUCTIONS):
         return tool_then_answer(body)
     offered = {tool["function"]["name"] for tool in body.get("tools") or []}
     assert {"write_todos", "task"} <= offered, offered
@@ -351,13 +352,20 @@ async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
 ) -> None:
     agents.model.decide = _plan_then_delegate
     await _counter_agent(client, agents.counter)  # the counter McpServer
+    skill = skill_api.Skill(api_version="stigmer.ai/v1", kind="Skill")
+    skill.metadata.name = "careful-counting"
+    skill.spec.description = "How to count."
+    skill.spec.markdown_content = "Count exactly once; say the number."
+    await client.apply(skill)
     agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
     agent.metadata.name = "planner"
     agent.spec.instructions = "Plan, then delegate."
+    agent.spec.skill_refs.add(slug="careful-counting")
     helper = agent.spec.sub_agents.add()
     helper.name = "helper"
     helper.description = "counts things"
     helper.instructions = HELPER_INSTRUCTIONS
+    helper.skill_refs.add(slug="careful-counting")
     usage = helper.mcp_servers.add()
     usage.mcp_server_ref.slug = "counter"
     usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
@@ -390,7 +398,15 @@ async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
         for s in running
     ), [str(s) for s in running]
     # The helper ran in a conversation of its own: its instructions, the task as its message.
+    prompts = [str(r["messages"][0]["content"]) for r in agents.model.requests]
     helper_requests = [
-        r for r in agents.model.requests if r["messages"][0].get("content") == HELPER_INSTRUCTIONS
+        r
+        for r, p in zip(agents.model.requests, prompts, strict=True)
+        if p.startswith(HELPER_INSTRUCTIONS)
     ]
     assert [user_texts(r) for r in helper_requests] == [["use the tool to count"]] * 2
+    # Both were given the skill in their instructions.
+    given = "## Skill: careful-counting\n\nHow to count.\n\nCount exactly once; say the number."
+    planner = [p for p in prompts if p.startswith("Plan, then delegate.")]
+    assert len(planner) == 2 and all(given in p for p in planner), prompts
+    assert all(given in p for p in prompts if p.startswith(HELPER_INSTRUCTIONS)), prompts

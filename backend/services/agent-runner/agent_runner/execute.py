@@ -45,7 +45,7 @@ from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_runner import delegation
+from agent_runner import delegation, skills
 from agent_runner import messages as convert
 from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
@@ -120,7 +120,7 @@ class AgentActivities:
         execution = arg.execution
         execution_id = execution.metadata.id
         thread_id = arg.thread_id or thread_id_for(execution)
-        agent = await self._agent_of(execution)
+        agent = await skills.with_skills(self._api, await self._agent_of(execution))
         environment = await self._environment_of(execution)
         limits = agent.spec.limits
         max_steps = limits.max_steps or DEFAULT_MAX_STEPS

@@ -34,6 +34,8 @@ from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import query_pb2_grpc as environment_query
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import query_pb2_grpc as mcp_query
+from stigmer.skill.v1 import api_pb2 as skill_api
+from stigmer.skill.v1 import query_pb2_grpc as skill_query
 from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
@@ -69,6 +71,8 @@ class AgentServerApi(Protocol):
     ) -> mcp_api.McpServer: ...
 
     async def get_instance(self, instance_id: str) -> instance_api.AgentInstance: ...
+
+    async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill: ...
 
     async def get_environment(
         self, reference: metadata_pb2.ApiResourceReference
@@ -118,6 +122,7 @@ class AgentApi:
         self._instances = instance_query.AgentInstanceQueryControllerStub(self._channel)
         self._mcp_servers = mcp_query.McpServerQueryControllerStub(self._channel)
         self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
+        self._skills = skill_query.SkillQueryControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -161,6 +166,11 @@ class AgentApi:
             self._mcp_servers.GetByReference,
             reference,
             mcp_api.McpServer,
+        )
+
+    async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill:
+        return await self._call(
+            "Skill.GetByReference", self._skills.GetByReference, reference, skill_api.Skill
         )
 
     async def update_status(
