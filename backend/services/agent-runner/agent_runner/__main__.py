@@ -30,6 +30,7 @@ ENVIRONMENT_HELP = """environment:
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE  EnsureThread/ExecuteGraphton queue override
   STIGMER_AGENT_RUNNER_DATA_DIR   where the threads' checkpoints live
+  STIGMER_AGENT_CHECKPOINT_URL    Postgres URL: checkpoints there instead of SQLite
   STIGMER_AGENT_MODEL        default model, provider:model (default openai:gpt-4o-mini)
   STIGMER_AGENT_OPENAI_BASE_URL / OPENAI_BASE_URL   OpenAI-compatible endpoint
   STIGMER_AGENT_OPENAI_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys
