@@ -360,12 +360,12 @@ async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
     agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
     agent.metadata.name = "planner"
     agent.spec.instructions = "Plan, then delegate."
-    agent.spec.skill_refs.add(slug="careful-counting")
+    agent.spec.skill_refs.add(slug="careful-counting", kind=kind_pb2.SKILL)
     helper = agent.spec.sub_agents.add()
     helper.name = "helper"
     helper.description = "counts things"
     helper.instructions = HELPER_INSTRUCTIONS
-    helper.skill_refs.add(slug="careful-counting")
+    helper.skill_refs.add(slug="careful-counting", kind=kind_pb2.SKILL)
     usage = helper.mcp_servers.add()
     usage.mcp_server_ref.slug = "counter"
     usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
