@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,6 +270,7 @@ def start_local_stack(
     ready_timeout: float = 60.0,
     metrics_port: int | None = None,
     console_address: str | None = None,
+    agent_env: Mapping[str, str] | None = None,
 ) -> LocalStack:
     """Start Temporal (unless reachable), stigmer-server, the workflow and agent runners.
 
@@ -282,6 +283,7 @@ def start_local_stack(
         metrics_port: the server's metrics/health port; the runner's is the next one
             (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
         console_address: serve the web console (``stigmer_console``) here; None: no console.
+        agent_env: extra environment of the agent-runner (the demo's scripted model).
 
     Raises:
         UsageError: another stack uses ``data_dir``, or a piece failed to start
@@ -394,6 +396,8 @@ def start_local_stack(
                     "STIGMER_SERVICE_ENDPOINT": stack.server_address,
                     "STIGMER_AGENT_RUNNER_DATA_DIR": str(data_dir / "agent-runner"),
                     **runner_key,
+                    **stack.observability_env("agent-runner"),
+                    **(agent_env or {}),
                 }
             ),
             logs,

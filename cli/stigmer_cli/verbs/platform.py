@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -164,6 +165,7 @@ def demo_command(file: Path, input_text: str, data_dir: Path | None) -> int:
     stops everything.
     """
     from stigmer_cli.local_stack import start_local_stack  # Temporal's SDK: only when needed
+    from stigmer_cli.scripted_agent_model import describe, scripted_model_unless_configured
 
     path = resolve_path(file)
     workflow_input = parse_input(input_text)
@@ -175,9 +177,13 @@ def demo_command(file: Path, input_text: str, data_dir: Path | None) -> int:
         else resolve_path(data_dir)
     )
     stack: LocalStack | None = None
-    with stop_signals_interrupt():
+    with stop_signals_interrupt(), scripted_model_unless_configured(os.environ) as agent_env:
         try:
-            stack = start_local_stack(directory, persistent_temporal=not temporary)
+            stack = start_local_stack(
+                directory, persistent_temporal=not temporary, agent_env=agent_env
+            )
+            if agent_env:
+                print(describe(agent_env), file=sys.stderr, flush=True)
             workflow_id, slug = asyncio.run(apply_file(stack.server_address, path))
             print(f"applied workflow {slug} ({workflow_id})", file=sys.stderr, flush=True)
             return asyncio.run(

@@ -14,13 +14,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from stigmer_cli.scripted_agent_model import MODEL_VARIABLES
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "hello-stigmer.yaml"
 
 
-def _stigmer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+def _stigmer(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = dict(os.environ)
+    # The user's model settings would decide whether the demo uses the scripted model.
+    for name in MODEL_VARIABLES:
+        base.pop(name, None)
+    env = {**base, **(env or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     env["STIGMER_PAYLOAD_KEYS"] = "k1=" + base64.b64encode(os.urandom(32)).decode()
     # An unused address: demo must start its own dev server, never touch a developer's.
@@ -59,6 +66,26 @@ def test_demo_runs_the_example_and_prints_its_output(tmp_path: Path) -> None:
     # Everything it started is gone: the RocksDB lock is free, so a server could reopen it.
     for name in ("stigmer-server", "workflow-runner", "agent-runner", "temporal"):
         assert (tmp_path / "data" / "logs" / f"{name}.log").exists()
+    # No model configured: the demo says its agents answer from the scripted model
+    # (tests/cli/test_scripted_agent_model.py: what the agent-runner is given answers).
+    [said] = [line for line in lines if "scripted model" in line]
+    assert said.startswith("agents: no model configured"), said
+    assert "scripted model at http://127.0.0.1:" in said, said
+
+
+def test_demo_with_a_model_configured_does_not_use_the_scripted_model(tmp_path: Path) -> None:
+    result = _stigmer(
+        "demo",
+        str(EXAMPLE),
+        "--input",
+        '{"name": "Stigmer"}',
+        "--data-dir",
+        str(tmp_path / "data"),
+        cwd=tmp_path,
+        env={"STIGMER_AGENT_MODEL": "ollama:llama3"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "scripted model" not in result.stderr
 
 
 def test_demo_of_a_faulting_workflow_exits_1_with_the_error(tmp_path: Path) -> None:

@@ -18,12 +18,29 @@ import agent_runner_testing
 import grpc
 import pytest
 import pytest_asyncio
-from agent_runner_testing.scripted_model import Body, ScriptedModel, user_texts
+from agent_runner_testing.scripted_model import (
+    Body,
+    Reply,
+    ScriptedModel,
+    ToolCallReply,
+    tool_then_answer,
+    user_texts,
+)
 from e2e_platform import FOLLOW_TIMEOUT, Platform, RunnerProcess, running_platform
+from observability_scrape import (
+    endpoint_address,
+    eventually,
+    eventually_grown,
+    get,
+    log_records,
+    samples,
+    total,
+)
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.commons.v1 import kind_pb2, phase_pb2
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer_cli.agent_client import AgentClient
 from temporalio.testing import WorkflowEnvironment
 
@@ -139,6 +156,16 @@ def _final(seen: list[execution_api.AgentExecution], agents: AgentPlatform) -> A
 async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     agents: AgentPlatform, client: AgentClient
 ) -> None:
+    assert agents.agent_runner is not None
+    metrics = await endpoint_address(agents.agent_runner.log_path)
+    await eventually(lambda: get(metrics, "/readyz")[0] == 200, f"{metrics}/readyz 200")
+    assert set(json.loads(get(metrics, "/readyz")[1])["checks"]) == {
+        "temporal",
+        "workers",
+        "checkpoints",
+    }
+    before = samples(metrics)
+
     agent = await _counter_agent(client, agents.counter)
     execution = await client.run(agent, "count with the tool please")
     seen = await _followed(client, execution.metadata.id, agents)
@@ -165,6 +192,31 @@ async def test_an_agent_with_an_mcp_tool_answers_and_subscribers_see_it_work(
     running = [u.status for u in seen if u.status.phase == phase_pb2.IN_PROGRESS]
     assert any(s.tool_calls for s in running), [str(u.status) for u in seen]
     assert any(not s.output.string_value and s.messages for s in running)
+
+    # The agent-runner's metrics moved with the run: two model calls (the tool
+    # call, then the answer), one tool call that succeeded, the tokens the
+    # scripted model reported, its UpdateStatus calls, the SDK's activity metrics.
+    await eventually_grown(
+        metrics,
+        before,
+        [
+            ("stigmer_agent_model_calls_total", {"provider": "openai", "result": "ok"}),
+            ("stigmer_agent_tool_calls_total", {"result": "success"}),
+            ("stigmer_agent_tokens_total", {"direction": "input"}),
+            ("stigmer_agent_tokens_total", {"direction": "output"}),
+            ("grpc_client_handled_total", {"grpc_method": "UpdateStatus", "grpc_code": "OK"}),
+            ("temporal_activity_execution_latency_seconds_count", {}),
+        ],
+    )
+    after = samples(metrics)
+    calls = "stigmer_agent_model_calls_total"
+    assert total(after, calls, result="ok") - total(before, calls, result="ok") == 2
+    assert total(after, calls, result="error") == total(before, calls, result="error")
+    # Its logs are JSON lines of the agent-runner service.
+    records = log_records(agents.agent_runner.log_path)
+    assert records and not [r for r in records if "raw" in r], records[:5]
+    assert {r.get("service") for r in records} == {"agent-runner"}
+    assert [r for r in records if r.get("execution_id") == execution.metadata.id], records[-10:]
 
 
 def _cli(agents: AgentPlatform, *args: str) -> subprocess.CompletedProcess[str]:
@@ -265,3 +317,96 @@ async def test_kill_9_after_a_tool_call_resumes_without_repeating_the_tool_or_th
     ]
     assert "resumes" in agents.agent_runner.logs()
     assert (agents.platform.tmp / "agent-runner" / "threads.sqlite").exists()
+
+
+HELPER_INSTRUCTIONS = "You are the helper: count with the bump tool."
+
+
+def _plan_then_delegate(body: Body) -> Reply:
+    """The main agent writes a plan and hands the counting to the helper sub-agent,
+    then answers with the helper's answer; the helper is the default script."""
+    messages = body["messages"]
+    if str(messages[0].get("content")).startswith(HELPER_INSTRUCTIONS):
+        return tool_then_answer(body)
+    offered = {tool["function"]["name"] for tool in body.get("tools") or []}
+    assert {"write_todos", "task"} <= offered, offered
+    if messages[-1]["role"] == "user":
+        plan = [
+            {"content": "ask the helper to count", "status": "in_progress"},
+            {"content": "report the count", "status": "pending"},
+        ]
+        return Reply(
+            tool_calls=(
+                ToolCallReply("write_todos", {"todos": plan}),
+                ToolCallReply(
+                    "task", {"description": "use the tool to count", "subagent_type": "helper"}
+                ),
+            )
+        )
+    helper = [m["content"] for m in messages if m["role"] == "tool" and "I heard" in m["content"]]
+    return Reply(text=f"The helper says: {helper[-1]}")
+
+
+async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
+    agents: AgentPlatform, client: AgentClient
+) -> None:
+    agents.model.decide = _plan_then_delegate
+    await _counter_agent(client, agents.counter)  # the counter McpServer
+    skill = skill_api.Skill(api_version="stigmer.ai/v1", kind="Skill")
+    skill.metadata.name = "careful-counting"
+    skill.spec.description = "How to count."
+    skill.spec.markdown_content = "Count exactly once; say the number."
+    await client.apply(skill)
+    agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
+    agent.metadata.name = "planner"
+    agent.spec.instructions = "Plan, then delegate."
+    agent.spec.skill_refs.add(slug="careful-counting", kind=kind_pb2.SKILL)
+    helper = agent.spec.sub_agents.add()
+    helper.name = "helper"
+    helper.description = "counts things"
+    helper.instructions = HELPER_INSTRUCTIONS
+    helper.skill_refs.add(slug="careful-counting", kind=kind_pb2.SKILL)
+    usage = helper.mcp_servers.add()
+    usage.mcp_server_ref.slug = "counter"
+    usage.mcp_server_ref.kind = kind_pb2.MCP_SERVER
+    applied = await client.apply(agent)
+    assert isinstance(applied, agent_api.Agent)
+
+    execution = await client.run(applied, "plan and delegate")
+    seen = await _followed(client, execution.metadata.id, agents)
+    final = _final(seen, agents)
+
+    answer = "I heard: use the tool to count. Tool said: counter from-model is 1."
+    assert final.output.string_value == f"The helper says: {answer}"
+    assert agents.counter.read_text() == "1"  # the helper's own MCP tool ran once
+    assert [(t.id, t.content, t.status) for t in final.todos] == [
+        ("todo-1", "ask the helper to count", execution_api.TODO_IN_PROGRESS),
+        ("todo-2", "report the count", execution_api.TODO_PENDING),
+    ]
+    [sub] = final.sub_agent_executions
+    assert (sub.name, sub.input, sub.output, sub.status) == (
+        "helper",
+        "use the tool to count",
+        answer,
+        phase_pb2.COMPLETED,
+    )
+    assert sub.id.startswith("sub-") and sub.started_at.seconds and sub.completed_at.seconds
+    # The plan and the running sub-agent reached the subscriber while the helper worked.
+    running = [u.status for u in seen if u.status.phase == phase_pb2.IN_PROGRESS]
+    assert any(
+        s.todos and [x.status for x in s.sub_agent_executions] == [phase_pb2.IN_PROGRESS]
+        for s in running
+    ), [str(s) for s in running]
+    # The helper ran in a conversation of its own: its instructions, the task as its message.
+    prompts = [str(r["messages"][0]["content"]) for r in agents.model.requests]
+    helper_requests = [
+        r
+        for r, p in zip(agents.model.requests, prompts, strict=True)
+        if p.startswith(HELPER_INSTRUCTIONS)
+    ]
+    assert [user_texts(r) for r in helper_requests] == [["use the tool to count"]] * 2
+    # Both were given the skill in their instructions.
+    given = "## Skill: careful-counting\n\nHow to count.\n\nCount exactly once; say the number."
+    planner = [p for p in prompts if p.startswith("Plan, then delegate.")]
+    assert len(planner) == 2 and all(given in p for p in planner), prompts
+    assert all(given in p for p in prompts if p.startswith(HELPER_INSTRUCTIONS)), prompts

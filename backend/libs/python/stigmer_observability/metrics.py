@@ -87,6 +87,25 @@ PROGRESS_REPORTS = Counter(
     registry=REGISTRY,
 )
 
+AGENT_MODEL_CALLS = Counter(
+    "stigmer_agent_model_calls_total",
+    "Model calls of agent executions in this agent-runner, by provider and result (ok, error).",
+    ["provider", "result"],
+    registry=REGISTRY,
+)
+AGENT_TOOL_CALLS = Counter(
+    "stigmer_agent_tool_calls_total",
+    "Tool calls of agent executions that got a result, by result (success, error).",
+    ["result"],
+    registry=REGISTRY,
+)
+AGENT_TOKENS = Counter(
+    "stigmer_agent_tokens_total",
+    "Tokens of agent model calls as the provider reported them, by direction (input, output).",
+    ["direction"],
+    registry=REGISTRY,
+)
+
 GRPC_SERVER_HANDLED = Counter(
     "grpc_server_handled_total",
     "RPCs completed by this server, by method and status code.",

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
+
+from stigmer_common.secret_redaction import install_log_redaction
+from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
+from stigmer_observability import (
+    ObservabilityConfig,
+    ObservabilityConfigError,
+    add_arguments,
+    setup_observability,
+)
 
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
@@ -22,6 +30,7 @@ ENVIRONMENT_HELP = """environment:
   TEMPORAL_NAMESPACE         Temporal namespace (default "default")
   TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE  EnsureThread/ExecuteGraphton queue override
   STIGMER_AGENT_RUNNER_DATA_DIR   where the threads' checkpoints live
+  STIGMER_AGENT_CHECKPOINT_URL    Postgres URL: checkpoints there instead of SQLite
   STIGMER_AGENT_MODEL        default model, provider:model (default openai:gpt-4o-mini)
   STIGMER_AGENT_OPENAI_BASE_URL / OPENAI_BASE_URL   OpenAI-compatible endpoint
   STIGMER_AGENT_OPENAI_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY   provider keys
@@ -35,14 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="agent-runner",
         description="Runs Stigmer agent executions (EnsureThread, ExecuteGraphton).",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("STIGMER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        observability_config = ObservabilityConfig.from_env().with_flags(args)
+    except ObservabilityConfigError as error:
+        print(f"agent-runner: {error}", file=sys.stderr)
+        return 2
     from agent_runner.offline import close_network_lookups
     from agent_runner.process import install_stop_signals, run_agent_runner
     from agent_runner.settings import AgentRunnerSettings, SettingsError
@@ -52,18 +63,24 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"agent-runner: {error}", file=sys.stderr)
         return 2
+    # Before anything logs, and the Temporal runtime before any client exists.
+    observability = setup_observability("agent-runner", observability_config)
+    install_log_redaction()  # the variables (keys) this process resolves never reach its logs
     close_network_lookups(settings.data_dir)
 
     async def serve() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await run_agent_runner(settings, stop)
+        async with observability.running():
+            await run_agent_runner(settings, stop, observability)
 
     try:
         asyncio.run(serve())
     except (OSError, RuntimeError) as error:
         print(f"agent-runner: {error}", file=sys.stderr)
         return 1
+    finally:
+        observability.close()
     return 0
 
 

@@ -45,9 +45,11 @@ from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agent_runner import delegation, skills
 from agent_runner import messages as convert
 from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
+from agent_runner.metrics import AgentMetrics
 from agent_runner.models import chat_model, defaults_for
 from agent_runner.settings import AgentRunnerSettings
 from agent_runner.status_stream import StatusStream
@@ -76,9 +78,10 @@ def agent_graph(
     model: BaseChatModel,
     tools: list[BaseTool],
     instructions: str,
-    checkpointer: BaseCheckpointSaver[Any],
+    checkpointer: BaseCheckpointSaver[Any] | None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt."""
+    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt
+    (``checkpointer`` None: not checkpointed, a sub-agent's run)."""
     with warnings.catch_warnings():
         # Moved to `langchain.agents.create_agent` (the `langchain` package, not
         # installed: it would bring nothing else this runner uses).
@@ -117,13 +120,14 @@ class AgentActivities:
         execution = arg.execution
         execution_id = execution.metadata.id
         thread_id = arg.thread_id or thread_id_for(execution)
-        agent = await self._agent_of(execution)
+        agent = await skills.with_skills(self._api, await self._agent_of(execution))
         environment = await self._environment_of(execution)
         limits = agent.spec.limits
         max_steps = limits.max_steps or DEFAULT_MAX_STEPS
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": max_steps,
+            "callbacks": [AgentMetrics()],
         }
         stream = StatusStream(self._api, execution_id, self._settings.status_interval)
         stream.start()
@@ -232,7 +236,37 @@ class AgentActivities:
             defaults,
             max_output_tokens=agent.spec.limits.max_output_tokens,
         )
-        return agent_graph(model, tools, agent.spec.instructions, self._checkpointer)
+        extra = [delegation.todo_tool()]
+        delegate = delegation.task_tool(
+            list(agent.spec.sub_agents), self._sub_agent_runner(model, environment)
+        )
+        if delegate is not None:
+            extra.append(delegate)
+        return agent_graph(model, [*tools, *extra], agent.spec.instructions, self._checkpointer)
+
+    def _sub_agent_runner(
+        self, model: BaseChatModel, environment: dict[str, str]
+    ) -> delegation.RunSubAgent:
+        """Runs a sub-agent to its answer: its own instructions and MCP tools, the
+        parent's model, a fresh conversation (not checkpointed: a crash inside it
+        runs the ``task`` call again, as any unfinished tool call)."""
+
+        async def run(sub: agent_api.SubAgent, description: str) -> str:
+            async with mcp_tools(
+                self._api, list(sub.mcp_servers), environment, self._mcp_sessions
+            ) as tools:
+                graph = agent_graph(model, tools, sub.instructions, None)
+                # A config of its own: its tokens are not streamed as the parent's messages.
+                result = await graph.ainvoke(
+                    {"messages": [HumanMessage(content=description)]},
+                    {"recursion_limit": DEFAULT_MAX_STEPS, "callbacks": [AgentMetrics()]},
+                )
+            answer = next(
+                (m for m in reversed(result["messages"]) if isinstance(m, AIMessage)), None
+            )
+            return convert.text_of(answer.content) if answer is not None else ""
+
+        return run
 
     async def _run(
         self,
@@ -369,6 +403,7 @@ def _report(stream: StatusStream, message: BaseMessage) -> None:
                 stream.tool_call(call)
     elif isinstance(message, ToolMessage):
         stream.tool_call(convert.finished_tool_call(message))
+    delegation.report(stream, message)
 
 
 def _final_status(turn: list[BaseMessage], stream: StatusStream) -> api_pb2.AgentExecutionStatus:
@@ -376,6 +411,8 @@ def _final_status(turn: list[BaseMessage], stream: StatusStream) -> api_pb2.Agen
     status = api_pb2.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
     status.messages.extend(stream.messages.values())
     status.tool_calls.extend(stream.tool_calls.values())
+    status.todos.extend(stream.todos.values())
+    status.sub_agent_executions.extend(stream.sub_agents.values())
     answer = next((m for m in reversed(turn) if isinstance(m, AIMessage)), None)
     if answer is not None:
         status.output.CopyFrom(struct_pb2.Value(string_value=convert.text_of(answer.content)))
@@ -387,6 +424,8 @@ def _failed_status(code: str, message: str, stream: StatusStream) -> api_pb2.Age
     status = api_pb2.AgentExecutionStatus(phase=phase_pb2.FAILED)
     status.messages.extend(stream.messages.values())
     status.tool_calls.extend(stream.tool_calls.values())
+    status.todos.extend(stream.todos.values())
+    status.sub_agent_executions.extend(stream.sub_agents.values())
     status.error.code = code
     status.error.message = message
     status.completed_at.FromDatetime(datetime.now(UTC))

@@ -8,12 +8,13 @@ import signal
 from contextlib import AsyncExitStack
 from typing import Any
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_RUNNER
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
+from stigmer_observability import Observability
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from agent_runner.checkpointer import open_checkpointer
 from agent_runner.execute import AgentActivities
 from agent_runner.mcp_sessions import McpSessions
 from agent_runner.settings import AgentRunnerSettings
@@ -43,26 +44,35 @@ def build_worker(
     )
 
 
-async def run_agent_runner(settings: AgentRunnerSettings, stop: asyncio.Event) -> None:
-    """Serve the runner queue until ``stop`` is set, then shut down (checkpoints stay)."""
+async def run_agent_runner(
+    settings: AgentRunnerSettings,
+    stop: asyncio.Event,
+    observability: Observability | None = None,
+) -> None:
+    """Serve the runner queue until ``stop`` is set, then shut down (checkpoints stay).
+
+    ``observability`` (the process's ``/readyz``) gets the ``temporal`` and
+    ``workers`` checks, and ``checkpoints``: the thread store answers.
+    """
     client = await connect(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
         api = AgentApi(settings)
         stack.push_async_callback(api.close)
-        saver = await stack.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db))
-        )
-        await saver.setup()
+        saver, store_open, store = await open_checkpointer(settings, stack)
         mcp_sessions = McpSessions()
         stack.push_async_callback(mcp_sessions.close)
         worker = build_worker(client, AgentActivities(api, settings, saver, mcp_sessions), settings)
         await stack.enter_async_context(worker)
+        if observability is not None:
+            observability.track_temporal(lambda: client, lambda: (worker,))
+            observability.readiness.add("checkpoints", store_open)
         _log.info(
-            "agent-runner polling %s; threads in %s; stigmer-server at %s",
+            "agent-runner polling %s; threads in %s; stigmer-server at %s; default model %s%s",
             settings.runner_queue,
-            settings.checkpoint_db,
+            store,
             settings.stigmer_endpoint,
+            settings.models.model,
+            f" at {settings.models.openai_base_url}" if settings.models.openai_base_url else "",
         )
         await stop.wait()
         _log.info("agent-runner stopping")

@@ -67,6 +67,9 @@ class AgentRunnerSettings:
         status_interval: seconds between two status reports of one execution
             (``STIGMER_AGENT_STATUS_INTERVAL_SECONDS``, default 0.1: at most ~10/s).
         models: provider endpoints and the default model.
+        checkpoint_url: a Postgres URL (``STIGMER_AGENT_CHECKPOINT_URL``): the threads'
+            checkpoints live there instead of the SQLite file (may hold a password:
+            never logged).
     """
 
     stigmer_endpoint: str = DEFAULT_STIGMER_ENDPOINT
@@ -79,6 +82,7 @@ class AgentRunnerSettings:
     data_dir: Path = Path(user_data_dir("stigmer")) / "agent-runner"
     status_interval: float = 0.1
     models: ModelDefaults = ModelDefaults()
+    checkpoint_url: str = field(default="", repr=False)
 
     @property
     def checkpoint_db(self) -> Path:
@@ -108,6 +112,7 @@ class AgentRunnerSettings:
             temporal_namespace=source.get("TEMPORAL_NAMESPACE") or "default",
             runner_queue=AGENT_EXECUTION_RUNNER_QUEUE.resolve(source),
             data_dir=Path(data_dir) if data_dir else AgentRunnerSettings.data_dir,
+            checkpoint_url=source.get("STIGMER_AGENT_CHECKPOINT_URL") or "",
             status_interval=_seconds(source, "STIGMER_AGENT_STATUS_INTERVAL_SECONDS", 0.1),
             models=ModelDefaults(
                 model=source.get("STIGMER_AGENT_MODEL") or DEFAULT_MODEL,

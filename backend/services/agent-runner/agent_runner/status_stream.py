@@ -1,7 +1,7 @@
 """Live status of one agent run: entries collected as the agent produces them,
 sent to ``UpdateStatus`` at most once per ``interval``.
 
-Entries are keyed by id (messages, tool calls) and only the ones that changed
+Entries are keyed by id (messages, tool calls, todos, sub-agent executions) and only the ones that changed
 since the last report are sent: the server upserts them by id, so a report
 never wipes what an earlier attempt reported, and token chunks arriving
 faster than the interval are batched into one report of the grown message.
@@ -33,8 +33,12 @@ class StatusStream:
         self._interval = interval
         self.messages: dict[str, api_pb2.AgentMessage] = {}
         self.tool_calls: dict[str, api_pb2.ToolCall] = {}
+        self.todos: dict[str, api_pb2.Todo] = {}
+        self.sub_agents: dict[str, api_pb2.SubAgentExecution] = {}
         self._dirty_messages: set[str] = set()
         self._dirty_tools: set[str] = set()
+        self._dirty_todos: set[str] = set()
+        self._dirty_subs: set[str] = set()
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -69,6 +73,22 @@ class StatusStream:
         self._dirty_tools.add(call.id)
         self._changed.set()
 
+    def todo(self, todo: api_pb2.Todo) -> None:
+        """Record a todo's latest state; sent with the next report."""
+        if self.todos.get(todo.id) == todo:
+            return
+        self.todos[todo.id] = todo
+        self._dirty_todos.add(todo.id)
+        self._changed.set()
+
+    def sub_agent(self, sub: api_pb2.SubAgentExecution) -> None:
+        """Record a sub-agent execution's latest state; sent with the next report."""
+        if self.sub_agents.get(sub.id) == sub:
+            return
+        self.sub_agents[sub.id] = sub
+        self._dirty_subs.add(sub.id)
+        self._changed.set()
+
     async def close(self) -> None:
         """Send what is pending, then stop."""
         self._stop.set()
@@ -82,7 +102,12 @@ class StatusStream:
             self._changed.clear()
             await self._send()
             if self._stop.is_set():
-                if self._dirty_messages or self._dirty_tools:
+                if (
+                    self._dirty_messages
+                    or self._dirty_tools
+                    or self._dirty_todos
+                    or self._dirty_subs
+                ):
                     await self._send()  # whatever arrived while the last one was sent
                 return
             # Throttle: no two reports closer than the interval (close() cuts it short).
@@ -94,9 +119,16 @@ class StatusStream:
         status.tool_calls.extend(
             self.tool_calls[i] for i in self.tool_calls if i in self._dirty_tools
         )
+        status.todos.extend(self.todos[i] for i in self.todos if i in self._dirty_todos)
+        status.sub_agent_executions.extend(
+            self.sub_agents[i] for i in self.sub_agents if i in self._dirty_subs
+        )
         sent_messages, sent_tools = set(self._dirty_messages), set(self._dirty_tools)
+        sent_todos, sent_subs = set(self._dirty_todos), set(self._dirty_subs)
         self._dirty_messages.clear()
         self._dirty_tools.clear()
+        self._dirty_todos.clear()
+        self._dirty_subs.clear()
         try:
             await self._api.update_status(
                 io_pb2.AgentExecutionUpdateStatusInput(
@@ -107,6 +139,8 @@ class StatusStream:
             _log.warning("status report of %s not sent: %s", self._execution_id, error.code().name)
             self._dirty_messages |= sent_messages
             self._dirty_tools |= sent_tools
+            self._dirty_todos |= sent_todos
+            self._dirty_subs |= sent_subs
             return
         self.reports += 1
 

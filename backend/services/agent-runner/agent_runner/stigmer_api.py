@@ -34,6 +34,9 @@ from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import query_pb2_grpc as environment_query
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import query_pb2_grpc as mcp_query
+from stigmer.skill.v1 import api_pb2 as skill_api
+from stigmer.skill.v1 import query_pb2_grpc as skill_query
+from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
 from agent_runner.settings import AgentRunnerSettings
@@ -69,6 +72,8 @@ class AgentServerApi(Protocol):
 
     async def get_instance(self, instance_id: str) -> instance_api.AgentInstance: ...
 
+    async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill: ...
+
     async def get_environment(
         self, reference: metadata_pb2.ApiResourceReference
     ) -> environment_api.Environment: ...
@@ -96,10 +101,13 @@ class AgentApi:
                 settings.stigmer_endpoint,
                 grpc.ssl_channel_credentials(root_certificates=roots),
                 options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         else:
             self._channel = grpc.aio.insecure_channel(
-                settings.stigmer_endpoint, options=_CHANNEL_OPTIONS
+                settings.stigmer_endpoint,
+                options=_CHANNEL_OPTIONS,
+                interceptors=client_metrics_interceptors(),
             )
         self._endpoint = settings.stigmer_endpoint
         self._budget = retry_budget.total_seconds()
@@ -114,6 +122,7 @@ class AgentApi:
         self._instances = instance_query.AgentInstanceQueryControllerStub(self._channel)
         self._mcp_servers = mcp_query.McpServerQueryControllerStub(self._channel)
         self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
+        self._skills = skill_query.SkillQueryControllerStub(self._channel)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -157,6 +166,11 @@ class AgentApi:
             self._mcp_servers.GetByReference,
             reference,
             mcp_api.McpServer,
+        )
+
+    async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill:
+        return await self._call(
+            "Skill.GetByReference", self._skills.GetByReference, reference, skill_api.Skill
         )
 
     async def update_status(

@@ -11,7 +11,9 @@ from pathlib import Path
 from mcp.server.fastmcp import FastMCP
 
 COUNTER = Path(sys.argv[1])
-server = FastMCP("counter")
+# Its stderr is the agent-runner's (MCP stdio): only warnings, so the runner's
+# log stays JSON lines.
+server = FastMCP("counter", log_level="WARNING")
 
 
 @server.tool()

@@ -15,6 +15,7 @@ from stigmer.agentinstance.v1 import api_pb2 as instance_api
 from stigmer.commons.v1 import metadata_pb2
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer_server.execution.status_merge import merge_agent_execution_status
 
 
@@ -28,6 +29,10 @@ class RecordingApi:
     reports: list[tuple[float, execution_api.AgentExecutionStatus]] = field(default_factory=list)
     instances: dict[str, instance_api.AgentInstance] = field(default_factory=dict)
     environments: dict[str, environment_api.Environment] = field(default_factory=dict)
+    skills: dict[str, skill_api.Skill] = field(default_factory=dict)
+
+    async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill:
+        return self.skills[reference.slug]
 
     async def get_instance(self, instance_id: str) -> instance_api.AgentInstance:
         return self.instances.get(instance_id) or instance_api.AgentInstance()
