@@ -8,7 +8,7 @@ platform e2e tests cover the real workflows).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,9 @@ class RecordingRunControl:
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None:
         self.calls.append(("resume", execution_id, reason))
+
+    async def decide_tool_calls(self, execution_id: str, decisions: Sequence[Any]) -> None:
+        self.calls.append(("decide", execution_id, ",".join(d.tool_call_id for d in decisions)))
 
 
 class ControlledOrchestration:
