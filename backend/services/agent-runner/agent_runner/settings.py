@@ -52,7 +52,8 @@ class AgentRunnerSettings:
     """Everything an agent-runner process needs to know about its deployment.
 
     Attributes:
-        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVICE_ENDPOINT``).
+        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVER``, else
+            ``STIGMER_SERVICE_ENDPOINT``).
         stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
         stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``; implied by a CA file).
         stigmer_ca_file: PEM roots to verify stigmer-server's certificate
@@ -95,7 +96,10 @@ class AgentRunnerSettings:
         data_dir = source.get("STIGMER_AGENT_RUNNER_DATA_DIR")
         ca_file = _readable(source, "STIGMER_SERVICE_CA_FILE")
         return AgentRunnerSettings(
-            stigmer_endpoint=source.get("STIGMER_SERVICE_ENDPOINT") or DEFAULT_STIGMER_ENDPOINT,
+            # STIGMER_SERVER like the CLI and the workflow runner; the older name when unset.
+            stigmer_endpoint=source.get("STIGMER_SERVER")
+            or source.get("STIGMER_SERVICE_ENDPOINT")
+            or DEFAULT_STIGMER_ENDPOINT,
             stigmer_api_key=source.get("STIGMER_SERVICE_API_KEY") or "",
             stigmer_use_tls=_flag(source, "STIGMER_SERVICE_USE_TLS", default=False)
             or bool(ca_file),
