@@ -97,7 +97,9 @@ async def test_a_guarded_tool_waits_survives_a_runner_kill_and_runs_once_when_ap
 
     again = await asyncio.to_thread(_cli, agents, "approve", execution_id)
     assert again.returncode == 2
-    assert again.stderr.startswith(f"stigmer: approve {execution_id}: FAILED_PRECONDITION")
+    assert again.stderr == (
+        f"stigmer: approve: no tool call of {execution_id} is waiting for approval\n"
+    )
     assert "Traceback" not in again.stderr
 
 
