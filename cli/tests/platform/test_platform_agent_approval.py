@@ -9,6 +9,8 @@ reject`` makes the agent continue without it."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from e2e_platform import FOLLOW_TIMEOUT
@@ -106,29 +108,34 @@ async def test_a_guarded_tool_waits_survives_a_runner_kill_and_runs_once_when_ap
 async def test_a_rejected_tool_never_runs_and_the_agent_continues_without_it(
     agents: AgentPlatform, client: AgentClient
 ) -> None:
-    agent = await _guarded_agent(client, agents)
-    execution = await client.run(agent, "count with the tool please")
-    execution_id = execution.metadata.id
-    call = await _waiting_call(client, execution_id, agents)
-
-    unknown = await asyncio.to_thread(_cli, agents, "reject", execution_id, "call-nope")
-    assert unknown.returncode == 2
-    assert unknown.stderr.startswith(
-        f"stigmer: reject {execution_id}: FAILED_PRECONDITION: decisions[0].tool_call_id:"
-    ), unknown.stderr
-    assert "Traceback" not in unknown.stderr
-
-    rejected = await asyncio.to_thread(
-        _cli, agents, "reject", execution_id, call.id, "--reason", "not today"
-    )
-    assert rejected.returncode == 0, f"{rejected.stderr}\n{agents.logs()}"
-    assert rejected.stdout == f"{call.id} bump REJECTED\n"
-
-    final = _final(await _followed(client, execution_id, agents), agents)
-    assert final.output.string_value == (
+    await _guarded_agent(client, agents)
+    # `agent run --follow` as a process: it shows the call waiting, then the answer.
+    follow = _follow_process(agents, "count with the tool please")
+    try:
+        progress: list[str] = []
+        async with asyncio.timeout(FOLLOW_TIMEOUT):
+            assert follow.stderr is not None
+            while not progress or not progress[-1].startswith("tool bump WAITING_APPROVAL "):
+                line = await asyncio.to_thread(follow.stderr.readline)
+                assert line, f"{progress}\n{agents.logs()}"
+                progress.append(line.rstrip("\n"))
+        execution_id = progress[0].split()[1]
+        call_id = progress[-1].split()[-1]
+        assert progress[-2] == 'tool bump {"label": "from-model", "times": 1}'
+        await _unknown_then_reject(agents, execution_id, call_id)
+        out, err = await asyncio.to_thread(follow.communicate, timeout=FOLLOW_TIMEOUT)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait()
+    answer = (
         "I heard: count with the tool please. Tool said: not run: a human rejected this "
         "tool call: not today. Continue without it.."
     )
+    assert (follow.returncode, out) == (0, answer + "\n"), err
+    assert "tool bump FAILED: not run: a human rejected this tool call" in err
+    final = _final(await _followed(client, execution_id, agents), agents)
+    assert final.output.string_value == answer
     assert not agents.counter.exists()  # the tool never ran
     [done] = final.tool_calls
     assert (done.status, done.approval, done.approval_reason) == (
@@ -138,3 +145,39 @@ async def test_a_rejected_tool_never_runs_and_the_agent_continues_without_it(
     )
     # The model saw the rejection as the call's result.
     assert agents.model.requests[-1]["messages"][-1]["role"] == "tool"
+
+
+async def _unknown_then_reject(agents: AgentPlatform, execution_id: str, call_id: str) -> None:
+    unknown = await asyncio.to_thread(_cli, agents, "reject", execution_id, "call-nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith(
+        f"stigmer: reject {execution_id}: FAILED_PRECONDITION: decisions[0].tool_call_id:"
+    ), unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+    rejected = await asyncio.to_thread(
+        _cli, agents, "reject", execution_id, call_id, "--reason", "not today"
+    )
+    assert rejected.returncode == 0, f"{rejected.stderr}\n{agents.logs()}"
+    assert rejected.stdout == f"{call_id} bump REJECTED\n"
+
+
+def _follow_process(agents: AgentPlatform, message: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stigmer_cli",
+            "agent",
+            "run",
+            "counter-agent",
+            message,
+            "--follow",
+            "--server",
+            agents.platform.server.address,
+        ],
+        env=agents.platform.runner_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
