@@ -32,7 +32,7 @@ export function agentExecutionPage(view, { params: [id], showProblem }) {
           h("strong", {}, `${m.type.toLowerCase()}${m.name ? ` (${m.name})` : ""}: `), m.content,
           m.tool_call_ids.map((cid) => calls.has(cid) ? h("span", { class: "meta" }, ` → ${calls.get(cid).name}`) : null))),
       ]),
-      section("Tool calls", "Tool calls", x.tool_calls.map((c) => h("details", { class: "tool-call", "data-id": `tool:${c.id}`, open: open.has(`tool:${c.id}`) },
+      section("Tool calls", "Tool calls", x.tool_calls.map((c) => h("details", { class: "tool-call", "data-id": `tool:${c.id}`, open: open.has(`tool:${c.id}`) || c.approval === "WAITING_APPROVAL" },
         h("summary", {}, `${c.name} `, phaseBadge(c.phase), c.approval ? h("span", { class: "meta approval" }, ` ${c.approval}`) : null),
         c.approval === "WAITING_APPROVAL" ? h("p", { class: "approval-actions" },
           h("button", { type: "button", "data-decide": "approve", onclick: () => decide(c.id, "approve") }, "Approve"), " ",
