@@ -43,6 +43,7 @@ from stigmer_console.views import (
 
 STATIC = Path(__file__).parent / "static"
 BACKEND: web.AppKey[StigmerBackend] = web.AppKey("backend", StigmerBackend)
+PAGE_ASSETS: web.AppKey[dict[str, tuple[bytes, str]]] = web.AppKey("page_assets", dict)
 #: Seconds between SSE comments while an execution is quiet (keeps proxies and the page sure
 #: the stream is alive).
 KEEPALIVE_SECONDS = 15.0
@@ -95,8 +96,33 @@ def _backend(request: web.Request) -> StigmerBackend:
     return request.app[BACKEND]
 
 
-async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
+# The page's files, read once. Served from memory rather than with add_static:
+# in Bazel's runfiles (and installed trees) they are symlinks into the source
+# tree, which aiohttp's static route refuses to follow.
+ASSETS = {
+    "index.html": "text/html",
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+}
+
+
+def load_assets() -> dict[str, tuple[bytes, str]]:
+    return {name: ((STATIC / name).read_bytes(), kind) for name, kind in ASSETS.items()}
+
+
+async def index(request: web.Request) -> web.Response:
+    body, kind = request.app[PAGE_ASSETS]["index.html"]
+    return web.Response(body=body, content_type=kind, charset="utf-8")
+
+
+async def asset(request: web.Request) -> web.Response:
+    found = request.app[PAGE_ASSETS].get(request.match_info["name"])
+    if found is None or request.match_info["name"] == "index.html":
+        raise web.HTTPNotFound()
+    body, kind = found
+    return web.Response(
+        body=body, content_type=kind, charset="utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def list_executions(request: web.Request) -> web.Response:
@@ -309,7 +335,8 @@ def build_app(server_address: str, tls: Tls | None = None) -> web.Application:
 
     app.cleanup_ctx.append(backend_context)
     app.router.add_get("/", index)
-    app.router.add_static("/static/", STATIC)
+    app[PAGE_ASSETS] = load_assets()
+    app.router.add_get("/static/{name}", asset)
     app.router.add_get("/api/executions", list_executions)
     app.router.add_get("/api/executions/{id}", get_execution)
     app.router.add_get("/api/executions/{id}/events", execution_events)

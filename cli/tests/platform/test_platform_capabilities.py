@@ -4,21 +4,28 @@ and `run: workflow` by reference from the Workflows stored on stigmer-server."""
 
 from __future__ import annotations
 
+import base64
+
 import grpc
 import pytest
 from e2e_platform import Platform, dsl_document, followed_to_end
 from google.protobuf import json_format
 from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import command_pb2_grpc as environment_command
 from stigmer.executioncontext.v1 import api_pb2 as context_api
 from stigmer.executioncontext.v1 import command_pb2_grpc as context_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
+from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract
+from stigmer.workflowexecution.v1.contract_temporal import INVOKE_WORKFLOW_EXECUTION
 from stigmer.workflowinstance.v1 import api_pb2 as instance_api
 from stigmer.workflowinstance.v1 import command_pb2_grpc as instance_command
 from stigmer_cli.api import StigmerClient
 from stigmer_dsl.converter import workflow_from_dsl
+from stigmer_server.secrets.execution_grants import GRANT_KEY_FILE, ExecutionGrants
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -141,3 +148,101 @@ async def test_run_workflow_resolves_a_stored_workflow(platform: Platform) -> No
         final = await followed_to_end(client, execution.metadata.id)
     assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
     assert json_format.MessageToDict(final.status.output) == {"doubled": 42}
+
+
+async def test_run_workflow_resolves_in_the_executions_org_and_the_child_reads_its_secrets(
+    platform: Platform,
+) -> None:
+    """The runner's identity is the zero-config admin of every org (like a `*`
+    runner key): two orgs hold a workflow of the same namespace/name, and each
+    execution runs its own org's. The child reads `$secrets` through the
+    execution's grant, which it inherits from its parent."""
+
+    def child(org: str) -> dict[str, object]:
+        return {
+            "document": {"dsl": "1.0.0", "namespace": "orgs", "name": "who", "version": "1.0.0"},
+            "use": {"secrets": ["badge"]},
+            "do": [{"say": {"set": {"org": org, "badgeLength": "${ $secrets.badge | length }"}}}],
+        }
+
+    parent = dsl_document(
+        "calls-who",
+        [
+            {
+                "delegate": {
+                    "run": {"workflow": {"namespace": "orgs", "name": "who", "version": "1.0.0"}}
+                }
+            }
+        ],
+    )
+    assert platform.runner is not None
+    platform.runner.stop()  # the executions' contexts exist before the engine starts
+    async with StigmerClient(platform.server.address) as client:
+        channel = grpc.aio.insecure_channel(platform.server.address)
+        executions = {}
+        for org in ("acme", "globex", "initech"):
+            if org != "initech":  # initech has no `orgs/who`
+                workflow, _ = workflow_from_dsl(child(org))
+                workflow.metadata.org = org
+                await client.apply_workflow(workflow)
+            workflow, _ = workflow_from_dsl(parent)
+            workflow.metadata.org = org
+            applied = await client.apply_workflow(workflow)
+            execution = execution_api.WorkflowExecution(
+                api_version="stigmer.ai/v1", kind="WorkflowExecution"
+            )
+            execution.metadata.name = f"calls-who-in-{org}"
+            execution.metadata.org = org
+            execution.spec.workflow_id = applied.metadata.id
+            execution = await execution_command.WorkflowExecutionCommandControllerStub(
+                channel
+            ).Create(execution)
+            context = context_api.ExecutionContext(
+                api_version="stigmer.ai/v1", kind="ExecutionContext"
+            )
+            context.metadata.org = org
+            context.spec.execution_id = execution.metadata.id
+            context.spec.data["badge"].value = "b" * len(org)
+            context.spec.data["badge"].is_secret = True
+            await context_command.ExecutionContextCommandControllerStub(channel).Create(context)
+            executions[org] = execution.metadata.id
+        await channel.close()
+        platform.start_runner()
+        finals = {org: await followed_to_end(client, eid) for org, eid in executions.items()}
+    for org in ("acme", "globex"):
+        assert finals[org].status.phase == phase_pb2.COMPLETED, platform.logs()
+        assert json_format.MessageToDict(finals[org].status.output) == {
+            "org": org,
+            "badgeLength": len(org),
+        }
+    # Not borrowed from another org: unknown in its own.
+    assert finals["initech"].status.phase == phase_pb2.FAILED, platform.logs()
+    assert "no stored Workflow of org 'initech'" in finals["initech"].status.error.message
+    await _assert_grant_sealed_in_history(platform, executions["acme"], "acme")
+
+
+async def _assert_grant_sealed_in_history(platform: Platform, execution_id: str, org: str) -> None:
+    """The grant is in the orchestration's and the engine's inputs, sealed: the raw
+    history bytes never hold its MAC; decoded with the ring, the input does."""
+    key = (platform.tmp / "data" / GRANT_KEY_FILE).read_bytes()
+    mac = ExecutionGrants(key).issue(execution_id, org).mac
+    shown = base64.b64encode(mac)  # how the JSON payload converter writes bytes
+    ids = [
+        INVOKE_WORKFLOW_EXECUTION.workflow_id(
+            workflow_contract.InvokeWorkflowExecutionInput(
+                execution=execution_api.WorkflowExecution(metadata={"id": execution_id})
+            )
+        ),
+        EXECUTE_SERVERLESS_WORKFLOW.workflow_id(
+            engine_contract.ExecuteServerlessWorkflowInput(execution_id=execution_id)
+        ),
+    ]
+    for workflow_id in ids:
+        history = await platform.client.get_workflow_handle(workflow_id).fetch_history()
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        assert mac not in raw and shown not in raw, workflow_id
+        started = history.events[0].workflow_execution_started_event_attributes
+        decoded = await platform.client.data_converter.payload_codec.decode(  # type: ignore[union-attr]
+            list(started.input.payloads)
+        )
+        assert shown in b"".join(payload.data for payload in decoded), workflow_id

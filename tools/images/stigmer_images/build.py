@@ -121,7 +121,7 @@ def build(spec: ImageSpec, out: Path, tag: str, closure: str) -> BuiltImage:
         workdir=DATA_DIR,
         ports=spec.ports,
         labels=spec.labels(release, revision),
-        volumes=(DATA_DIR,) if "STIGMER_DATA_DIR" in spec.env else (),
+        volumes=(DATA_DIR,) if DATA_DIR in spec.env.values() else (),
     )
     oci.collect_garbage(layout)
     archive = out / f"{spec.name}.tar"

@@ -28,11 +28,8 @@ class ImageSpec:
     ports: tuple[int, ...]
     env: dict[str, str] = field(default_factory=dict)
     health_target: str = ""
-
-    @property
-    def service_port(self) -> int:
-        """The port the service is used on (the others are metrics and health)."""
-        return self.ports[0]
+    #: What a compose file publishes on the host (the API, the event endpoint).
+    published: tuple[int, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -66,6 +63,7 @@ SERVER = ImageSpec(
     ports=(7234, METRICS_PORT, HEALTH_PORT),
     env={"STIGMER_GRPC_ADDRESS": "0.0.0.0:7234", "STIGMER_DATA_DIR": DATA_DIR, **OBSERVABILITY_ENV},
     health_target=LIVENESS_TARGET,
+    published=(7234,),
 )
 
 WORKFLOW_RUNNER = ImageSpec(
@@ -75,6 +73,16 @@ WORKFLOW_RUNNER = ImageSpec(
     ports=(7235, METRICS_PORT, HEALTH_PORT),
     env={"STIGMER_EVENTS_ADDRESS": "0.0.0.0:7235", **OBSERVABILITY_ENV},
     health_target=LIVENESS_TARGET,
+    published=(7235,),
 )
 
-IMAGES = {spec.name: spec for spec in (SERVER, WORKFLOW_RUNNER)}
+AGENT_RUNNER = ImageSpec(
+    name="agent-runner",
+    module="agent_runner",
+    title="Stigmer agent runner (agents on LangGraph, threads in a checkpointer)",
+    ports=(METRICS_PORT, HEALTH_PORT),
+    env={"STIGMER_AGENT_RUNNER_DATA_DIR": DATA_DIR, **OBSERVABILITY_ENV},
+    health_target=LIVENESS_TARGET,
+)
+
+IMAGES = {spec.name: spec for spec in (SERVER, WORKFLOW_RUNNER, AGENT_RUNNER)}

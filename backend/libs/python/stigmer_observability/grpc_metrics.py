@@ -41,7 +41,18 @@ def _server_code(context: Any, error: BaseException | None) -> str:
 
 
 class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Observes every RPC of a ``grpc.aio`` server (put it first: it then times the others)."""
+    """Observes every RPC of a ``grpc.aio`` server (put it first: it then times the others).
+
+    grpcio asks for a handler on every call: the timing wrapper of each (method,
+    handler below) and its metric children are built once and reused. Interceptors
+    below may hand out one handler per caller identity, hence the handler in the
+    key; handlers made per call (a refused key's) would grow it, hence the bound.
+    """
+
+    _MAX_CACHED = 4096
+
+    def __init__(self) -> None:
+        self._wrapped: dict[tuple[str, grpc.RpcMethodHandler], grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -49,64 +60,82 @@ class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        service, method = split_method(str(handler_call_details.method))
+        method = str(handler_call_details.method)
+        key = (method, handler)
+        try:
+            wrapped = self._wrapped.get(key)
+        except TypeError:  # a handler holding something unhashable: wrap it per call
+            return _timed(handler, *split_method(method))
+        if wrapped is None:
+            if len(self._wrapped) >= self._MAX_CACHED:
+                self._wrapped.clear()
+            wrapped = self._wrapped[key] = _timed(handler, *split_method(method))
+        return wrapped
 
-        def record(started: float, context: Any, error: BaseException | None) -> None:
-            GRPC_SERVER_HANDLING.labels(grpc_service=service, grpc_method=method).observe(
-                time.perf_counter() - started
+
+def _timed(handler: grpc.RpcMethodHandler, service: str, method: str) -> grpc.RpcMethodHandler:
+    """``handler`` observed under ``service``/``method``."""
+    handling = GRPC_SERVER_HANDLING.labels(grpc_service=service, grpc_method=method)
+    handled: dict[str, Any] = {}
+
+    def record(started: float, context: Any, error: BaseException | None) -> None:
+        handling.observe(time.perf_counter() - started)
+        code = _server_code(context, error)
+        counter = handled.get(code)
+        if counter is None:
+            counter = handled[code] = GRPC_SERVER_HANDLED.labels(
+                grpc_service=service, grpc_method=method, grpc_code=code
             )
-            GRPC_SERVER_HANDLED.labels(
-                grpc_service=service, grpc_method=method, grpc_code=_server_code(context, error)
-            ).inc()
+        counter.inc()
 
-        serializers = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary is not None:
-            unary_behaviour = handler.unary_unary
+    serializers = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        unary_behaviour = handler.unary_unary
 
-            async def unary_unary(request: Any, context: Any) -> Any:
-                started, error = time.perf_counter(), None
-                try:
-                    return await unary_behaviour(request, context)
-                except BaseException as raised:
-                    error = raised
-                    raise
-                finally:
-                    record(started, context, error)
-
-            return grpc.unary_unary_rpc_method_handler(unary_unary, **serializers)
-        if handler.stream_unary is not None:
-            stream_behaviour = handler.stream_unary
-
-            async def stream_unary(requests: Any, context: Any) -> Any:
-                started, error = time.perf_counter(), None
-                try:
-                    return await stream_behaviour(requests, context)
-                except BaseException as raised:
-                    error = raised
-                    raise
-                finally:
-                    record(started, context, error)
-
-            return grpc.stream_unary_rpc_method_handler(stream_unary, **serializers)
-        streaming = handler.unary_stream or handler.stream_stream
-
-        async def streamed(request: Any, context: Any) -> AsyncIterator[Any]:
+        async def unary_unary(request: Any, context: Any) -> Any:
             started, error = time.perf_counter(), None
             try:
-                async for item in streaming(request, context):
-                    yield item
+                return await unary_behaviour(request, context)
             except BaseException as raised:
                 error = raised
                 raise
             finally:
                 record(started, context, error)
 
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(streamed, **serializers)
-        return grpc.stream_stream_rpc_method_handler(streamed, **serializers)
+        return grpc.unary_unary_rpc_method_handler(unary_unary, **serializers)
+    if handler.stream_unary is not None:
+        stream_behaviour = handler.stream_unary
+
+        async def stream_unary(requests: Any, context: Any) -> Any:
+            started, error = time.perf_counter(), None
+            try:
+                return await stream_behaviour(requests, context)
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                record(started, context, error)
+
+        return grpc.stream_unary_rpc_method_handler(stream_unary, **serializers)
+    streaming = handler.unary_stream or handler.stream_stream
+
+    async def streamed(request: Any, context: Any) -> AsyncIterator[Any]:
+        started, error = time.perf_counter(), None
+        try:
+            async for item in streaming(request, context):
+                yield item
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
+            record(started, context, error)
+
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(streamed, **serializers)
+    return grpc.stream_stream_rpc_method_handler(streamed, **serializers)
 
 
 class _UnaryUnaryMetrics(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]

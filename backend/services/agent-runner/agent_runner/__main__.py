@@ -14,7 +14,7 @@ import sys
 
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
-                             STIGMER_SERVICE_ENDPOINT is read when it is unset)
+                             STIGMER_SERVICE_ENDPOINT is its older alias)
   STIGMER_SERVICE_API_KEY    API key sent to stigmer-server (none by default)
   STIGMER_SERVICE_USE_TLS    true/false (default false)
   STIGMER_SERVICE_CA_FILE    PEM roots for stigmer-server's certificate (implies TLS)

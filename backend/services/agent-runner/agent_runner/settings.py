@@ -52,8 +52,8 @@ class AgentRunnerSettings:
     """Everything an agent-runner process needs to know about its deployment.
 
     Attributes:
-        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVER``, else
-            ``STIGMER_SERVICE_ENDPOINT``).
+        stigmer_endpoint: stigmer-server gRPC address (``STIGMER_SERVER``; its older alias
+            ``STIGMER_SERVICE_ENDPOINT`` when unset).
         stigmer_api_key: sent as ``authorization: Bearer`` (``STIGMER_SERVICE_API_KEY``).
         stigmer_use_tls: TLS to stigmer-server (``STIGMER_SERVICE_USE_TLS``; implied by a CA file).
         stigmer_ca_file: PEM roots to verify stigmer-server's certificate
@@ -96,7 +96,7 @@ class AgentRunnerSettings:
         data_dir = source.get("STIGMER_AGENT_RUNNER_DATA_DIR")
         ca_file = _readable(source, "STIGMER_SERVICE_CA_FILE")
         return AgentRunnerSettings(
-            # STIGMER_SERVER like the CLI and the workflow runner; the older name when unset.
+            # One name for the server address across the CLI and the runners.
             stigmer_endpoint=source.get("STIGMER_SERVER")
             or source.get("STIGMER_SERVICE_ENDPOINT")
             or DEFAULT_STIGMER_ENDPOINT,

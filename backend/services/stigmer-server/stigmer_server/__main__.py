@@ -28,6 +28,7 @@ from stigmer_observability import (
 
 from stigmer_server.config import ConfigError, ServerConfig
 from stigmer_server.server import CannotListen, StigmerServer, installed_orchestration
+from stigmer_server.startup_heap import freeze_startup_heap
 from stigmer_server.store import DataDirectoryInUse
 
 _log = logging.getLogger("stigmer_server")
@@ -73,6 +74,8 @@ async def _serve(
 ) -> None:
     server = StigmerServer(config, orchestration_factory=installed_orchestration())
     await server.start()
+    frozen = freeze_startup_heap()  # before the first request: see startup_heap
+    _log.debug("startup heap frozen", extra={"event": "heap_frozen", "objects": frozen})
     # Ready: the store is open, Temporal answers, the orchestration workers poll.
     observability.readiness.add("store", server.store_open)
     observability.track_temporal(server.temporal_client, server.orchestration_workers)

@@ -14,6 +14,7 @@ from stigmer_server.execution.run_control import NothingToControl, RunControl
 from stigmer_server.execution.starter import ExecutionStarter
 from stigmer_server.ids import IdGenerator
 from stigmer_server.repository import Repository
+from stigmer_server.secrets.execution_grants import ExecutionGrants
 
 
 def timestamp_now() -> Timestamp:
@@ -42,3 +43,6 @@ class Dependencies:
     # None only with STIGMER_SECRET_PROTECTION=off (the leak test's control run)
     # or in tests that store no secrets.
     sealer: SecretSealer | None = None
+    # Issues the grant an execution's runner presents to read its secrets; the
+    # server uses its data directory's key (an ephemeral one in bare tests).
+    grants: ExecutionGrants = field(default_factory=ExecutionGrants.ephemeral)

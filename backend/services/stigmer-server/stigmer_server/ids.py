@@ -10,6 +10,7 @@ mode).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -19,6 +20,8 @@ from ulid import ULID
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+# Options are fixed at import, and every request asks for its kind's: read each once.
+@functools.cache
 def kind_id_prefix(kind: int) -> str:
     """The ``id_prefix`` option of an ``ApiResourceKind`` value.
 
@@ -32,6 +35,7 @@ def kind_id_prefix(kind: int) -> str:
     return prefix
 
 
+@functools.cache
 def kind_name(kind: int) -> str:
     """The ``kind_name`` option of an ``ApiResourceKind`` value ("Workflow", ...)."""
     value = kind_pb2.ApiResourceKind.DESCRIPTOR.values_by_number[kind]

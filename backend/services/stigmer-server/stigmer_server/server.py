@@ -44,6 +44,7 @@ from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.starter import NoOrchestration, Orchestration
 from stigmer_server.execution.status_updater import ExecutionStatusUpdater
 from stigmer_server.repository import Repository
+from stigmer_server.secrets.execution_grants import ExecutionGrants
 from stigmer_server.secrets.rotation import reseal_stored_secrets
 from stigmer_server.store import ResourceStore
 
@@ -161,6 +162,7 @@ class StigmerServer:
             repository=Repository(self._store),
             starter=NoOrchestration("connecting").starter,
             sealer=sealer,
+            grants=ExecutionGrants.in_data_dir(config.data_dir),
         )
         workflow_status = workflowexecution.status_updater(deps)
         agent_status = agentexecution.status_updater(deps)

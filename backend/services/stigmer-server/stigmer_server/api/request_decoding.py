@@ -19,41 +19,61 @@ Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandl
 
 
 class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Decodes unary requests itself; the wrapped handler of each method is built once.
+
+    grpcio asks the interceptors for a handler on every call; the service's own
+    handler object is the same each time, so its wrapper is cached by method (and
+    rebuilt only if a different handler object comes back for that method).
+    """
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None or handler.request_streaming:
             return handler
-        decode = handler.request_deserializer
         method = str(handler_call_details.method)
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _decoding(handler, method)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
-        async def decoded(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
-            try:
-                return decode(raw)
-            except DecodeError:
-                expected = getattr(getattr(decode, "__self__", None), "DESCRIPTOR", None)
-                name = expected.full_name if expected is not None else "the request message"
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"request: not a valid {name} (corrupt protobuf wire format) for {method}",
-                )
 
-        if handler.unary_unary is not None:
-            behaviour = handler.unary_unary
+def _decoding(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """``handler`` with its request decoded here (INVALID_ARGUMENT on corrupt bytes)."""
+    decode = handler.request_deserializer
 
-            async def unary(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
-                return await behaviour(await decoded(raw, context), context)
-
-            return grpc.unary_unary_rpc_method_handler(
-                unary, response_serializer=handler.response_serializer
+    async def decoded(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return decode(raw)
+        except DecodeError:
+            expected = getattr(getattr(decode, "__self__", None), "DESCRIPTOR", None)
+            name = expected.full_name if expected is not None else "the request message"
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"request: not a valid {name} (corrupt protobuf wire format) for {method}",
             )
-        streaming = handler.unary_stream
 
-        async def stream(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async for item in streaming(await decoded(raw, context), context):
-                yield item
+    if handler.unary_unary is not None:
+        behaviour = handler.unary_unary
 
-        return grpc.unary_stream_rpc_method_handler(
-            stream, response_serializer=handler.response_serializer
+        async def unary(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            return await behaviour(await decoded(raw, context), context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary, response_serializer=handler.response_serializer
         )
+    streaming = handler.unary_stream
+
+    async def stream(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async for item in streaming(await decoded(raw, context), context):
+            yield item
+
+    return grpc.unary_stream_rpc_method_handler(
+        stream, response_serializer=handler.response_serializer
+    )

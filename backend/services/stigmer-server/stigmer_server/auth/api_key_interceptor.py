@@ -53,6 +53,19 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, keys: KeyStore | None) -> None:
         self._keys = keys
+        # Built once per (method, identity): identities are one per configured key
+        # (or the local admin), and grpcio asks for a handler on every call.
+        self._bound: dict[tuple[str, Identity], tuple[Any, grpc.RpcMethodHandler]] = {}
+
+    def _bound_handler(
+        self, method: str, handler: grpc.RpcMethodHandler, identity: Identity
+    ) -> grpc.RpcMethodHandler:
+        cached = self._bound.get((method, identity))
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        bound = _bound(handler, identity)
+        self._bound[(method, identity)] = (handler, bound)
+        return bound
 
     async def intercept_service(
         self,
@@ -64,14 +77,14 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or method.startswith(OPEN_SERVICE_PREFIXES):
             return handler
         if self._keys is None:
-            return _bound(handler, LOCAL_ADMIN)
+            return self._bound_handler(method, handler, LOCAL_ADMIN)
         identity = await self._keys.authenticate(
             presented_key(handler_call_details.invocation_metadata)
         )
         if identity is None:
             _log.info("unauthenticated call rejected", extra={"rpc": method})
             return _denying(handler)
-        return _bound(handler, identity)
+        return self._bound_handler(method, handler, identity)
 
 
 def _kwargs(handler: grpc.RpcMethodHandler) -> dict[str, Any]:

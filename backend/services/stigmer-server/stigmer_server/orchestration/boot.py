@@ -44,7 +44,7 @@ async def connect(services: ServerServices) -> ReconnectingOrchestration:
         # will be used (it may generate a key file on a first local run).
         sealed = connected.config()
         sealed["data_converter"] = encrypted_data_converter(load_keyring())
-        return Orchestration(Client(**sealed), settings.queues, writer)
+        return Orchestration(Client(**sealed), settings.queues, writer, services.deps.grants)
 
     def reconciler(starter: ExecutionStarter) -> Reconciler:
         async def start_workflow(execution: Message) -> bool:

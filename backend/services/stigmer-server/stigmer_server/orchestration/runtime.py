@@ -29,6 +29,7 @@ from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
 from stigmer_server.orchestration.status_writer import ExecutionStatusWriter
 from stigmer_server.orchestration.workflow_execution import InvokeWorkflowExecutionWorkflow
+from stigmer_server.secrets.execution_grants import ExecutionGrants
 
 _log = logging.getLogger(__name__)
 
@@ -46,10 +47,14 @@ class Orchestration:
     """
 
     def __init__(
-        self, client: Client, queues: OrchestrationQueues, writer: ExecutionStatusWriter
+        self,
+        client: Client,
+        queues: OrchestrationQueues,
+        writer: ExecutionStatusWriter,
+        grants: ExecutionGrants | None = None,
     ) -> None:
         self._client: Client | None = client
-        self._starter = TemporalExecutionStarter(client, queues)
+        self._starter = TemporalExecutionStarter(client, queues, grants)
         self._run_control = TemporalRunControl(client)
         activities = StatusActivities(writer)
         self._workers: list[Worker] = [

@@ -7,8 +7,9 @@ and the start rejects any reuse of that id, so a second start (a race between
 Create and reconciliation, or a start whose answer was lost) finds the first
 workflow and returns normally instead of running the execution twice. Ids,
 workflow types, queues and timeouts all come from the generated contracts; the
-only thing added here is the memo telling the workflow which runner queue this
-deployment uses.
+only things added here are the memo telling the workflow which runner queue this
+deployment uses, and a workflow execution's grant (the runner's proof, for
+ResolveSecrets, that this execution was handed to it; ``secrets.execution_grants``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from stigmer_server.orchestration.memo import runner_queue_memo
 from stigmer_server.orchestration.settings import OrchestrationQueues
+from stigmer_server.secrets.execution_grants import ExecutionGrants
 
 _log = logging.getLogger(__name__)
 
@@ -48,11 +50,19 @@ class TemporalExecutionStarter:
     Args:
         client: A connected Temporal client.
         queues: The queues resolved at boot (the server's own and the runners').
+        grants: Issues each workflow execution's grant (ResolveSecrets refuses a
+            runner without it); None starts executions without one.
     """
 
-    def __init__(self, client: Client, queues: OrchestrationQueues) -> None:
+    def __init__(
+        self,
+        client: Client,
+        queues: OrchestrationQueues,
+        grants: ExecutionGrants | None = None,
+    ) -> None:
         self._client = client
         self._queues = queues
+        self._grants = grants
 
     async def start_workflow_execution(self, execution: workflow_api.WorkflowExecution) -> bool:
         """Start the orchestration of ``execution`` once; raises if Temporal refuses.
@@ -60,9 +70,13 @@ class TemporalExecutionStarter:
         Returns:
             True if this call started it, False if it was already started.
         """
+        arg = workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution)
+        if self._grants is not None:
+            # In the input, which the payload codec seals: never in clear in history.
+            arg.grant.CopyFrom(self._grants.issue(execution.metadata.id, execution.metadata.org))
         return await self._start_once(
             INVOKE_WORKFLOW_EXECUTION,
-            workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution),
+            arg,
             self._queues.workflow_stigmer,
             self._queues.workflow_runner,
             kind="workflow",

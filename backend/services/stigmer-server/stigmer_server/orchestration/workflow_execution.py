@@ -4,7 +4,8 @@ The orchestration does not mark the execution IN_PROGRESS itself: the runner
 reports IN_PROGRESS when it actually starts (with its first task), so an
 execution whose runner never picks it up honestly stays PENDING. The workflow:
 
-1. calls ``ExecuteWorkflow`` on the runner queue named in its memo;
+1. calls ``ExecuteWorkflow`` on the runner queue named in its memo, handing on
+   the execution's grant (issued by the starter; sealed in history by the codec);
 2. on return, persists the returned final status (idempotent with the runner's
    own last report, and a safety net when that report was lost);
 3. on a system error (activity failure, timeout), persists FAILED with the
@@ -47,7 +48,7 @@ class InvokeWorkflowExecutionWorkflow:
         execution_id = arg.execution.metadata.id
         try:
             result = await EXECUTE_WORKFLOW.execute(
-                contract_pb2.ExecuteWorkflowInput(execution=arg.execution),
+                contract_pb2.ExecuteWorkflowInput(execution=arg.execution, grant=arg.grant),
                 task_queue=runner_queue_from_memo(),
                 schedule_to_close_timeout=_runner_budget(),
             )

@@ -20,14 +20,15 @@ from conftest import start
 from google.protobuf import struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from keyed_channel import keyed_channel, make_key
-from samples import create, sample
+from samples import build, create, sample
 from stigmer.agentexecution.v1 import api_pb2 as aex_api
 from stigmer.agentexecution.v1 import io_pb2 as aex_io
-from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
+from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2, secret_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as wex_api
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
 from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
 from stigmer_server import kinds
+from stigmer_server.secrets.execution_grants import GRANT_KEY_FILE, ExecutionGrants
 from stigmer_server.server import StigmerServer
 
 ACME_USER, ACME_USER_ENTRY = make_key("acme-user", "user", "acme")
@@ -287,21 +288,111 @@ async def test_execution_contexts_are_read_by_runners_of_their_org_only(keyed: K
     # Reads show a secret redacted, runners' too; its value comes from ResolveSecrets.
     assert read.spec.data["TOKEN"].value == "" and read.spec.data["TOKEN"].sealed.key_id
     assert (await runner.query.Get(by_id)).metadata.id == created.metadata.id
+    assert keyed.server.deps is not None
     resolve = secrets_pb2.ResolveSecretsInput(
-        execution_id=created.spec.execution_id, names=["TOKEN"]
+        execution_id=created.spec.execution_id,
+        names=["TOKEN"],
+        grant=keyed.server.deps.grants.issue(created.spec.execution_id, "acme"),
     )
 
-    def resolver(channel: grpc.aio.Channel) -> Any:
-        return secrets_pb2_grpc.WorkflowExecutionSecretControllerStub(channel)
-
-    resolved = await resolver(keyed.acme_runner).ResolveSecrets(resolve)
+    resolved = await _resolver(keyed.acme_runner).ResolveSecrets(resolve)
     assert dict(resolved.values) == {"TOKEN": "t"}
-    assert await _code_of(resolver(keyed.acme).ResolveSecrets(resolve)) == (
+    assert await _code_of(_resolver(keyed.acme).ResolveSecrets(resolve)) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
-    assert await _code_of(resolver(keyed.globex_runner).ResolveSecrets(resolve)) == (
+    # Even holding the grant, another org's runner does not see the execution.
+    assert await _code_of(_resolver(keyed.globex_runner).ResolveSecrets(resolve)) == (
         grpc.StatusCode.NOT_FOUND
     )
+
+
+def _resolver(channel: grpc.aio.Channel) -> Any:
+    return secrets_pb2_grpc.WorkflowExecutionSecretControllerStub(channel)
+
+
+async def _running_with_secret(keyed: Keyed, value: str) -> str:
+    """A PENDING acme execution whose ExecutionContext holds TOKEN=value."""
+    execution = await create(keyed.acme, kinds.WORKFLOW_EXECUTION)
+    context = build(
+        kinds.EXECUTION_CONTEXT,
+        {
+            "execution_id": execution.metadata.id,
+            "data": {"TOKEN": {"value": value, "is_secret": True}},
+        },
+    )
+    await stubs(keyed.acme_runner, kinds.EXECUTION_CONTEXT).command.Create(context)
+    return str(execution.metadata.id)
+
+
+async def test_a_runner_key_reads_only_the_secrets_of_the_execution_it_was_granted(
+    keyed: Keyed,
+) -> None:
+    assert keyed.server.deps is not None
+    grants = keyed.server.deps.grants
+    execution_a = await _running_with_secret(keyed, "secret-of-a")
+    execution_b = await _running_with_secret(keyed, "secret-of-b")
+    runner = _resolver(keyed.acme_runner)
+
+    def ask(execution_id: str, grant: Any = None) -> Any:
+        request = secrets_pb2.ResolveSecretsInput(execution_id=execution_id, names=["TOKEN"])
+        if grant is not None:
+            request.grant.CopyFrom(grant)
+        return runner.ResolveSecrets(request)
+
+    grant_a = grants.issue(execution_a, "acme")
+    assert dict((await ask(execution_a, grant_a)).values) == {"TOKEN": "secret-of-a"}
+
+    async def refused(call: Any) -> str:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "secret-of" not in str(caught.value)
+        return caught.value.details() or ""
+
+    # A's grant does not open B; neither does no grant at all.
+    assert (await refused(ask(execution_b, grant_a))).startswith("grant: ")
+    assert field_of(await _error_of(ask(execution_b, grant_a))) == "grant"
+    await refused(ask(execution_b))
+    # Forged: A's grant relabelled for B, a MAC under another key, a flipped bit,
+    # another org under A's MAC.
+    relabelled = secret_pb2.ExecutionGrant(execution_id=execution_b, org="acme", mac=grant_a.mac)
+    await refused(ask(execution_b, relabelled))
+    await refused(ask(execution_b, ExecutionGrants.ephemeral().issue(execution_b, "acme")))
+    flipped = bytes([grant_a.mac[0] ^ 1]) + grant_a.mac[1:]
+    await refused(
+        ask(
+            execution_a,
+            secret_pb2.ExecutionGrant(execution_id=execution_a, org="acme", mac=flipped),
+        )
+    )
+    await refused(
+        ask(
+            execution_a,
+            secret_pb2.ExecutionGrant(execution_id=execution_a, org="globex", mac=grant_a.mac),
+        )
+    )
+    # A grant the server issued for the right id but the wrong org is refused too.
+    await refused(ask(execution_a, grants.issue(execution_a, "globex")))
+    # B's own grant still opens B.
+    granted_b = await ask(execution_b, grants.issue(execution_b, "acme"))
+    assert dict(granted_b.values) == {"TOKEN": "secret-of-b"}
+
+
+async def _error_of(call: Any) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    return caught.value
+
+
+def test_grants_survive_a_restart_and_are_bound_to_the_data_directory(tmp_path: Path) -> None:
+    first = ExecutionGrants.in_data_dir(tmp_path)
+    grant = first.issue("wex-1", "acme")
+    assert ExecutionGrants.in_data_dir(tmp_path).verify(grant, "wex-1")
+    assert (tmp_path / GRANT_KEY_FILE).stat().st_mode & 0o077 == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    assert not ExecutionGrants.in_data_dir(other).verify(grant, "wex-1")
+    assert not first.verify(grant, "wex-2")
 
 
 async def test_zero_config_is_one_local_admin_and_says_so(

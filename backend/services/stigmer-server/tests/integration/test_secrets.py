@@ -75,10 +75,20 @@ async def _running_execution(channel: grpc.aio.Channel, env_slug: str) -> Any:
     return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(execution)
 
 
-async def _resolve(channel: grpc.aio.Channel, execution_id: str, *names: str) -> dict[str, str]:
+async def _resolve(
+    server: StigmerServer, channel: grpc.aio.Channel, execution_id: str, *names: str
+) -> dict[str, str]:
+    """ResolveSecrets as the execution's runner: with the grant the orchestration issues."""
+    assert server.deps is not None
+    stored = server.deps.repository.get(kinds.WORKFLOW_EXECUTION, execution_id)
+    org = stored.metadata.org if stored is not None else "local"
     stub = secrets_pb2_grpc.WorkflowExecutionSecretControllerStub(channel)
     reply = await stub.ResolveSecrets(
-        secrets_pb2.ResolveSecretsInput(execution_id=execution_id, names=list(names))
+        secrets_pb2.ResolveSecretsInput(
+            execution_id=execution_id,
+            names=list(names),
+            grant=server.deps.grants.issue(execution_id, org),
+        )
     )
     return dict(reply.values)
 
@@ -125,7 +135,7 @@ async def test_secrets_sealed_at_rest_and_redacted_in_every_response(
                 == created.spec.data["API_TOKEN"].sealed.fingerprint
             )
             execution = await _running_execution(channel, "prod")
-            assert await _resolve(channel, execution.metadata.id, "API_TOKEN") == {
+            assert await _resolve(server, channel, execution.metadata.id, "API_TOKEN") == {
                 "API_TOKEN": SECRET
             }
             # A value-less secret with a fingerprint that is not the stored one is refused.
@@ -171,15 +181,15 @@ async def test_resolve_secrets_precedence_and_ended_executions(
     )
     await stubs(channel, kinds.EXECUTION_CONTEXT).command.Create(context)
     # The context overrides the environment; only the names asked for come back.
-    assert await _resolve(channel, execution_id, "API_TOKEN", "REGION", "NOPE") == {
+    assert await _resolve(server, channel, execution_id, "API_TOKEN", "REGION", "NOPE") == {
         "API_TOKEN": CONTEXT_SECRET,
         "REGION": "eu-west",
     }
     with pytest.raises(grpc.aio.AioRpcError) as missing:
-        await _resolve(channel, "wex-does-not-exist", "API_TOKEN")
+        await _resolve(server, channel, "wex-does-not-exist", "API_TOKEN")
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.aio.AioRpcError) as bad:
-        await _resolve(channel, "", "API_TOKEN")
+        await _resolve(server, channel, "", "API_TOKEN")
     assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_of(bad.value) == "execution_id"
 
@@ -222,7 +232,7 @@ async def test_resolve_secrets_precedence_and_ended_executions(
     )
     assert stored.status.output.string_value == "done [REDACTED]"
     with pytest.raises(grpc.aio.AioRpcError) as closed:
-        await _resolve(channel, execution_id, "API_TOKEN")
+        await _resolve(server, channel, execution_id, "API_TOKEN")
     assert closed.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -253,7 +263,7 @@ async def test_rotation_re_encrypts_stored_secrets(
     server = await start(tmp_path / "data")
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
-            assert await _resolve(channel, execution.metadata.id, "API_TOKEN") == {
+            assert await _resolve(server, channel, execution.metadata.id, "API_TOKEN") == {
                 "API_TOKEN": SECRET
             }
     finally:
@@ -284,7 +294,7 @@ async def test_secrets_stored_in_clear_are_sealed_at_start_and_leave_the_files(
             )
             _assert_redacted(shown, "k1")
             execution = await _running_execution(channel, "legacy")
-            assert await _resolve(channel, execution.metadata.id, "API_TOKEN") == {
+            assert await _resolve(server, channel, execution.metadata.id, "API_TOKEN") == {
                 "API_TOKEN": SECRET
             }
     finally:
@@ -318,4 +328,6 @@ async def test_an_environment_reference_without_org_is_read_in_the_instances_org
         kinds.WORKFLOW_EXECUTION, {"workflow_instance_id": instance.metadata.id}, org="acme"
     )
     execution = await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(execution)
-    assert await _resolve(channel, execution.metadata.id, "TOKEN") == {"TOKEN": "ACMETOKENQZXW"}
+    assert await _resolve(server, channel, execution.metadata.id, "TOKEN") == {
+        "TOKEN": "ACMETOKENQZXW"
+    }

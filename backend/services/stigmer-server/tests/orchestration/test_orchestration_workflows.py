@@ -22,7 +22,7 @@ from stigmer.agentexecution.v1.contract_temporal import (
     EXECUTE_GRAPHTON,
     INVOKE_AGENT_EXECUTION,
 )
-from stigmer.commons.v1 import phase_pb2
+from stigmer.commons.v1 import phase_pb2, secret_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as workflow_api
 from stigmer.workflowexecution.v1 import contract_pb2 as workflow_contract
 from stigmer.workflowexecution.v1.contract_temporal import (
@@ -36,6 +36,7 @@ from stigmer_server.orchestration.memo import RUNNER_QUEUE_MEMO_KEY
 from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.workflow_execution import InvokeWorkflowExecutionWorkflow
+from stigmer_server.secrets.execution_grants import ExecutionGrants
 from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
@@ -71,12 +72,14 @@ async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
     client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
 ) -> None:
     seen: list[str] = []
+    grants_seen: list[secret_pb2.ExecutionGrant] = []
 
     @EXECUTE_WORKFLOW.defn
     async def execute_workflow(
         arg: workflow_contract.ExecuteWorkflowInput,
     ) -> workflow_contract.ExecuteWorkflowOutput:
         seen.append(activity.info().task_queue)
+        grants_seen.append(arg.grant)
         output = struct_pb2.Value()
         output.struct_value.update({"greeting": f"hi {arg.execution.metadata.id}"})
         return workflow_contract.ExecuteWorkflowOutput(
@@ -84,7 +87,9 @@ async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
         )
 
     execution = _workflow_execution(writer)
-    orchestration = Orchestration(client, queues, writer)
+    execution.metadata.org = "acme"
+    grants = ExecutionGrants.ephemeral()
+    orchestration = Orchestration(client, queues, writer, grants)
     runner = WORKFLOW_EXECUTION_RUNNER.worker(
         client, activities=[execute_workflow], task_queue=queues.workflow_runner
     )
@@ -114,6 +119,9 @@ async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
     assert description.task_queue == queues.workflow_stigmer
     assert await description.memo_value(RUNNER_QUEUE_MEMO_KEY) == queues.workflow_runner
     assert seen == [queues.workflow_runner]
+    # The runner got the grant the starter issued for this execution and its org.
+    (grant,) = grants_seen
+    assert grants.verify(grant, execution.metadata.id) and grant.org == "acme"
     stored = writer.workflow_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.COMPLETED
     assert stored.status.output.struct_value["greeting"] == f"hi {execution.metadata.id}"

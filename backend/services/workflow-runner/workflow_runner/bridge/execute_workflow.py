@@ -109,6 +109,9 @@ class ExecuteWorkflowActivity:
                 # A retried attempt: the engine runs already, no need to read anything.
                 return await self._rejoin(engine, execution_id, info.task_token)
             params = await self._engine_input(execution_id, arg.execution)
+            if arg.HasField("grant"):
+                # Sealed in the engine's history by the codec, like this input.
+                params.grant.CopyFrom(arg.grant)
             try:
                 await self._client.start_workflow(
                     EXECUTE_SERVERLESS_WORKFLOW.name,

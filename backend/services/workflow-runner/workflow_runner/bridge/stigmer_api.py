@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.commons.v1.secret_pb2 import ExecutionGrant
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import io_pb2 as workflow_io
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
@@ -137,20 +138,29 @@ class StigmerApi:
             workflow_api.Workflow,
         )
 
-    async def list_workflows(self, page_token: str = "") -> workflow_io.WorkflowList:
+    async def list_workflows(self, page_token: str = "", org: str = "") -> workflow_io.WorkflowList:
+        """One page of Workflows (of ``org``; empty: every org the key sees)."""
         return await self._call(
             "Workflow.List",
             self._workflows.List,
-            commons_io.ApiResourceListInput(page_size=500, page_token=page_token),
+            commons_io.ApiResourceListInput(page_size=500, page_token=page_token, org=org),
             workflow_io.WorkflowList,
         )
 
-    async def resolve_secrets(self, execution_id: str, names: Sequence[str]) -> dict[str, str]:
-        """The declared secrets of one running execution, in clear (runner-only RPC)."""
+    async def resolve_secrets(
+        self, execution_id: str, names: Sequence[str], grant: ExecutionGrant | None
+    ) -> dict[str, str]:
+        """The declared secrets of one running execution, in clear (runner-only RPC,
+        refused without the execution's grant)."""
+        request = execution_secrets.ResolveSecretsInput(
+            execution_id=execution_id, names=list(names)
+        )
+        if grant is not None:
+            request.grant.CopyFrom(grant)
         reply = await self._call(
             "WorkflowExecution.ResolveSecrets",
             self._secrets.ResolveSecrets,
-            execution_secrets.ResolveSecretsInput(execution_id=execution_id, names=list(names)),
+            request,
             execution_secrets.ResolvedSecrets,
         )
         return dict(reply.values)

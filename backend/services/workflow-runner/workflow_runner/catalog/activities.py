@@ -33,7 +33,7 @@ class CatalogActivities:
         else:
             try:
                 return engine_contract.ResolveWorkflowOutput(
-                    definition=await self._catalog.resolve(reference)
+                    definition=await self._catalog.resolve(reference, request.org)
                 )
             except UnknownWorkflowError as exc:
                 message = str(exc)

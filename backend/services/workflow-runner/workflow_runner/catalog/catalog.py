@@ -34,8 +34,12 @@ class UnknownWorkflowError(CatalogError):
 class WorkflowCatalog(Protocol):
     """Looks workflow definitions up by reference."""
 
-    async def resolve(self, reference: WorkflowReference) -> str:
+    async def resolve(self, reference: WorkflowReference, org: str = "") -> str:
         """The definition's source text (YAML or JSON).
+
+        ``org`` is the org of the platform execution running the reference: a
+        catalog of several orgs' workflows looks in that one only. Empty outside
+        the platform.
 
         Raises:
             UnknownWorkflowError: nothing matches ``reference``.

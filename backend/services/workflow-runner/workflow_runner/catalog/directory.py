@@ -94,5 +94,6 @@ class DirectoryCatalog:
             )
         return matches[0]
 
-    async def resolve(self, reference: WorkflowReference) -> str:
+    async def resolve(self, reference: WorkflowReference, org: str = "") -> str:
+        # One directory, no orgs: the `dsl` command's catalog.
         return self.find(reference).path.read_text(encoding="utf-8")

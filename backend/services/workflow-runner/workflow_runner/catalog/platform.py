@@ -2,7 +2,11 @@
 
 A reference ``{namespace, name, version}`` matches the Workflow whose spec
 document has the same three values (``latest`` picks the highest version of
-that namespace/name). The matched spec is converted to DSL text like any run.
+that namespace/name), in the org of the execution that runs it: the runner's
+key may see every org (``*``), and another org's workflow of the same
+namespace/name must never run instead. The org comes from the execution's
+grant, issued by stigmer-server; without one nothing resolves. The matched
+spec is converted to DSL text like any run.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ LATEST = "latest"
 class WorkflowListing(Protocol):
     """The stigmer-server read the catalog needs (the runner's API client)."""
 
-    async def list_workflows(self, page_token: str = "") -> workflow_io.WorkflowList: ...
+    async def list_workflows(
+        self, page_token: str = "", org: str = ""
+    ) -> workflow_io.WorkflowList: ...
 
 
 class StoredWorkflowCatalog:
@@ -30,16 +36,23 @@ class StoredWorkflowCatalog:
     def __init__(self, api: WorkflowListing) -> None:
         self._api = api
 
-    async def resolve(self, reference: WorkflowReference) -> str:
+    async def resolve(self, reference: WorkflowReference, org: str = "") -> str:
+        if not org:
+            raise CatalogError(
+                f"cannot resolve {reference}: the execution carries no org (no grant from "
+                "stigmer-server); sub-workflows resolve in the execution's org only"
+            )
         matches = [
             workflow
-            for workflow in await self._all()
-            if workflow.spec.document.namespace == reference.namespace
+            for workflow in await self._all(org)
+            # The server lists the org asked for; checked again, it costs nothing.
+            if workflow.metadata.org == org
+            and workflow.spec.document.namespace == reference.namespace
             and workflow.spec.document.name == reference.name
             and reference.version in (LATEST, workflow.spec.document.version)
         ]
         if not matches:
-            raise UnknownWorkflowError(f"no stored Workflow is {reference}")
+            raise UnknownWorkflowError(f"no stored Workflow of org {org!r} is {reference}")
         if reference.version == LATEST:
             matches = [max(matches, key=lambda w: _version_key(w.spec.document.version))]
         if len(matches) > 1:
@@ -50,11 +63,11 @@ class StoredWorkflowCatalog:
         except ConversionError as error:
             raise CatalogError(f"{reference} cannot be converted to DSL: {error}") from None
 
-    async def _all(self) -> list[workflow_api.Workflow]:
+    async def _all(self, org: str) -> list[workflow_api.Workflow]:
         workflows: list[workflow_api.Workflow] = []
         token = ""
         while True:
-            page = await self._api.list_workflows(token)
+            page = await self._api.list_workflows(token, org)
             workflows.extend(page.items)
             token = page.next_page_token
             if not token:

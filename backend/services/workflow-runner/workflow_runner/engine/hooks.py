@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stigmer_dsl.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from stigmer.commons.v1.secret_pb2 import ExecutionGrant
 
 
 class ExecutionObserver(Protocol):
@@ -123,6 +126,9 @@ class EngineHooks:
         event_bus: emit/listen plumbing.
         completion: called with ``EngineParams.completion_token`` when one is given.
         runtime_metadata: exposed as ``$runtime.metadata``.
+        execution_grant: the platform execution's grant, handed to `run: workflow`
+            children (their secrets are the execution's) and whose org bounds
+            the catalog lookup; None outside the platform.
         observer_task_cost: work units (see ``stigmer_dsl.pacing``) the observer
             spends per task beyond what ``TASK_COST`` assumes, charged with each
             task so a costly observer (platform progress) keeps activations bounded.
@@ -133,3 +139,4 @@ class EngineHooks:
     completion: CompletionHook | None = None
     runtime_metadata: Mapping[str, Any] = field(default_factory=dict)
     observer_task_cost: int = 0
+    execution_grant: ExecutionGrant | None = None

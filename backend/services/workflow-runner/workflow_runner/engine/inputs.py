@@ -24,6 +24,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     # Generated modules must not be re-imported per run inside the sandbox.
     from google.protobuf import json_format, struct_pb2
+    from stigmer.commons.v1.secret_pb2 import ExecutionGrant
     from stigmer.engine.v1.contract_pb2 import ExecuteServerlessWorkflowInput
     from stigmer_common.json_values import from_struct
 
@@ -75,6 +76,8 @@ class EngineParams:
         resume: set by the engine itself when it continues as new.
         paused: start held (a pause requested before the run started); the
             pause and resume signals override it.
+        grant: the platform execution's grant (presented to load secrets; its
+            org bounds `run: workflow`); children get their parent's.
     """
 
     definition: str
@@ -85,6 +88,7 @@ class EngineParams:
     resume: Resume | None = None
     runtime_metadata: dict[str, Any] = field(default_factory=dict)
     paused: bool = False
+    grant: ExecutionGrant | None = None
 
     def to_message(self) -> ExecuteServerlessWorkflowInput:
         message = ExecuteServerlessWorkflowInput(
@@ -101,6 +105,8 @@ class EngineParams:
             message.runtime_metadata.CopyFrom(_struct(self.runtime_metadata))
         if self.resume is not None:
             message.resume = self.resume.to_json()
+        if self.grant is not None:
+            message.grant.CopyFrom(self.grant)
         return message
 
     @staticmethod
@@ -118,6 +124,7 @@ class EngineParams:
                 else {}
             ),
             paused=message.paused,
+            grant=message.grant if message.HasField("grant") else None,
         )
 
 
@@ -130,6 +137,7 @@ def engine_input(
     execution_id: str | None = None,
     runtime_metadata: dict[str, Any] | None = None,
     paused: bool = False,
+    grant: ExecutionGrant | None = None,
 ) -> ExecuteServerlessWorkflowInput:
     """The message a starter sends to ``ExecuteServerlessWorkflow``."""
     return EngineParams(
@@ -140,4 +148,5 @@ def engine_input(
         execution_id=execution_id,
         runtime_metadata=dict(runtime_metadata or {}),
         paused=paused,
+        grant=grant,
     ).to_message()

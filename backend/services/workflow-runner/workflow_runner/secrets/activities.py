@@ -46,7 +46,11 @@ class SecretActivities:
                 )
             )
         try:
-            values = await self._provider.resolve(names, request.execution_id or None)
+            values = await self._provider.resolve(
+                names,
+                request.execution_id or None,
+                request.grant if request.HasField("grant") else None,
+            )
         except SecretAccessError as exc:
             raise authorization_failure(exc) from None
         output = engine_contract.LoadSecretsOutput()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from stigmer.commons.v1.secret_pb2 import ExecutionGrant
 from stigmer_common.secret_redaction import process_redactor
 
 from workflow_runner.secrets.errors import SecretAccessError
@@ -70,7 +71,10 @@ class FileSecretProvider:
         return data
 
     async def resolve(
-        self, names: Sequence[str], execution_id: str | None = None
+        self,
+        names: Sequence[str],
+        execution_id: str | None = None,
+        grant: ExecutionGrant | None = None,
     ) -> Mapping[str, Any]:
         available = self.load()
         missing = [n for n in names if n not in available]

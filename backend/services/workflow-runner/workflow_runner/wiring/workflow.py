@@ -104,6 +104,7 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             completion=TokenCompletion(lambda: params.completion_token),
             runtime_metadata=params.runtime_metadata,
             observer_task_cost=cost,
+            execution_grant=params.grant,
         )
 
     @UPDATE_COMPLETION_TOKEN.defn
@@ -182,6 +183,9 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
                 engine_contract.LoadSecretsInput(
                     names=declared,
                     execution_id=params.execution_id or RunSettings.current().execution_id,
+                    # The server's proof this run belongs to that execution (a
+                    # child carries its parent's); sealed in history by the codec.
+                    grant=params.grant,
                 ),
                 task_queue=workflow.info().task_queue,
             )

@@ -1,8 +1,12 @@
 """ResolveSecrets: the one RPC returning secret values in clear, to runners only.
 
 A runner asks for the names its workflow declares, for the execution it runs:
-the caller needs the runner role, and the execution must exist and not have
-ended (a finished run has no business reading secrets any more).
+the caller needs the runner role and the execution's grant (issued by the
+orchestration when it handed the execution over; see
+``secrets.execution_grants``), and the execution must exist in the caller's org,
+in the grant's org, and not have ended (a finished run has no business reading
+secrets any more). A runner key alone reads nothing: a grant for another
+execution, a forged one or none is PERMISSION_DENIED.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
 
 from stigmer_server import kinds
 from stigmer_server.api.error_mapping import call_mapped
-from stigmer_server.auth.identity import require_role
+from stigmer_server.auth.identity import PermissionDenied, require_role
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import FailedPrecondition, NotFound
 from stigmer_server.execution.phase_rules import TERMINAL
-from stigmer_server.resource_fields import phase_of
+from stigmer_server.resource_fields import metadata_of, phase_of
 from stigmer_server.secrets.execution_values import execution_values
 from stigmer_server.validation.field_violations import raise_first, violations_of
 
@@ -31,10 +35,23 @@ class ExecutionSecretServicer(secrets_pb2_grpc.WorkflowExecutionSecretController
         async def resolve() -> secrets_pb2.ResolvedSecrets:
             require_role(context, "runner")
             raise_first(violations_of(request))
+            # Before any read: without the grant, the caller learns nothing, not
+            # even whether the execution exists.
+            if not self._deps.grants.verify(request.grant, request.execution_id):
+                raise PermissionDenied(
+                    f"no valid grant for WorkflowExecution {request.execution_id}: secrets "
+                    "are readable only with the grant handed over with the execution",
+                    field="grant",
+                )
             execution = self._deps.repository.get(kinds.WORKFLOW_EXECUTION, request.execution_id)
             if execution is None:
                 raise NotFound(
                     f"WorkflowExecution {request.execution_id} not found", field="execution_id"
+                )
+            if metadata_of(execution).org != request.grant.org:
+                raise PermissionDenied(
+                    f"the grant of WorkflowExecution {request.execution_id} names another org",
+                    field="grant",
                 )
             if phase_of(execution) in TERMINAL:
                 raise FailedPrecondition(

@@ -35,6 +35,9 @@ ALLOWED = {
     "workflow_runner.secrets.file_provider:FileSecretProvider.load:.read_text": (
         "the LoadSecrets activity"
     ),
+    "stigmer_common.secret_redaction:protection_enabled:os.environ": (
+        "read when a process builds its data converter and log filters, never in a run"
+    ),
 }
 
 

@@ -3,6 +3,8 @@
 The reference ``{namespace, name, version}`` is resolved by the worker's
 catalog in an activity (:mod:`workflow_runner.catalog.activities`); the child is
 ``ExecuteServerlessWorkflow`` on this worker's queue with the resolved text.
+On the platform the reference resolves in the execution's org (its grant's),
+and the child carries the grant (its secrets are the execution's).
 Input: ``run.workflow.input`` evaluated against the task input (the task input
 itself when absent). Output: the child's output, or with ``await: false`` the
 task's transformed input (dsl-reference "Run"), the child then outliving this
@@ -56,9 +58,11 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             "(recursive workflow?)",
             instance=task.reference,
         )
+    grant = ctx.state.hooks.execution_grant
     resolved = await ctx.execute_activity(
         RESOLVE_WORKFLOW.name,
-        engine_contract.ResolveWorkflowInput(**reference),
+        # On the platform, looked up in the execution's org only (from its grant).
+        engine_contract.ResolveWorkflowInput(**reference, org=grant.org if grant else ""),
         start_to_close_timeout=RESOLVE_WORKFLOW.start_to_close_timeout or DEFAULT_ACTIVITY_TIMEOUT,
         retry_policy=RESOLVE_WORKFLOW.retry_policy.to_temporal()
         if RESOLVE_WORKFLOW.retry_policy
@@ -71,7 +75,8 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     child_settings = replace(settings, depth=settings.depth + 1)
     handle = await workflow.start_child_workflow(
         WORKFLOW_TYPE,
-        engine_input(definition=definition, input=child_input),
+        # The child's secrets are the execution's: it presents the same grant.
+        engine_input(definition=definition, input=child_input, grant=grant),
         id=f"{info.workflow_id}{task.reference}/{workflow.uuid4().hex[:12]}",
         task_queue=info.task_queue,
         memo=child_settings.memo(),
