@@ -125,6 +125,7 @@ class _Printer:
         self._session = ""
         self._printed: dict[str, int] = {}
         self._tools: dict[str, int] = {}
+        self._waiting: set[str] = set()
         self._open_line = False
 
     def end_line(self) -> None:
@@ -172,6 +173,10 @@ class _Printer:
             self._tools[call.id] = -1
             args = json.dumps(from_struct(call.args), sort_keys=True)
             self._line(f"tool {call.name} {args}")
+        if call.approval == execution_api.WAITING_APPROVAL and call.id not in self._waiting:
+            # Shown once: the run holds until `stigmer approve|reject`.
+            self._waiting.add(call.id)
+            self._line(f"tool {call.name} WAITING_APPROVAL {call.id}")
         if self._tools[call.id] != call.status and call.status in TERMINAL:
             result = call.result.string_value or json_format.MessageToJson(call.result, indent=None)
             if call.status == phase_pb2.FAILED and call.error.message:

@@ -6,6 +6,8 @@ Routes (all under the same loopback origin, so the page needs no CORS):
 - ``GET /api/executions``, ``GET /api/executions/{id}``, ``GET /api/workflows``,
   ``GET /api/workflows/{id}``: JSON.
 - ``GET /api/agent-executions/{id}``: an agent execution (conversation, tool calls, todos).
+- ``POST /api/agent-executions/{id}/tool-calls/{call}/approve|reject``: decide a
+  tool call WAITING_APPROVAL.
 - ``GET /api/executions/{id}/events``, ``GET /api/agent-executions/{id}/events``:
   server-sent events, one ``execution`` event per change Subscribe reports, then ``end``.
 - ``POST /api/executions/{id}/{cancel|pause|resume}``, ``POST /api/workflows/{id}/run``.
@@ -262,6 +264,19 @@ async def control_execution(request: web.Request) -> web.Response:
     )
 
 
+async def decide_tool_call(request: web.Request) -> web.Response:
+    """POST .../tool-calls/{call}/approve|reject: the decision on one waiting call."""
+    execution = await _backend(request).decide_tool_calls(
+        request.match_info["id"],
+        [request.match_info["call"]],
+        request.match_info["verb"] == "approve",
+        _metadata(request),
+    )
+    return web.json_response(
+        agent_execution_detail(execution, await _agent_name_of(request, execution))
+    )
+
+
 async def list_workflows(request: web.Request) -> web.Response:
     workflows = await _backend(request).list_workflows(_metadata(request))
     rows = sorted((workflow_summary(w) for w in workflows), key=lambda row: row["name"])
@@ -328,6 +343,9 @@ def build_app(server_address: str, tls: Tls | None = None) -> web.Application:
     app.router.add_post(r"/api/executions/{id}/{verb:cancel|pause|resume}", control_execution)
     app.router.add_get("/api/agent-executions/{id}", get_agent_execution)
     app.router.add_get("/api/agent-executions/{id}/events", agent_execution_events)
+    app.router.add_post(
+        r"/api/agent-executions/{id}/tool-calls/{call}/{verb:approve|reject}", decide_tool_call
+    )
     app.router.add_get("/api/workflows", list_workflows)
     app.router.add_get("/api/workflows/{id}", get_workflow)
     app.router.add_post("/api/workflows/{id}/run", run_workflow)

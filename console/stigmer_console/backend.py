@@ -14,6 +14,8 @@ from google.protobuf import struct_pb2
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agent.v1 import query_pb2_grpc as agent_query
 from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
+from stigmer.agentexecution.v1 import command_pb2_grpc as agent_execution_command
+from stigmer.agentexecution.v1 import io_pb2 as agent_execution_io
 from stigmer.agentexecution.v1 import query_pb2_grpc as agent_execution_query
 from stigmer.commons.v1 import io_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
@@ -52,6 +54,9 @@ class StigmerBackend:
             self._channel
         )
         self._agents = agent_query.AgentQueryControllerStub(self._channel)
+        self._agent_execution_commands = (
+            agent_execution_command.AgentExecutionCommandControllerStub(self._channel)
+        )
         self._agent_executions = agent_execution_query.AgentExecutionQueryControllerStub(
             self._channel
         )
@@ -150,6 +155,26 @@ class StigmerBackend:
             execution_io.WorkflowExecutionControlInput(execution_id=execution_id, reason=reason),
             metadata=metadata,
             timeout=CALL_TIMEOUT,
+        )
+        return reply
+
+    async def decide_tool_calls(
+        self, execution_id: str, tool_call_ids: list[str], approved: bool, metadata: Metadata
+    ) -> agent_execution_api.AgentExecution:
+        """Approve or reject tool calls WAITING_APPROVAL."""
+        request = agent_execution_io.AgentExecutionDecideToolCallsInput(
+            execution_id=execution_id,
+            decisions=[
+                agent_execution_api.ToolCallDecision(
+                    tool_call_id=call_id, approved=approved, reason="from the console"
+                )
+                for call_id in tool_call_ids
+            ],
+        )
+        reply: agent_execution_api.AgentExecution = (
+            await self._agent_execution_commands.DecideToolCalls(
+                request, metadata=metadata, timeout=CALL_TIMEOUT
+            )
         )
         return reply
 

@@ -156,6 +156,10 @@ def agent_execution_detail(execution: agent_execution_api.AgentExecution, agent:
                 "result": from_struct(c.result) if c.HasField("result") else None,
                 "phase": _phase(c.status),
                 "error": _error(c.error, c.HasField("error")),
+                # "", WAITING_APPROVAL, APPROVED or REJECTED.
+                "approval": (
+                    agent_execution_api.ApprovalState.Name(c.approval) if c.approval else ""
+                ),
             }
             for c in status.tool_calls
         ],

@@ -12,6 +12,7 @@ from types import ModuleType
 
 from stigmer_cli.verbs import (
     agents,
+    approvals,
     completion,
     control,
     emit,
@@ -30,6 +31,7 @@ VERB_MODULES: tuple[ModuleType, ...] = (
     resources,  # get, list
     executions,  # describe, watch, logs
     control,  # cancel, pause, resume
+    approvals,  # approve, reject
     emit,  # emit
     keys,  # keys create
     completion,  # completion

@@ -19,7 +19,8 @@ from stigmer.agent.v1 import command_pb2_grpc as agent_command
 from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
 from stigmer.agentexecution.v1 import command_pb2_grpc as agent_execution_command
 from stigmer.agentexecution.v1 import io_pb2 as agent_execution_io
-from stigmer.commons.v1 import phase_pb2
+from stigmer.agentexecution.v1 import query_pb2_grpc as agent_execution_query
+from stigmer.commons.v1 import io_pb2, phase_pb2
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +101,32 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
             await expect(page.get_by_role("region", name="Todos")).to_contain_text(
                 "check the forecast — completed"
             )
+            # A guarded tool: the call waits; Approve records the decision (DecideToolCalls).
+            waiting = agent_execution_api.AgentExecutionStatus(phase=phase_pb2.IN_PROGRESS)
+            waiting.tool_calls.add(
+                id="c2",
+                name="send_mail",
+                status=phase_pb2.IN_PROGRESS,
+                approval=agent_execution_api.WAITING_APPROVAL,
+            )
+            await commands.UpdateStatus(
+                agent_execution_io.AgentExecutionUpdateStatusInput(
+                    execution_id=execution_id, status=waiting
+                ),
+                metadata=RUNNER,
+                timeout=15,
+            )
+            guarded = tools.locator('details[data-id="tool:c2"]')
+            await expect(guarded).to_contain_text("WAITING_APPROVAL", timeout=WAIT_MS)
+            await guarded.get_by_role("button", name="Approve").click()
+            await expect(guarded).to_contain_text("APPROVED", timeout=WAIT_MS)
+            await expect(guarded.get_by_role("button", name="Approve")).to_have_count(0)
+            stored = await agent_execution_query.AgentExecutionQueryControllerStub(channel).Get(
+                io_pb2.ApiResourceId(value=execution_id), metadata=METADATA, timeout=15
+            )
+            decided = {c.id: c.approval for c in stored.status.tool_calls}
+            assert decided["c2"] == agent_execution_api.APPROVED
+
             # The end: the answer streams in; the tool call the user opened stays open.
             done = agent_execution_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
             done.messages.add(id="m2", type=agent_execution_api.AI, content="Sunny, 21 C.")

@@ -45,7 +45,7 @@ from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_runner import delegation, skills
+from agent_runner import approval, delegation, skills
 from agent_runner import messages as convert
 from agent_runner.errors import MODEL_REQUEST_REJECTED, agent_spec_error
 from agent_runner.mcp_sessions import McpSessions
@@ -79,14 +79,24 @@ def agent_graph(
     tools: list[BaseTool],
     instructions: str,
     checkpointer: BaseCheckpointSaver[Any] | None,
+    *,
+    stop_before_tools: bool = False,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt
-    (``checkpointer`` None: not checkpointed, a sub-agent's run)."""
+    """The agent: a ReAct loop of ``model`` and ``tools``, ``instructions`` as system prompt.
+
+    ``checkpointer`` None: not checkpointed (a sub-agent's run). ``stop_before_tools``:
+    every tools step stops first (human approval; see :mod:`agent_runner.approval`)."""
     with warnings.catch_warnings():
         # Moved to `langchain.agents.create_agent` (the `langchain` package, not
         # installed: it would bring nothing else this runner uses).
         warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
-        return create_react_agent(model, tools, prompt=instructions, checkpointer=checkpointer)
+        return create_react_agent(
+            model,
+            tools,
+            prompt=instructions,
+            checkpointer=checkpointer,
+            interrupt_before=[approval.TOOLS_NODE] if stop_before_tools else None,
+        )
 
 
 class AgentActivities:
@@ -131,6 +141,9 @@ class AgentActivities:
         }
         stream = StatusStream(self._api, execution_id, self._settings.status_interval)
         stream.start()
+        guarded = frozenset(agent.spec.approval_required_tools)
+        decisions = {d.tool_call_id: d for d in arg.decisions}
+        waiting: list[str] = []
         human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
         turn: list[BaseMessage] = [human]
         try:
@@ -147,7 +160,9 @@ class AgentActivities:
                         self._mcp_sessions,
                     ) as tools,
                 ):
-                    graph = self._graph(execution, agent, tools, environment)
+                    # The graph and every tool it offers (MCP tools, todos, delegation):
+                    # an approved step runs its calls against the same set.
+                    graph, tools = self._graph(execution, agent, tools, environment)
                     state = await graph.aget_state(config)
                     held: list[BaseMessage] = list((state.values or {}).get("messages", []))
                     earlier = [m.id for m in held]
@@ -168,14 +183,27 @@ class AgentActivities:
                         graph_input = {"messages": [human]}
                     for message in turn:
                         _report(stream, message)
-                    if graph_input is not None or state.next:
-                        turn += await self._run(
-                            graph, graph_input, config, stream, limits.max_total_tokens
+                    if not guarded:
+                        if graph_input is not None or state.next:
+                            turn += await self._run(
+                                graph, graph_input, config, stream, limits.max_total_tokens
+                            )
+                    else:
+                        added, waiting = await self._run_guarded(
+                            graph,
+                            graph_input,
+                            config,
+                            stream,
+                            tools,
+                            guarded,
+                            decisions,
+                            limits.max_total_tokens,
                         )
+                        turn += added
             except BaseExceptionGroup as group:
                 # An MCP session's task group wraps what is raised inside it.
                 raise _only_exception(group) from None
-            final = _final_status(turn, stream)
+            final = _waiting_status(stream) if waiting else _final_status(turn, stream)
         except GraphRecursionError:
             final = _failed_status(
                 "STEP_LIMIT",
@@ -195,7 +223,7 @@ class AgentActivities:
             raise
         finally:
             await stream.close()
-        return contract_pb2.ExecuteGraphtonOutput(status=final)
+        return contract_pb2.ExecuteGraphtonOutput(status=final, waiting_tool_call_ids=waiting)
 
     async def _agent_of(self, execution: api_pb2.AgentExecution) -> agent_api.Agent:
         agent_id = execution.status.agent_id or execution.spec.agent_id
@@ -229,7 +257,7 @@ class AgentActivities:
         agent: agent_api.Agent,
         tools: list[BaseTool],
         environment: dict[str, str],
-    ) -> CompiledStateGraph[Any, Any, Any, Any]:
+    ) -> tuple[CompiledStateGraph[Any, Any, Any, Any], list[BaseTool]]:
         defaults = defaults_for(self._settings.models, environment)
         model = chat_model(
             execution.spec.model or agent.spec.model or defaults.model,
@@ -242,7 +270,15 @@ class AgentActivities:
         )
         if delegate is not None:
             extra.append(delegate)
-        return agent_graph(model, [*tools, *extra], agent.spec.instructions, self._checkpointer)
+        offered = [*tools, *extra]
+        graph = agent_graph(
+            model,
+            offered,
+            agent.spec.instructions,
+            self._checkpointer,
+            stop_before_tools=bool(agent.spec.approval_required_tools),
+        )
+        return graph, offered
 
     def _sub_agent_runner(
         self, model: BaseChatModel, environment: dict[str, str]
@@ -267,6 +303,49 @@ class AgentActivities:
             return convert.text_of(answer.content) if answer is not None else ""
 
         return run
+
+    async def _run_guarded(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        graph_input: dict[str, Any] | None,
+        config: RunnableConfig,
+        stream: StatusStream,
+        tools: list[BaseTool],
+        guarded: frozenset[str],
+        decisions: dict[str, api_pb2.ToolCallDecision],
+        max_total_tokens: int,
+    ) -> tuple[list[BaseMessage], list[str]]:
+        """Run a graph that stops before each tools step (see :mod:`agent_runner.approval`).
+
+        Returns the messages added and the ids of guarded calls still waiting for a
+        decision (empty when the turn ended)."""
+        added: list[BaseMessage] = []
+        run_input = graph_input
+        while True:
+            if run_input is None:
+                state = await graph.aget_state(config)
+                if not state.next:
+                    return added, []
+                if approval.TOOLS_NODE in state.next:
+                    held = list((state.values or {}).get("messages", []))
+                    calls = approval.open_calls(held)
+                    stopped_at = approval.guarded_calls(calls, guarded)
+                    undecided = [c for c in stopped_at if c["id"] not in decisions]
+                    if undecided:
+                        for call in undecided:
+                            stream.tool_call(approval.waiting_entry(call))
+                        return added, [c["id"] for c in undecided]
+                    if stopped_at:
+                        for call in stopped_at:
+                            stream.tool_call(approval.decided_entry(call, decisions[call["id"]]))
+                        results = await approval.run_decided_step(
+                            graph, config, tools, calls, decisions
+                        )
+                        for message in results:
+                            added.append(message)
+                            _report(stream, message)
+            added += await self._run(graph, run_input, config, stream, max_total_tokens)
+            run_input = None
 
     async def _run(
         self,
@@ -417,6 +496,14 @@ def _final_status(turn: list[BaseMessage], stream: StatusStream) -> api_pb2.Agen
     if answer is not None:
         status.output.CopyFrom(struct_pb2.Value(string_value=convert.text_of(answer.content)))
     status.completed_at.FromDatetime(datetime.now(UTC))
+    return status
+
+
+def _waiting_status(stream: StatusStream) -> api_pb2.AgentExecutionStatus:
+    """Not final: the turn stopped before guarded tool calls (WAITING_APPROVAL)."""
+    status = api_pb2.AgentExecutionStatus(phase=phase_pb2.IN_PROGRESS)
+    status.messages.extend(stream.messages.values())
+    status.tool_calls.extend(stream.tool_calls.values())
     return status
 
 

@@ -32,8 +32,11 @@ export function agentExecutionPage(view, { params: [id], showProblem }) {
           h("strong", {}, `${m.type.toLowerCase()}${m.name ? ` (${m.name})` : ""}: `), m.content,
           m.tool_call_ids.map((cid) => calls.has(cid) ? h("span", { class: "meta" }, ` → ${calls.get(cid).name}`) : null))),
       ]),
-      section("Tool calls", "Tool calls", x.tool_calls.map((c) => h("details", { class: "tool-call", "data-id": `tool:${c.id}`, open: open.has(`tool:${c.id}`) },
-        h("summary", {}, `${c.name} `, phaseBadge(c.phase)),
+      section("Tool calls", "Tool calls", x.tool_calls.map((c) => h("details", { class: "tool-call", "data-id": `tool:${c.id}`, open: open.has(`tool:${c.id}`) || c.approval === "WAITING_APPROVAL" },
+        h("summary", {}, `${c.name} `, phaseBadge(c.phase), c.approval ? h("span", { class: "meta approval" }, ` ${c.approval}`) : null),
+        c.approval === "WAITING_APPROVAL" ? h("p", { class: "approval-actions" },
+          h("button", { type: "button", "data-decide": "approve", onclick: () => decide(c.id, "approve") }, "Approve"), " ",
+          h("button", { type: "button", "data-decide": "reject", onclick: () => decide(c.id, "reject") }, "Reject")) : null,
         h("h4", {}, "Arguments"), h("pre", {}, json(c.args)),
         h("h4", {}, "Result"), h("pre", {}, json(c.result)),
         c.error ? h("pre", { class: "problem" }, json(c.error)) : null))),
@@ -43,6 +46,14 @@ export function agentExecutionPage(view, { params: [id], showProblem }) {
       section("Todos", "Todos", [h("ul", {}, x.todos.map((t) => h("li", { "data-status": t.status }, `${t.content} — ${t.status.replace("TODO_", "").toLowerCase()}`)))].filter(() => x.todos.length)),
       x.phase === "COMPLETED" ? [h("h2", {}, "Output"), h("pre", { id: "execution-output" }, json(x.output))] : null,
     ].flat().filter(Boolean));
+  }
+
+  async function decide(callId, verb) {
+    try {
+      update(await api(`/api/agent-executions/${encodeURIComponent(id)}/tool-calls/${encodeURIComponent(callId)}/${verb}`, { method: "POST" }));
+    } catch (error) {
+      showProblem(error.message);
+    }
   }
 
   async function poll() {

@@ -10,7 +10,12 @@ nothing runs, so :class:`NothingToControl` has nothing to stop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
+
+from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
+
+from stigmer_server.errors import Unavailable
 
 _log = logging.getLogger(__name__)
 
@@ -30,6 +35,12 @@ class RunControl(Protocol):
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None: ...
 
+    async def decide_tool_calls(
+        self, execution_id: str, decisions: Sequence[agent_execution_api.ToolCallDecision]
+    ) -> None:
+        """Passes recorded tool-call decisions to an agent execution's orchestration."""
+        ...
+
 
 class NothingToControl:
     """The :class:`RunControl` without an orchestrator: no run exists to act on."""
@@ -42,3 +53,13 @@ class NothingToControl:
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None:
         _log.debug("resume %s: no orchestrator, nothing runs", execution_id)
+
+    async def decide_tool_calls(
+        self, execution_id: str, decisions: Sequence[agent_execution_api.ToolCallDecision]
+    ) -> None:
+        # Recorded, but the waiting run can only get them through the orchestrator:
+        # the client retries (the same decisions again are accepted).
+        raise Unavailable(
+            f"execution {execution_id}: decisions recorded, but the orchestrator is not "
+            "connected; retry"
+        )

@@ -3,7 +3,10 @@
 Like the workflow-execution orchestration, it leaves IN_PROGRESS to the runner
 (which reports it as the agent loop starts). Steps: ``EnsureThread`` (session →
 conversation thread) then ``ExecuteGraphton`` (the agent loop) on the runner
-queue named in the memo; on return, persist the returned final status; on a
+queue named in the memo. When it returns waiting tool call ids (guarded tools,
+WAITING_APPROVAL), wait, with no activity running, until the DecideToolCalls
+signal brought a decision for each, then run ``ExecuteGraphton`` again with all
+decisions (it resumes the thread). On the final return, persist the status; on a
 system error in either activity, persist FAILED naming the activity, then fail;
 when cancelled, persist CANCELLED. However it ends, an execution created by a
 workflow's `call: agent` task (``spec.callback_workflow_id``) then signals that
@@ -13,6 +16,7 @@ engine run its final status, so the task completes without polling.
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 
 from temporalio import workflow
@@ -21,6 +25,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from stigmer.agentexecution.v1 import api_pb2, contract_pb2, io_pb2
     from stigmer.agentexecution.v1.contract_temporal import (
+        DECIDE_TOOL_CALLS,
         ENSURE_THREAD,
         EXECUTE_GRAPHTON,
         INVOKE_AGENT_EXECUTION,
@@ -39,6 +44,16 @@ with workflow.unsafe.imports_passed_through():
 class InvokeAgentExecutionWorkflow:
     """Orchestrates one AgentExecution; see the module docstring for the steps."""
 
+    def __init__(self) -> None:
+        # Tool call id -> the first decision received for it.
+        self._decisions: dict[str, api_pb2.ToolCallDecision] = {}
+
+    @DECIDE_TOOL_CALLS.defn
+    async def decide_tool_calls(self, arg: contract_pb2.ToolCallDecisions) -> None:
+        """Decisions on waiting tool calls (the server recorded them first)."""
+        for decision in arg.decisions:
+            self._decisions.setdefault(decision.tool_call_id, decision)
+
     @workflow.run
     async def run(
         self, arg: contract_pb2.InvokeAgentExecutionInput
@@ -54,11 +69,21 @@ class InvokeAgentExecutionWorkflow:
                 schedule_to_close_timeout=_runner_budget(),
             )
             step = EXECUTE_GRAPHTON.name
-            result = await EXECUTE_GRAPHTON.execute(
-                contract_pb2.ExecuteGraphtonInput(execution=execution, thread_id=thread.thread_id),
-                task_queue=runner_queue,
-                schedule_to_close_timeout=_runner_budget(),
-            )
+            while True:
+                result = await EXECUTE_GRAPHTON.execute(
+                    contract_pb2.ExecuteGraphtonInput(
+                        execution=execution,
+                        thread_id=thread.thread_id,
+                        decisions=list(self._decisions.values()),
+                    ),
+                    task_queue=runner_queue,
+                    schedule_to_close_timeout=_runner_budget(),
+                )
+                waiting = list(result.waiting_tool_call_ids)
+                if not waiting:
+                    break
+                workflow.logger.info("%s waits for decisions on %s", execution.metadata.id, waiting)
+                await workflow.wait_condition(functools.partial(self._decided, waiting))
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):
                 # This workflow never cancels its activities itself: a cancelled
@@ -88,6 +113,9 @@ class InvokeAgentExecutionWorkflow:
         await self._persist(execution.metadata.id, final)
         await _call_back(execution, final)
         return contract_pb2.InvokeAgentExecutionOutput(status=final)
+
+    def _decided(self, tool_call_ids: list[str]) -> bool:
+        return all(call_id in self._decisions for call_id in tool_call_ids)
 
     async def _persist(self, execution_id: str, status: api_pb2.AgentExecutionStatus) -> None:
         try:

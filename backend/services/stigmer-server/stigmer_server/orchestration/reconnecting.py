@@ -22,7 +22,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from stigmer.agentexecution.v1 import api_pb2 as agent_api
@@ -82,6 +82,11 @@ class SwitchableRunControl:
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None:
         await self.target.resume_workflow_execution(execution_id, reason)
+
+    async def decide_tool_calls(
+        self, execution_id: str, decisions: Sequence[agent_api.ToolCallDecision]
+    ) -> None:
+        await self.target.decide_tool_calls(execution_id, decisions)
 
 
 class ReconnectingOrchestration:

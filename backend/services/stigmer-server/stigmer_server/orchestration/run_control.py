@@ -19,7 +19,11 @@ with ``paused`` read from the stored status.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
+from stigmer.agentexecution.v1 import contract_pb2 as agent_contract
+from stigmer.agentexecution.v1.contract_temporal import DECIDE_TOOL_CALLS, INVOKE_AGENT_EXECUTION
 from stigmer.engine.v1 import contract_pb2 as engine_contract
 from stigmer.engine.v1.contract_temporal import (
     EXECUTE_SERVERLESS_WORKFLOW,
@@ -54,6 +58,15 @@ def orchestration_workflow_id(execution_id: str) -> str:
     )
 
 
+def agent_orchestration_workflow_id(execution_id: str) -> str:
+    """The orchestration workflow of an agent execution."""
+    execution = agent_execution_api.AgentExecution()
+    execution.metadata.id = execution_id
+    return INVOKE_AGENT_EXECUTION.workflow_id(
+        agent_contract.InvokeAgentExecutionInput(execution=execution)
+    )
+
+
 class TemporalRunControl:
     """The server's ``RunControl`` port over a connected Temporal client."""
 
@@ -85,6 +98,23 @@ class TemporalRunControl:
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None:
         await self._signal(RESUME_ENGINE, execution_id, reason)
+
+    async def decide_tool_calls(
+        self, execution_id: str, decisions: Sequence[agent_execution_api.ToolCallDecision]
+    ) -> None:
+        try:
+            await DECIDE_TOOL_CALLS.send(
+                self._client,
+                agent_orchestration_workflow_id(execution_id),
+                agent_contract.ToolCallDecisions(decisions=decisions),
+            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return  # the run ended (cancelled, timed out): nothing waits any more
+            raise Unavailable(
+                f"execution {execution_id}: decisions recorded, but the run could not be "
+                f"signalled ({error.message}); retry",
+            ) from error
 
     async def _signal(
         self,

@@ -412,3 +412,28 @@ async def test_zero_config_is_one_local_admin_and_says_so(
     finally:
         await server.stop()
     assert any("zero-config mode" in r.getMessage() for r in caplog.records)
+
+
+async def test_only_user_keys_decide_tool_calls(keyed: Keyed) -> None:
+    """Approval is a human's gate: a runner key cannot approve the calls it asked for."""
+    execution = await create(keyed.acme, kinds.AGENT_EXECUTION)
+    execution_id = execution.metadata.id
+    status = aex_api.AgentExecutionStatus(phase=phase_pb2.IN_PROGRESS)
+    status.tool_calls.add(id="call-1", name="bump", approval=aex_api.WAITING_APPROVAL)
+    runner = stubs(keyed.acme_runner, kinds.AGENT_EXECUTION)
+    await runner.command.UpdateStatus(
+        aex_io.AgentExecutionUpdateStatusInput(execution_id=execution_id, status=status)
+    )
+    decide = aex_io.AgentExecutionDecideToolCallsInput(execution_id=execution_id)
+    decide.decisions.add(tool_call_id="call-1", approved=True)
+
+    assert await _code_of(runner.command.DecideToolCalls(decide)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    other_org = stubs(keyed.globex, kinds.AGENT_EXECUTION)
+    assert await _code_of(other_org.command.DecideToolCalls(decide)) == grpc.StatusCode.NOT_FOUND
+    # Recorded; the test server has no orchestrator to pass it to (retry later).
+    user = stubs(keyed.acme, kinds.AGENT_EXECUTION)
+    assert await _code_of(user.command.DecideToolCalls(decide)) == grpc.StatusCode.UNAVAILABLE
+    stored = await user.query.Get(io_pb2.ApiResourceId(value=execution_id))
+    assert stored.status.tool_calls[0].approval == aex_api.APPROVED

@@ -8,7 +8,7 @@ platform e2e tests cover the real workflows).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ import pytest
 from api_client import field_of, stubs
 from conftest import start
 from samples import create
+from stigmer.agentexecution.v1 import api_pb2 as aex
+from stigmer.agentexecution.v1 import io_pb2 as aex_io
 from stigmer.commons.v1 import io_pb2
 from stigmer.commons.v1 import phase_pb2 as phase
 from stigmer.workflowexecution.v1 import api_pb2 as wex
@@ -40,6 +42,9 @@ class RecordingRunControl:
 
     async def resume_workflow_execution(self, execution_id: str, reason: str) -> None:
         self.calls.append(("resume", execution_id, reason))
+
+    async def decide_tool_calls(self, execution_id: str, decisions: Sequence[Any]) -> None:
+        self.calls.append(("decide", execution_id, ",".join(d.tool_call_id for d in decisions)))
 
 
 class ControlledOrchestration:
@@ -263,3 +268,90 @@ async def test_an_open_subscribe_ends_not_found_when_its_feed_ends(
         await asyncio.wait_for(call.read(), 5)
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert "deleted" in (caught.value.details() or "")
+
+
+def _decide(execution_id: str, *decisions: tuple[str, bool]) -> Any:
+    return aex_io.AgentExecutionDecideToolCallsInput(
+        execution_id=execution_id,
+        decisions=[
+            aex.ToolCallDecision(tool_call_id=call_id, approved=approved, reason="why")
+            for call_id, approved in decisions
+        ],
+    )
+
+
+async def _waiting_agent_execution(channel: grpc.aio.Channel) -> str:
+    """An IN_PROGRESS agent execution with one call waiting and one ordinary call."""
+    execution = await create(channel, kinds.AGENT_EXECUTION)
+    status = aex.AgentExecutionStatus(phase=phase.IN_PROGRESS)
+    status.tool_calls.add(
+        id="call-guarded", name="bump", status=phase.IN_PROGRESS, approval=aex.WAITING_APPROVAL
+    )
+    status.tool_calls.add(id="call-free", name="read", status=phase.COMPLETED)
+    await stubs(channel, kinds.AGENT_EXECUTION).command.UpdateStatus(
+        aex_io.AgentExecutionUpdateStatusInput(execution_id=execution.metadata.id, status=status)
+    )
+    return str(execution.metadata.id)
+
+
+async def test_decide_tool_calls_refuses_bad_requests_naming_the_field(
+    channel: grpc.aio.Channel, controlled: tuple[StigmerServer, RecordingRunControl]
+) -> None:
+    rpc = stubs(channel, kinds.AGENT_EXECUTION).command.DecideToolCalls
+    eid = await _waiting_agent_execution(channel)
+    cases = [
+        (_decide("", ("call-guarded", True)), grpc.StatusCode.INVALID_ARGUMENT, "execution_id"),
+        (_decide(eid), grpc.StatusCode.INVALID_ARGUMENT, "decisions"),
+        (_decide(eid, ("", True)), grpc.StatusCode.INVALID_ARGUMENT, "decisions[0].tool_call_id"),
+        (_decide("aex-nope", ("c", True)), grpc.StatusCode.NOT_FOUND, "execution_id"),
+        (
+            _decide(eid, ("call-guarded", True), ("call-free", True)),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "decisions[1].tool_call_id",
+        ),
+        (
+            _decide(eid, ("nope", False)),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "decisions[0].tool_call_id",
+        ),
+    ]
+    for request, code, field in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await rpc(request)
+        assert caught.value.code() == code, caught.value.details()
+        assert field_of(caught.value) == field, caught.value.details()
+    assert controlled[1].calls == []
+    stored = await stubs(channel, kinds.AGENT_EXECUTION).query.Get(io_pb2.ApiResourceId(value=eid))
+    # A refused request recorded nothing (not even its valid first decision).
+    assert stored.status.tool_calls[0].approval == aex.WAITING_APPROVAL
+
+
+async def test_decide_tool_calls_records_then_signals_and_a_decision_is_final(
+    channel: grpc.aio.Channel, controlled: tuple[StigmerServer, RecordingRunControl]
+) -> None:
+    rpc = stubs(channel, kinds.AGENT_EXECUTION).command.DecideToolCalls
+    eid = await _waiting_agent_execution(channel)
+
+    decided = await rpc(_decide(eid, ("call-guarded", False)))
+    call = decided.status.tool_calls[0]
+    assert (call.approval, call.approval_reason) == (aex.REJECTED, "why")
+    assert controlled[1].calls == [("decide", eid, "call-guarded")]
+
+    # The same decision again is accepted (a retry) and signals again; another is refused.
+    await rpc(_decide(eid, ("call-guarded", False)))
+    assert len(controlled[1].calls) == 2
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await rpc(_decide(eid, ("call-guarded", True)))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "already rejected" in (caught.value.details() or "")
+
+    # A later runner report (the call's result) keeps the recorded decision.
+    report = aex.AgentExecutionStatus(phase=phase.IN_PROGRESS)
+    report.tool_calls.add(id="call-guarded", name="bump", status=phase.FAILED)
+    updated = await stubs(channel, kinds.AGENT_EXECUTION).command.UpdateStatus(
+        aex_io.AgentExecutionUpdateStatusInput(execution_id=eid, status=report)
+    )
+    assert (updated.status.tool_calls[0].status, updated.status.tool_calls[0].approval) == (
+        phase.FAILED,
+        aex.REJECTED,
+    )

@@ -6,11 +6,12 @@ import grpc
 from stigmer.agentexecution.v1 import api_pb2, command_pb2_grpc, io_pb2, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.agentexecution.decisions import AgentExecutionCommandServicer
 from stigmer_server.api.agentexecution.resolve import ResolveSession
 from stigmer_server.api.execution_spec import KeepStoredSpec
 from stigmer_server.api.execution_start import StartExecution
 from stigmer_server.api.registration import add_servicers
-from stigmer_server.api.resource_servicers import ExecutionCommandServicer, ExecutionQueryServicer
+from stigmer_server.api.resource_servicers import ExecutionQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.status_merge import merge_agent_execution_status
@@ -46,7 +47,7 @@ def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStat
     add_servicers(
         server,
         command_pb2_grpc.add_AgentExecutionCommandControllerServicer_to_server,
-        ExecutionCommandServicer(KIND, deps, pipelines, updater),
+        AgentExecutionCommandServicer(KIND, deps, pipelines, updater),
         query_pb2_grpc.add_AgentExecutionQueryControllerServicer_to_server,
         ExecutionQueryServicer(KIND, deps),
     )
