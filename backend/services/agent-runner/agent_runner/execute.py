@@ -41,7 +41,7 @@ from langgraph.warnings import LangGraphDeprecatedSinceV10
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2, contract_pb2
 from stigmer.agentexecution.v1.contract_temporal import ENSURE_THREAD, EXECUTE_GRAPHTON
-from stigmer.commons.v1 import kind_pb2, metadata_pb2, phase_pb2
+from stigmer.commons.v1 import phase_pb2
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -56,6 +56,7 @@ from agent_runner.status_stream import StatusStream
 from agent_runner.stigmer_api import AgentServerApi
 from agent_runner.threads import human_message_id, thread_id_for
 from agent_runner.tools import mcp_tools
+from agent_runner.variables import execution_variables
 
 _log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class AgentActivities:
         execution_id = execution.metadata.id
         thread_id = arg.thread_id or thread_id_for(execution)
         agent = await skills.with_skills(self._api, await self._agent_of(execution))
-        environment = await self._environment_of(execution)
+        environment = await execution_variables(self._api, execution_id, arg.grant)
         limits = agent.spec.limits
         max_steps = limits.max_steps or DEFAULT_MAX_STEPS
         config: RunnableConfig = {
@@ -234,22 +235,6 @@ class AgentActivities:
         if not agent_id:
             raise agent_spec_error(f"execution {execution.metadata.id} names no agent")
         return await self._api.get_agent(agent_id)
-
-    async def _environment_of(self, execution: api_pb2.AgentExecution) -> dict[str, str]:
-        """The execution's variables: its instance's Environments in order (later ones
-        win), then its ``runtime_env``. Values may be secrets: never logged."""
-        variables: dict[str, str] = {}
-        instance_id = execution.status.agent_instance_id
-        if instance_id:
-            instance = await self._api.get_instance(instance_id)
-            for reference in instance.spec.environment_refs:
-                wanted = metadata_pb2.ApiResourceReference()
-                wanted.CopyFrom(reference)
-                wanted.kind = kind_pb2.ENVIRONMENT
-                environment = await self._api.get_environment(wanted)
-                variables.update({k: v.value for k, v in environment.spec.data.items()})
-        variables.update(execution.spec.runtime_env)
-        return variables
 
     def _graph(
         self,

@@ -26,12 +26,12 @@ from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.agentexecution.v1 import io_pb2 as execution_io
 from stigmer.agentexecution.v1 import query_pb2_grpc as execution_query
+from stigmer.agentexecution.v1 import secrets_pb2 as execution_secrets
+from stigmer.agentexecution.v1 import secrets_pb2_grpc as execution_secrets_grpc
 from stigmer.agentinstance.v1 import api_pb2 as instance_api
 from stigmer.agentinstance.v1 import query_pb2_grpc as instance_query
 from stigmer.commons.v1 import io_pb2 as commons_io
-from stigmer.commons.v1 import metadata_pb2
-from stigmer.environment.v1 import api_pb2 as environment_api
-from stigmer.environment.v1 import query_pb2_grpc as environment_query
+from stigmer.commons.v1 import metadata_pb2, secret_pb2
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import query_pb2_grpc as mcp_query
 from stigmer.skill.v1 import api_pb2 as skill_api
@@ -74,9 +74,9 @@ class AgentServerApi(Protocol):
 
     async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill: ...
 
-    async def get_environment(
-        self, reference: metadata_pb2.ApiResourceReference
-    ) -> environment_api.Environment: ...
+    async def resolve_variables(
+        self, execution_id: str, grant: secret_pb2.ExecutionGrant
+    ) -> execution_secrets.ResolvedVariables: ...
 
     async def update_status(
         self, report: execution_io.AgentExecutionUpdateStatusInput
@@ -121,7 +121,7 @@ class AgentApi:
         self._agents = agent_query.AgentQueryControllerStub(self._channel)
         self._instances = instance_query.AgentInstanceQueryControllerStub(self._channel)
         self._mcp_servers = mcp_query.McpServerQueryControllerStub(self._channel)
-        self._environments = environment_query.EnvironmentQueryControllerStub(self._channel)
+        self._secrets = execution_secrets_grpc.AgentExecutionSecretControllerStub(self._channel)
         self._skills = skill_query.SkillQueryControllerStub(self._channel)
 
     async def close(self) -> None:
@@ -148,14 +148,16 @@ class AgentApi:
             instance_api.AgentInstance,
         )
 
-    async def get_environment(
-        self, reference: metadata_pb2.ApiResourceReference
-    ) -> environment_api.Environment:
+    async def resolve_variables(
+        self, execution_id: str, grant: secret_pb2.ExecutionGrant
+    ) -> execution_secrets.ResolvedVariables:
+        """The execution's variables with secrets in clear (runner-only RPC, refused
+        without the execution's grant). Never log what it returns."""
         return await self._call(
-            "Environment.GetByReference",
-            self._environments.GetByReference,
-            reference,
-            environment_api.Environment,
+            "AgentExecution.ResolveVariables",
+            self._secrets.ResolveVariables,
+            execution_secrets.ResolveVariablesInput(execution_id=execution_id, grant=grant),
+            execution_secrets.ResolvedVariables,
         )
 
     async def get_mcp_server(

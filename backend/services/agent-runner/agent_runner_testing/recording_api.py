@@ -11,9 +11,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import io_pb2 as execution_io
+from stigmer.agentexecution.v1 import secrets_pb2 as execution_secrets
 from stigmer.agentinstance.v1 import api_pb2 as instance_api
-from stigmer.commons.v1 import metadata_pb2
-from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.commons.v1 import metadata_pb2, secret_pb2
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer_server.execution.status_merge import merge_agent_execution_status
@@ -28,7 +28,11 @@ class RecordingApi:
     )
     reports: list[tuple[float, execution_api.AgentExecutionStatus]] = field(default_factory=list)
     instances: dict[str, instance_api.AgentInstance] = field(default_factory=dict)
-    environments: dict[str, environment_api.Environment] = field(default_factory=dict)
+    # What ResolveVariables answers, by execution id (the server's merge of the
+    # instance's Environments and runtime_env is tested on the server).
+    variables: dict[str, execution_secrets.ResolvedVariables] = field(default_factory=dict)
+    # (execution id, grant) of each ResolveVariables call.
+    variable_requests: list[tuple[str, secret_pb2.ExecutionGrant]] = field(default_factory=list)
     skills: dict[str, skill_api.Skill] = field(default_factory=dict)
 
     async def get_skill(self, reference: metadata_pb2.ApiResourceReference) -> skill_api.Skill:
@@ -37,10 +41,11 @@ class RecordingApi:
     async def get_instance(self, instance_id: str) -> instance_api.AgentInstance:
         return self.instances.get(instance_id) or instance_api.AgentInstance()
 
-    async def get_environment(
-        self, reference: metadata_pb2.ApiResourceReference
-    ) -> environment_api.Environment:
-        return self.environments[reference.slug]
+    async def resolve_variables(
+        self, execution_id: str, grant: secret_pb2.ExecutionGrant
+    ) -> execution_secrets.ResolvedVariables:
+        self.variable_requests.append((execution_id, grant))
+        return self.variables.get(execution_id) or execution_secrets.ResolvedVariables()
 
     async def get_agent(self, agent_id: str) -> agent_api.Agent:
         return self.agent

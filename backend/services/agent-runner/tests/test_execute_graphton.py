@@ -26,10 +26,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2, contract_pb2
-from stigmer.agentinstance.v1 import api_pb2 as agentinstance_api
-from stigmer.commons.v1 import kind_pb2, phase_pb2
-from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.agentexecution.v1 import secrets_pb2 as execution_secrets
+from stigmer.commons.v1 import kind_pb2, phase_pb2, secret_pb2
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
+from stigmer_common.secret_redaction import process_redactor
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -245,31 +245,33 @@ async def test_a_turn_abandoned_in_a_tool_call_leaves_a_valid_conversation(
     assert sent[3]["content"] == UNANSWERED_TOOL_CALL
 
 
-async def test_provider_keys_and_mcp_variables_come_from_the_instance_environments(
+async def test_provider_keys_and_mcp_variables_come_from_resolve_variables(
     tmp_path: Path, saver: AsyncSqliteSaver
 ) -> None:
     counter = tmp_path / "counter.txt"
     server = _counter_server(counter)
     server.spec.stdio.env_placeholders.append("COUNTER_SUFFIX")
     api = RecordingApi(_agent(with_tool=True), {"counter": server})
-    instance = api.instances["ain-1"] = agentinstance_api.AgentInstance()
-    instance.spec.environment_refs.add(slug="model-keys")
-    instance.spec.environment_refs.add(slug="tool-env")
-    keys = api.environments["model-keys"] = environment_api.Environment()
-    keys.spec.data["OPENAI_API_KEY"].value = "sk-from-environment"
-    keys.spec.data["OPENAI_API_KEY"].is_secret = True
-    keys.spec.data["COUNTER_SUFFIX"].value = " (overridden)"
-    api.environments["tool-env"] = environment_api.Environment()
-    api.environments["tool-env"].spec.data["COUNTER_SUFFIX"].value = "!"
-    execution = _execution("aex-1", "use the tool")
-    execution.status.agent_instance_id = "ain-1"
+    api.variables["aex-1"] = execution_secrets.ResolvedVariables(
+        values={"OPENAI_API_KEY": "sk-from-environment", "COUNTER_SUFFIX": "!"},
+        secret_names=["OPENAI_API_KEY"],
+    )
+    grant = secret_pb2.ExecutionGrant(execution_id="aex-1", org="acme", mac=b"m" * 32)
     with ScriptedModel() as model:
         activities = AgentActivities(api, _settings(model, tmp_path), saver)
-        status = await _run(activities, execution, "thread-1")
+        result: Any = await ActivityEnvironment().run(
+            activities.execute_graphton,
+            contract_pb2.ExecuteGraphtonInput(
+                execution=_execution("aex-1", "use the tool"), thread_id="thread-1", grant=grant
+            ),
+        )
 
+    # The grant handed over with the execution is what the runner presents.
+    assert api.variable_requests == [("aex-1", grant)]
     assert model.authorizations == ["Bearer sk-from-environment"] * 2
-    # The later environment wins for the MCP server's declared variable.
-    assert status.tool_calls[0].result.string_value == "counter from-model is 1!"
+    assert result.status.tool_calls[0].result.string_value == "counter from-model is 1!"
+    # A secret the runner holds is kept out of its logs.
+    assert "sk-from-environment" not in process_redactor().text("key sk-from-environment")
 
 
 @pytest.mark.parametrize(

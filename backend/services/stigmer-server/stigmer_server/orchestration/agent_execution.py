@@ -75,6 +75,8 @@ class InvokeAgentExecutionWorkflow:
                         execution=execution,
                         thread_id=thread.thread_id,
                         decisions=list(self._decisions.values()),
+                        # Sealed by the payload codec like the input it came in.
+                        grant=arg.grant,
                     ),
                     task_queue=runner_queue,
                     schedule_to_close_timeout=_runner_budget(),

@@ -8,8 +8,9 @@ Create and reconciliation, or a start whose answer was lost) finds the first
 workflow and returns normally instead of running the execution twice. Ids,
 workflow types, queues and timeouts all come from the generated contracts; the
 only things added here are the memo telling the workflow which runner queue this
-deployment uses, and a workflow execution's grant (the runner's proof, for
-ResolveSecrets, that this execution was handed to it; ``secrets.execution_grants``).
+deployment uses, and an execution's grant (the runner's proof, for
+ResolveSecrets or ResolveVariables, that this execution was handed to it;
+``secrets.execution_grants``).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class TemporalExecutionStarter:
     Args:
         client: A connected Temporal client.
         queues: The queues resolved at boot (the server's own and the runners').
-        grants: Issues each workflow execution's grant (ResolveSecrets refuses a
-            runner without it); None starts executions without one.
+        grants: Issues each execution's grant (ResolveSecrets and
+            ResolveVariables refuse a runner without it); None starts executions without one.
     """
 
     def __init__(
@@ -88,9 +89,13 @@ class TemporalExecutionStarter:
         Returns:
             True if this call started it, False if it was already started.
         """
+        arg = agent_contract_pb2.InvokeAgentExecutionInput(execution=execution)
+        if self._grants is not None:
+            # In the input, which the payload codec seals: never in clear in history.
+            arg.grant.CopyFrom(self._grants.issue(execution.metadata.id, execution.metadata.org))
         return await self._start_once(
             INVOKE_AGENT_EXECUTION,
-            agent_contract_pb2.InvokeAgentExecutionInput(execution=execution),
+            arg,
             self._queues.agent_stigmer,
             self._queues.agent_runner,
             kind="agent",

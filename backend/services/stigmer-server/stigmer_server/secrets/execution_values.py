@@ -1,8 +1,9 @@
-"""The values one workflow execution may read as ``$secrets``, in clear.
+"""The values one execution may read (a workflow's ``$secrets``, an agent's variables), in clear.
 
-Its instance's environments in order (later wins), then its ExecutionContexts
-(which override them): the same precedence the runner applies. Used by the
-runner-only ResolveSecrets RPC and by the status scrubber, which must know the
+Its instance's environments in order (later wins), then (an agent execution) its
+``runtime_env``, then its ExecutionContexts (which override them): the same
+precedence the runners apply. Used by the runner-only ResolveSecrets and
+ResolveVariables RPCs and by the status scrubber, which must know the
 execution's secret values to keep them out of what it stores.
 """
 
@@ -31,9 +32,15 @@ class ExecutionValues:
 
     values: dict[str, str] = field(default_factory=dict)
     secret_values: set[str] = field(default_factory=set)
+    # The names whose current value is a secret (a later plain value clears it).
+    secret_names: set[str] = field(default_factory=set)
 
     def add(self, name: str, value: str, is_secret: bool) -> None:
         self.values[name] = value
+        if is_secret:
+            self.secret_names.add(name)
+        else:
+            self.secret_names.discard(name)
         if is_secret and value:
             self.secret_values.add(value)
 
@@ -46,7 +53,7 @@ def execution_values(
 ) -> ExecutionValues:
     """Everything the execution's environments and contexts hold (see module doc)."""
     found = ExecutionValues()
-    instance = _workflow_instance(repository, execution)
+    instance = _instance(repository, execution)
     if instance is not None:
         for reference in getattr(instance, "spec").environment_refs:  # noqa: B009
             # No org: the instance's own (as resolved on write), never the default.
@@ -55,6 +62,11 @@ def execution_values(
             if environment is not None:
                 for name, value, is_secret in opened(environment, sealer):
                     found.add(name, value, is_secret)
+    spec = getattr(execution, "spec")  # noqa: B009
+    if "runtime_env" in spec.DESCRIPTOR.fields_by_name:
+        # An agent execution's own variables: plain values given with it.
+        for name, value in spec.runtime_env.items():
+            found.add(name, value, False)
     execution_id = getattr(execution, "metadata").id  # noqa: B009
     token = ""
     while True:
@@ -75,11 +87,15 @@ def execution_values(
             return found
 
 
-def _workflow_instance(repository: Repository, execution: Message) -> Message | None:
-    """The instance of a workflow execution (None for other kinds or none found)."""
+def _instance(repository: Repository, execution: Message) -> Message | None:
+    """The instance of a workflow or agent execution (None if it has none)."""
     status = getattr(execution, "status")  # noqa: B009
     spec = getattr(execution, "spec")  # noqa: B009
-    if "workflow_instance_id" not in status.DESCRIPTOR.fields_by_name:
-        return None  # an agent execution: its values come from its contexts
-    instance_id = status.workflow_instance_id or spec.workflow_instance_id
-    return repository.get(kinds.WORKFLOW_INSTANCE, instance_id) if instance_id else None
+    fields = status.DESCRIPTOR.fields_by_name
+    if "workflow_instance_id" in fields:
+        instance_id = status.workflow_instance_id or spec.workflow_instance_id
+        return repository.get(kinds.WORKFLOW_INSTANCE, instance_id) if instance_id else None
+    if "agent_instance_id" in fields:
+        instance_id = status.agent_instance_id or spec.agent_instance_id
+        return repository.get(kinds.AGENT_INSTANCE, instance_id) if instance_id else None
+    return None
