@@ -38,7 +38,14 @@ from observability_scrape import (
 )
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
+from stigmer.agentexecution.v1 import command_pb2_grpc as execution_command
+from stigmer.agentexecution.v1 import secrets_pb2 as execution_secrets
+from stigmer.agentexecution.v1 import secrets_pb2_grpc as execution_secrets_grpc
+from stigmer.agentinstance.v1 import api_pb2 as instance_api
+from stigmer.agentinstance.v1 import command_pb2_grpc as instance_command
 from stigmer.commons.v1 import kind_pb2, phase_pb2
+from stigmer.environment.v1 import api_pb2 as environment_api
+from stigmer.environment.v1 import command_pb2_grpc as environment_command
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer_cli.agent_client import AgentClient
@@ -410,3 +417,54 @@ async def test_an_agent_plans_with_todos_and_delegates_to_a_sub_agent(
     planner = [p for p in prompts if p.startswith("Plan, then delegate.")]
     assert len(planner) == 2 and all(given in p for p in planner), prompts
     assert all(given in p for p in prompts if p.startswith(HELPER_INSTRUCTIONS)), prompts
+
+
+async def test_an_environment_secret_reaches_the_model_call_and_no_log(
+    agents: AgentPlatform, client: AgentClient
+) -> None:
+    key = f"sk-env-secret-{uuid.uuid4().hex}"
+    channel = client.channel
+    environment = environment_api.Environment(api_version="stigmer.ai/v1", kind="Environment")
+    environment.metadata.name = "model-keys"
+    environment.spec.data["OPENAI_API_KEY"].value = key
+    environment.spec.data["OPENAI_API_KEY"].is_secret = True
+    environment = await environment_command.EnvironmentCommandControllerStub(channel).Apply(
+        environment, timeout=30
+    )
+    # Reads show the secret sealed: the runner gets it only through ResolveVariables.
+    assert environment.spec.data["OPENAI_API_KEY"].value == ""
+    agent = agent_api.Agent(api_version="stigmer.ai/v1", kind="Agent")
+    agent.metadata.name = "keyed-agent"
+    agent.spec.instructions = "Answer."
+    applied = await client.apply(agent)
+    assert isinstance(applied, agent_api.Agent)
+    instance = instance_api.AgentInstance(api_version="stigmer.ai/v1", kind="AgentInstance")
+    instance.metadata.name = "keyed-instance"
+    instance.spec.agent_id = applied.metadata.id
+    instance.spec.environment_refs.add(slug="model-keys", kind=kind_pb2.ENVIRONMENT)
+    instance = await instance_command.AgentInstanceCommandControllerStub(channel).Create(
+        instance, timeout=30
+    )
+    execution = execution_api.AgentExecution(api_version="stigmer.ai/v1", kind="AgentExecution")
+    execution.metadata.name = f"keyed-{uuid.uuid4().hex[:10]}"
+    execution.spec.agent_instance_id = instance.metadata.id
+    execution.spec.message = "hello"
+    execution = await execution_command.AgentExecutionCommandControllerStub(channel).Create(
+        execution, timeout=30
+    )
+    before = len(agents.model.authorizations)
+
+    final = _final(await _followed(client, execution.metadata.id, agents), agents)
+
+    assert final.output.string_value == "I heard: hello."
+    assert agents.model.authorizations[before:] == [f"Bearer {key}"]
+    assert key not in agents.logs()
+    # Without the execution's grant nobody reads its variables.
+    resolver = execution_secrets_grpc.AgentExecutionSecretControllerStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await resolver.ResolveVariables(
+            execution_secrets.ResolveVariablesInput(execution_id=execution.metadata.id),
+            timeout=30,
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "grant" in (refused.value.details() or "")
