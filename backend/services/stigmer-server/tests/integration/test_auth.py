@@ -23,6 +23,8 @@ from keyed_channel import keyed_channel, make_key
 from samples import build, create, sample
 from stigmer.agentexecution.v1 import api_pb2 as aex_api
 from stigmer.agentexecution.v1 import io_pb2 as aex_io
+from stigmer.agentexecution.v1 import secrets_pb2 as aex_secrets_pb2
+from stigmer.agentexecution.v1 import secrets_pb2_grpc as aex_secrets_pb2_grpc
 from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2, secret_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as wex_api
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
@@ -376,6 +378,93 @@ async def test_a_runner_key_reads_only_the_secrets_of_the_execution_it_was_grant
     # B's own grant still opens B.
     granted_b = await ask(execution_b, grants.issue(execution_b, "acme"))
     assert dict(granted_b.values) == {"TOKEN": "secret-of-b"}
+
+
+async def _agent_execution_with_environments(keyed: Keyed, key: str) -> str:
+    """A PENDING acme agent execution: two Environments on its instance, runtime_env."""
+    keys = build(
+        kinds.ENVIRONMENT,
+        {
+            "data": {
+                "OPENAI_API_KEY": {"value": key, "is_secret": True},
+                "REGION": {"value": "us"},
+                "MODE": {"value": "from-environment"},
+            }
+        },
+    )
+    keys = await stubs(keyed.acme, kinds.ENVIRONMENT).command.Create(keys)
+    later = build(kinds.ENVIRONMENT, {"data": {"REGION": {"value": "eu"}}})
+    later = await stubs(keyed.acme, kinds.ENVIRONMENT).command.Create(later)
+    agent = await create(keyed.acme, kinds.AGENT)
+    instance = build(
+        kinds.AGENT_INSTANCE,
+        {
+            "agent_id": agent.metadata.id,
+            "environment_refs": [
+                {"slug": keys.metadata.slug, "kind": "ENVIRONMENT"},
+                {"slug": later.metadata.slug, "kind": "ENVIRONMENT"},
+            ],
+        },
+    )
+    instance = await stubs(keyed.acme, kinds.AGENT_INSTANCE).command.Create(instance)
+    execution = build(
+        kinds.AGENT_EXECUTION,
+        {
+            "agent_instance_id": instance.metadata.id,
+            "message": "hello",
+            "runtime_env": {"MODE": "from-runtime-env"},
+        },
+    )
+    created = await stubs(keyed.acme, kinds.AGENT_EXECUTION).command.Create(execution)
+    return str(created.metadata.id)
+
+
+async def test_an_agent_runner_resolves_the_variables_of_the_execution_it_was_granted(
+    keyed: Keyed,
+) -> None:
+    assert keyed.server.deps is not None
+    grants = keyed.server.deps.grants
+    execution_a = await _agent_execution_with_environments(keyed, "sk-of-a")
+    execution_b = await _agent_execution_with_environments(keyed, "sk-of-b")
+    runner = aex_secrets_pb2_grpc.AgentExecutionSecretControllerStub(keyed.acme_runner)
+
+    def ask(execution_id: str, grant: Any = None, channel: Any = None) -> Any:
+        request = aex_secrets_pb2.ResolveVariablesInput(execution_id=execution_id)
+        if grant is not None:
+            request.grant.CopyFrom(grant)
+        stub = (
+            aex_secrets_pb2_grpc.AgentExecutionSecretControllerStub(channel) if channel else runner
+        )
+        return stub.ResolveVariables(request)
+
+    grant_a = grants.issue(execution_a, "acme")
+    resolved = await ask(execution_a, grant_a)
+    # The instance's Environments in order (later wins), then runtime_env; the
+    # secret opened, and named as one.
+    assert dict(resolved.values) == {
+        "OPENAI_API_KEY": "sk-of-a",
+        "REGION": "eu",
+        "MODE": "from-runtime-env",
+    }
+    assert list(resolved.secret_names) == ["OPENAI_API_KEY"]
+
+    async def refused(call: Any) -> None:
+        error = await _error_of(call)
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED, error
+        assert "sk-of" not in str(error)
+
+    # Another execution's grant, no grant, a forged one: refused.
+    await refused(ask(execution_b, grant_a))
+    assert field_of(await _error_of(ask(execution_b, grant_a))) == "grant"
+    await refused(ask(execution_b))
+    await refused(ask(execution_b, ExecutionGrants.ephemeral().issue(execution_b, "acme")))
+    # A grant the server issued for another (workflow) execution opens nothing here.
+    workflow_execution = await _running_with_secret(keyed, "secret-of-w")
+    await refused(ask(execution_b, grants.issue(workflow_execution, "acme")))
+    # The grant alone is not enough: a non-runner key is refused.
+    await refused(ask(execution_a, grant_a, channel=keyed.acme))
+    granted_b = await ask(execution_b, grants.issue(execution_b, "acme"))
+    assert granted_b.values["OPENAI_API_KEY"] == "sk-of-b"
 
 
 async def _error_of(call: Any) -> grpc.aio.AioRpcError:
