@@ -185,12 +185,15 @@ async def test_agent_run_ensures_the_thread_then_runs_graphton(
         arg: agent_contract.ExecuteGraphtonInput,
     ) -> agent_contract.ExecuteGraphtonOutput:
         calls.append((activity.info().activity_type, arg.thread_id))
+        agent_grants_seen.append(arg.grant)
         status = agent_api.AgentExecutionStatus(phase=phase_pb2.COMPLETED)
         status.output.string_value = "the answer is 42"
         return agent_contract.ExecuteGraphtonOutput(status=status)
 
+    agent_grants_seen: list[secret_pb2.ExecutionGrant] = []
     execution = _agent_execution(writer)
-    orchestration = Orchestration(client, queues, writer)
+    grants = ExecutionGrants.ephemeral()
+    orchestration = Orchestration(client, queues, writer, grants)
     runner = AGENT_EXECUTION_RUNNER.worker(
         client, activities=[ensure_thread, execute_graphton], task_queue=queues.agent_runner
     )
@@ -218,6 +221,11 @@ async def test_agent_run_ensures_the_thread_then_runs_graphton(
     stored = writer.agent_executions[execution.metadata.id]
     assert stored.status.phase == phase_pb2.COMPLETED
     assert stored.status.output.string_value == "the answer is 42"
+    # ExecuteGraphton got the grant the starter issued for this execution and its org
+    # (ResolveVariables refuses the runner without it).
+    (grant,) = agent_grants_seen
+    assert grants.verify(grant, execution.metadata.id)
+    assert grant.org == execution.metadata.org
 
 
 async def test_agent_thread_failure_persists_failed_naming_the_step(
