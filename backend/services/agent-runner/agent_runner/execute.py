@@ -56,6 +56,7 @@ from agent_runner.status_stream import StatusStream
 from agent_runner.stigmer_api import AgentServerApi
 from agent_runner.threads import human_message_id, thread_id_for
 from agent_runner.tools import mcp_tools
+from agent_runner.usage_limits import CostLimitExceeded, TokenLimitExceeded, UsageBudget
 from agent_runner.variables import execution_variables
 
 _log = logging.getLogger(__name__)
@@ -69,10 +70,6 @@ def heartbeat_every() -> float:
     """A third of the contract's heartbeat timeout: two beats may be lost."""
     timeout = EXECUTE_GRAPHTON.heartbeat_timeout
     return timeout.total_seconds() / 3 if timeout else 10.0
-
-
-class TokenLimitExceeded(Exception):
-    """An execution's model calls used more tokens than its agent allows."""
 
 
 def agent_graph(
@@ -147,6 +144,7 @@ class AgentActivities:
         waiting: list[str] = []
         human = HumanMessage(content=execution.spec.message, id=human_message_id(execution_id))
         turn: list[BaseMessage] = [human]
+        budget = UsageBudget(limits)
         try:
             try:
                 async with (
@@ -186,9 +184,7 @@ class AgentActivities:
                         _report(stream, message)
                     if not guarded:
                         if graph_input is not None or state.next:
-                            turn += await self._run(
-                                graph, graph_input, config, stream, limits.max_total_tokens
-                            )
+                            turn += await self._run(graph, graph_input, config, stream, budget)
                     else:
                         added, waiting = await self._run_guarded(
                             graph,
@@ -198,7 +194,7 @@ class AgentActivities:
                             tools,
                             guarded,
                             decisions,
-                            limits.max_total_tokens,
+                            budget,
                         )
                         turn += added
             except BaseExceptionGroup as group:
@@ -214,6 +210,8 @@ class AgentActivities:
             )
         except TokenLimitExceeded as error:
             final = _failed_status("TOKEN_LIMIT", str(error), stream)
+        except CostLimitExceeded as error:
+            final = _failed_status("COST_LIMIT", str(error), stream)
         except openai.APIStatusError as error:
             if 400 <= error.status_code < 500 and error.status_code not in (408, 409, 429):
                 raise ApplicationError(
@@ -298,7 +296,7 @@ class AgentActivities:
         tools: list[BaseTool],
         guarded: frozenset[str],
         decisions: dict[str, api_pb2.ToolCallDecision],
-        max_total_tokens: int,
+        budget: UsageBudget,
     ) -> tuple[list[BaseMessage], list[str]]:
         """Run a graph that stops before each tools step (see :mod:`agent_runner.approval`).
 
@@ -329,7 +327,7 @@ class AgentActivities:
                         for message in results:
                             added.append(message)
                             _report(stream, message)
-            added += await self._run(graph, run_input, config, stream, max_total_tokens)
+            added += await self._run(graph, run_input, config, stream, budget)
             run_input = None
 
     async def _run(
@@ -338,16 +336,16 @@ class AgentActivities:
         graph_input: dict[str, Any] | None,
         config: RunnableConfig,
         stream: StatusStream,
-        max_total_tokens: int = 0,
+        budget: UsageBudget,
     ) -> list[BaseMessage]:
         """Stream the graph to its end; the messages it added, in order.
 
         Raises:
-            TokenLimitExceeded: the model calls of this run used more than
-                ``max_total_tokens`` (0: no bound); the steps done stay checkpointed.
+            TokenLimitExceeded: the execution's model calls used more tokens than
+                the agent allows; the steps done stay checkpointed.
+            CostLimitExceeded: they cost more than ``limits.max_cost_usd``.
         """
         added: list[BaseMessage] = []
-        used = 0
         streamed: dict[str, str] = {}  # AI message id -> text so far
         async for part in graph.astream(
             graph_input,
@@ -374,12 +372,7 @@ class AgentActivities:
                             added.append(message)
                             _report(stream, message)
                         if isinstance(message, AIMessage) and message.usage_metadata:
-                            used += message.usage_metadata["total_tokens"]
-                if max_total_tokens and used > max_total_tokens:
-                    raise TokenLimitExceeded(
-                        f"the model calls used {used} tokens, more than the agent's "
-                        f"limits.max_total_tokens ({max_total_tokens})"
-                    )
+                            budget.add(message.usage_metadata)
         return added
 
     def _thread_lock(self, thread_id: str) -> asyncio.Lock:

@@ -279,12 +279,14 @@ async def test_provider_keys_and_mcp_variables_come_from_resolve_variables(
     [
         ({"max_steps": 1}, "STEP_LIMIT", 1),  # the tool round would be step 2
         ({"max_total_tokens": 1}, "TOKEN_LIMIT", 1),  # the first reply's usage is over it
+        # The first reply's usage at $1 per million input tokens is over a millionth dollar.
+        ({"max_cost_usd": 1e-6, "input_token_price_usd": 1.0}, "COST_LIMIT", 1),
     ],
 )
 async def test_limits_end_the_execution_failed_with_a_clear_error(
     tmp_path: Path,
     saver: AsyncSqliteSaver,
-    limits: dict[str, int],
+    limits: dict[str, float],
     code: str,
     model_calls: int,
 ) -> None:
@@ -304,6 +306,59 @@ async def test_limits_end_the_execution_failed_with_a_clear_error(
     assert len(model.requests) == model_calls
     assert not counter.exists()  # the tool never ran
     assert model.requests[0]["max_completion_tokens"] == 77
+
+
+async def test_a_cost_cap_ends_the_run_naming_cap_and_spent_amount_and_keeps_the_steps(
+    tmp_path: Path, saver: AsyncSqliteSaver
+) -> None:
+    agent = _agent(with_tool=True)
+    agent.spec.limits.input_token_price_usd = 2.0
+    agent.spec.limits.output_token_price_usd = 10.0
+    agent.spec.limits.max_cost_usd = 0.00001
+    counter = tmp_path / "counter.txt"
+    api = RecordingApi(agent, {"counter": _counter_server(counter)})
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        status = await _run(activities, _execution("aex-1", "use the tool"), "thread-1")
+
+    assert status.phase == phase_pb2.FAILED
+    assert status.error.code == "COST_LIMIT"
+    # The model call done stays in the thread (a pending write of its checkpoint:
+    # a later run goes on from it without calling the model again).
+    checkpoint = await saver.aget_tuple({"configurable": {"thread_id": "thread-1"}})
+    assert checkpoint is not None
+    held = checkpoint.checkpoint["channel_values"]["messages"]
+    assert [m.id for m in held] == [human_message_id("aex-1")]
+    [reply] = [w[2][0] for w in checkpoint.pending_writes or [] if w[1] == "messages"]
+    assert reply.tool_calls[0]["name"] == "bump"
+    # The reply's usage as the provider reported it, priced per million tokens.
+    usage = reply.usage_metadata
+    spent = (usage["input_tokens"] * 2.0 + usage["output_tokens"] * 10.0) / 1_000_000
+    assert spent > 0.00001
+    assert status.error.message == (
+        f"the model calls cost ${spent:.6f} ({usage['input_tokens']} input, "
+        f"{usage['output_tokens']} output tokens), more than the agent's "
+        "limits.max_cost_usd ($0.000010)"
+    )
+    # The tool round after it never ran.
+    assert len(model.requests) == 1
+    assert not counter.exists()
+
+
+async def test_a_run_under_its_cost_cap_completes(tmp_path: Path, saver: AsyncSqliteSaver) -> None:
+    agent = _agent(with_tool=True)
+    agent.spec.limits.input_token_price_usd = 2.0
+    agent.spec.limits.output_token_price_usd = 10.0
+    agent.spec.limits.max_cost_usd = 0.01  # both model calls cost well under a cent
+    counter = tmp_path / "counter.txt"
+    api = RecordingApi(agent, {"counter": _counter_server(counter)})
+    with ScriptedModel() as model:
+        activities = AgentActivities(api, _settings(model, tmp_path), saver)
+        status = await _run(activities, _execution("aex-1", "use the tool"), "thread-1")
+
+    assert status.phase == phase_pb2.COMPLETED
+    assert len(model.requests) == 2
+    assert counter.read_text() == "1"
 
 
 async def test_a_request_the_provider_refuses_fails_without_retries(

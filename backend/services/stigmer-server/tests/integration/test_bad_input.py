@@ -97,6 +97,19 @@ async def agent_with_missing_skill(channel: grpc.aio.Channel, ctx: dict[str, Any
     return await stubs(channel, kinds.AGENT).command.Create(agent)
 
 
+async def agent_with_negative_cost_cap(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
+    agent = await sample(channel, kinds.AGENT)
+    agent.spec.limits.max_cost_usd = -1.0
+    agent.spec.limits.input_token_price_usd = 3.0
+    return await stubs(channel, kinds.AGENT).command.Apply(agent)
+
+
+async def agent_with_cost_cap_without_prices(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
+    agent = await sample(channel, kinds.AGENT)
+    agent.spec.limits.max_cost_usd = 0.5
+    return await stubs(channel, kinds.AGENT).command.Apply(agent)
+
+
 async def execution_without_target(channel: grpc.aio.Channel, ctx: dict[str, Any]) -> Any:
     return await stubs(channel, kinds.WORKFLOW_EXECUTION).command.Create(wex.WorkflowExecution())
 
@@ -286,6 +299,18 @@ CORPUS: list[tuple[str, Call, grpc.StatusCode, str]] = [
         agent_with_missing_skill,
         grpc.StatusCode.NOT_FOUND,
         "spec.skill_refs[0].slug",
+    ),
+    (
+        "agent with a negative cost cap",
+        agent_with_negative_cost_cap,
+        INVALID,
+        "spec.limits.max_cost_usd",
+    ),
+    (
+        "agent with a cost cap but no token prices",
+        agent_with_cost_cap_without_prices,
+        INVALID,
+        "spec.limits.max_cost_usd",
     ),
     ("execution without target", execution_without_target, INVALID, "spec"),
     (

@@ -1,4 +1,4 @@
-"""Agent API: skills and MCP servers an agent uses must exist."""
+"""Agent API: skills and MCP servers an agent uses must exist; a cost cap has prices."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
 from stigmer_server.dependencies import Dependencies
+from stigmer_server.validation.agent_limits import validate_agent_limits
 
 KIND = kinds.AGENT
 
@@ -39,7 +40,12 @@ def agent_references(resource: Message) -> list[tuple[str, metadata_pb2.ApiResou
 
 
 def register(server: grpc.aio.Server, deps: Dependencies) -> None:
-    pipelines = standard_pipelines(KIND, deps, resolve=[RequireReferences(deps, agent_references)])
+    pipelines = standard_pipelines(
+        KIND,
+        deps,
+        extra_validation=validate_agent_limits,
+        resolve=[RequireReferences(deps, agent_references)],
+    )
     add_servicers(
         server,
         command_pb2_grpc.add_AgentCommandControllerServicer_to_server,
