@@ -280,7 +280,7 @@ def start_local_stack(
         events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
         ready_timeout: seconds each piece gets to become ready.
-        metrics_port: the server's metrics/health port; the runner's is the next one
+        metrics_port: the server's metrics/health port; the workflow runner's is the next one, the agent runner's the one after
             (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
         console_address: serve the web console (``stigmer_console``) here; None: no console.
         agent_env: extra environment of the agent-runner (the demo's scripted model).

@@ -94,7 +94,7 @@ def _stop(stack: LocalStack) -> None:
     "--metrics-port",
     type=click.IntRange(min=0, max=65534),
     metavar="PORT",
-    help="stigmer-server's /metrics, /healthz, /readyz port; the runner's is PORT+1 "
+    help="stigmer-server's /metrics, /healthz, /readyz port; the workflow runner's is PORT+1, the agent runner's PORT+2 "
     "(default $STIGMER_LOCAL_METRICS_PORT, else free ports, printed at start-up)",
 )
 @click.option(

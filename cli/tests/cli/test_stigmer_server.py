@@ -153,10 +153,10 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         run = _cli("run", workflow_id, "--input", '{"n": 20}', "--follow", "--server", address)
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout) == {"doubled": 40}
-        # Each process printed its own metrics/health port; both are ready and counting.
+        # Each process printed its own metrics/health port; all are ready and counting.
         endpoints = _observability_endpoints(log)
-        assert set(endpoints) == {"stigmer-server", "workflow-runner"}
-        assert len(set(endpoints.values())) == 2
+        assert set(endpoints) == {"stigmer-server", "workflow-runner", "agent-runner"}
+        assert len(set(endpoints.values())) == 3
         for url in endpoints.values():
             assert _http_status(url.replace("/metrics", "/readyz")) == 200
         finished = _read(endpoints["stigmer-server"])
@@ -175,6 +175,7 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         assert _observability_endpoints(log) == {
             "stigmer-server": f"http://127.0.0.1:{port}/metrics",
             "workflow-runner": f"http://127.0.0.1:{port + 1}/metrics",
+            "agent-runner": f"http://127.0.0.1:{port + 2}/metrics",
         }
         run = _cli(
             "run", "hello-stigmer", "--input", '{"name": "Bob"}', "--follow", "--server", address
