@@ -105,12 +105,18 @@ def _observability_endpoints(log: Path) -> dict[str, str]:
     return endpoints
 
 
-def _http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
+def _ready_within(url: str, seconds: float = 60.0) -> tuple[int, str]:
+    """Polls ``url`` (a /readyz) until 200: readiness probes Temporal every few
+    seconds, and a probe can time out on a busy machine before the next one passes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return int(response.status), response.read().decode()
+        except urllib.error.HTTPError as error:
+            if time.monotonic() > deadline:
+                return error.code, error.read().decode()
+        time.sleep(1)
 
 
 def _read(url: str) -> str:
@@ -157,8 +163,9 @@ def test_server_serves_apply_and_run_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         endpoints = _observability_endpoints(log)
         assert set(endpoints) == {"stigmer-server", "workflow-runner", "agent-runner"}
         assert len(set(endpoints.values())) == 3
-        for url in endpoints.values():
-            assert _http_status(url.replace("/metrics", "/readyz")) == 200
+        for name, url in endpoints.items():
+            status, body = _ready_within(url.replace("/metrics", "/readyz"))
+            assert status == 200, f"{name} not ready: {body}"
         finished = _read(endpoints["stigmer-server"])
         assert (
             'stigmer_executions_finished_total{kind="workflow",phase="COMPLETED"} 2.0' in finished
