@@ -40,6 +40,25 @@ STANDARD_ARGUMENTS: Final = (
 )
 
 
+_STANDARD: Final = frozenset(STANDARD_ARGUMENTS)
+
+
+class _Bindable:
+    """The names an evaluation may bind: the standard arguments and the given variables.
+
+    A view, not a new set: it is asked about the few names a program mentions,
+    once per evaluation.
+    """
+
+    __slots__ = ("_variables",)
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self._variables = variables
+
+    def __contains__(self, name: object) -> bool:
+        return name in _STANDARD or name in self._variables
+
+
 class EvaluationMode(enum.Enum):
     """``evaluate.mode`` of a workflow."""
 
@@ -126,8 +145,8 @@ class ExpressionEvaluator:
         """
         program = strip_expression(source)
         try:
-            compiled = compile_expression(program, variables.keys() | set(STANDARD_ARGUMENTS))
-            result, size = compiled.evaluate_measured(data, variables, now=self._clock())
+            compiled = compile_expression(program, _Bindable(variables))
+            result, size = compiled.evaluate_measured(data, variables, now=self._clock)
         except (ExpressionSyntaxError, ExpressionRuntimeError) as exc:
             if self.meter is not None:
                 # A program that does not compile is compiled again at each try

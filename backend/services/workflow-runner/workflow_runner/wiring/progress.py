@@ -209,7 +209,7 @@ class ProgressObserver:
                     del self._pending[entry.task_id]
                 status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
                 if not self._started_any:
-                    status.started_at.FromDatetime(workflow.now())
+                    status.started_at.CopyFrom(_workflow_timestamp())
                     self._started_any = True
                 status.tasks.extend(batch)
                 await self._send(status)
@@ -269,8 +269,7 @@ class ProgressObserver:
         if not self._reported(reference, new_run=True):
             return
         task_id = self._task_id(reference, new_run=True)
-        now = Timestamp()
-        now.FromDatetime(workflow.now())
+        now = _workflow_timestamp()
         self._started_at[task_id] = now
         entry = api_pb2.WorkflowTaskProgress(
             task_id=task_id, name=name, type=kind, status=phase_pb2.IN_PROGRESS, started_at=now
@@ -307,5 +306,11 @@ class ProgressObserver:
         started = self._started_at.pop(task_id, None)
         if started is not None:
             entry.started_at.CopyFrom(started)
-        entry.completed_at.FromDatetime(workflow.now())
+        entry.completed_at.CopyFrom(_workflow_timestamp())
         return entry
+
+
+def _workflow_timestamp() -> Timestamp:
+    """The workflow clock as a Timestamp (from nanoseconds: no datetime arithmetic)."""
+    seconds, nanos = divmod(workflow.time_ns(), 1_000_000_000)
+    return Timestamp(seconds=seconds, nanos=nanos)

@@ -32,7 +32,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
+from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver, NoopObserver
 from workflow_runner.engine.inputs import EngineParams
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
@@ -92,14 +92,17 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         self._lifecycle = LifecycleEventObserver(
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
-        observers: list[ExecutionObserver] = [self._lifecycle]
+        # Only the observers that do something: each one is called for every task.
+        observers: list[ExecutionObserver] = []
+        if self._lifecycle.enabled:
+            observers.append(self._lifecycle)
         cost = 0
         if params.execution_id:
             self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
             observers.append(self._progress)
             cost += PROGRESS_TASK_COST
         return EngineHooks(
-            observer=FanOutObserver(observers),
+            observer=_one_observer(observers),
             event_bus=bus,
             completion=TokenCompletion(lambda: params.completion_token),
             runtime_metadata=params.runtime_metadata,
@@ -193,3 +196,9 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             raise error_from_failure(exc, instance="/use/secrets") from None
         values: dict[str, Any] = from_struct(result.values)
         return values
+
+
+def _one_observer(observers: list[ExecutionObserver]) -> ExecutionObserver:
+    if not observers:
+        return NoopObserver()
+    return observers[0] if len(observers) == 1 else FanOutObserver(observers)
