@@ -7,7 +7,7 @@ import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -20,6 +20,7 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer_client.channel import Metadata, key_metadata
 from stigmer_common.json_values import from_struct
 
 from stigmer_cli.connection import TlsSettings, open_channel, tls_from_env
@@ -29,7 +30,18 @@ from stigmer_cli.phases import TERMINAL, phase_name
 from stigmer_cli.progress import PlainProgress, ProgressView
 from stigmer_cli.resource_kinds import ResourceKind, cast_kind
 
-__all__ = ["TERMINAL", "StigmerClient", "follow", "phase_name", "result_json", "rpc_problem"]
+__all__ = [
+    "TERMINAL",
+    "StigmerClient",
+    "follow",
+    "get_by_id_or_slug",
+    "phase_name",
+    "result_json",
+    "rpc_problem",
+    "updates",
+]
+
+UpdateT = TypeVar("UpdateT", bound=Message)
 
 
 #: Apply runs the engine's definition checks, which compile every jq expression:
@@ -46,6 +58,36 @@ def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
     return UsageError(f"{what}: {error.code().name}: {error.details()}")
 
 
+async def get_by_id_or_slug(
+    stub: Any, ref: str, *, id_prefix: str, kind: kind_pb2.ApiResourceKind.ValueType,
+    metadata: Metadata, what: str,
+) -> Any:  # fmt: skip
+    """The resource ``ref`` names: ``Get`` for an id (``<id_prefix>-...``), else by slug.
+
+    Raises:
+        UsageError: not found, refused or unreachable (one line starting with ``what``).
+    """
+    try:
+        if ref.startswith(f"{id_prefix}-"):
+            return await stub.Get(io_pb2.ApiResourceId(value=ref), metadata=metadata, timeout=15)
+        return await stub.GetByReference(
+            metadata_pb2.ApiResourceReference(slug=ref, kind=kind),
+            metadata=metadata,
+            timeout=15,
+        )
+    except grpc.aio.AioRpcError as error:
+        raise rpc_problem(error, what) from None
+
+
+async def updates(call: AsyncIterator[UpdateT], what: str) -> AsyncIterator[UpdateT]:
+    """The messages of a ``Subscribe`` stream; a failed stream is one line (``what``)."""
+    try:
+        async for update in call:
+            yield update
+    except grpc.aio.AioRpcError as error:
+        raise rpc_problem(error, what) from None
+
+
 class StigmerClient:
     """One channel to stigmer-server; use as ``async with``."""
 
@@ -54,7 +96,7 @@ class StigmerClient:
     ) -> None:
         # TLS from STIGMER_USE_TLS / STIGMER_CA_FILE unless the caller decides.
         self._channel = open_channel(address, tls_from_env() if tls == "env" else tls)
-        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        self._metadata = key_metadata(api_key)
         self._workflow_commands = workflow_command.WorkflowCommandControllerStub(self._channel)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
         self._execution_commands = execution_command.WorkflowExecutionCommandControllerStub(
@@ -78,19 +120,14 @@ class StigmerClient:
         return reply
 
     async def find_workflow(self, slug_or_id: str) -> workflow_api.Workflow:
-        try:
-            if slug_or_id.startswith("wfl-"):
-                found: workflow_api.Workflow = await self._workflows.Get(
-                    io_pb2.ApiResourceId(value=slug_or_id), metadata=self._metadata, timeout=15
-                )
-            else:
-                found = await self._workflows.GetByReference(
-                    metadata_pb2.ApiResourceReference(slug=slug_or_id, kind=kind_pb2.WORKFLOW),
-                    metadata=self._metadata,
-                    timeout=15,
-                )
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"workflow {slug_or_id!r}") from None
+        found: workflow_api.Workflow = await get_by_id_or_slug(
+            self._workflows,
+            slug_or_id,
+            id_prefix="wfl",
+            kind=kind_pb2.WORKFLOW,
+            metadata=self._metadata,
+            what=f"workflow {slug_or_id!r}",
+        )
         return found
 
     async def start_execution(
@@ -138,20 +175,14 @@ class StigmerClient:
 
     async def get_resource(self, kind: ResourceKind, ref: str) -> Message:
         """One resource of ``kind`` by id (``wex-...``) or slug."""
-        stub = kind.query_stub(self._channel)
-        try:
-            if ref.startswith(f"{kind.id_prefix}-"):
-                found: Message = await stub.Get(
-                    io_pb2.ApiResourceId(value=ref), metadata=self._metadata, timeout=15
-                )
-            else:
-                found = await stub.GetByReference(
-                    metadata_pb2.ApiResourceReference(slug=ref, kind=cast_kind(kind.kind)),
-                    metadata=self._metadata,
-                    timeout=15,
-                )
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"{kind.plural} {ref}") from None
+        found: Message = await get_by_id_or_slug(
+            kind.query_stub(self._channel),
+            ref,
+            id_prefix=kind.id_prefix,
+            kind=cast_kind(kind.kind),
+            metadata=self._metadata,
+            what=f"{kind.plural} {ref}",
+        )
         return found
 
     async def list_resources(
@@ -187,15 +218,11 @@ class StigmerClient:
             raise rpc_problem(error, f"execution {execution_id}") from None
         return found
 
-    async def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.WorkflowExecution]:
+    def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.WorkflowExecution]:
         call = self._executions.Subscribe(
             io_pb2.ApiResourceId(value=execution_id), metadata=self._metadata
         )
-        try:
-            async for update in call:
-                yield update
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"follow {execution_id}") from None
+        return updates(call, f"follow {execution_id}")
 
 
 async def follow(

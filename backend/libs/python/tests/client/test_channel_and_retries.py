@@ -1,0 +1,102 @@
+"""The channel (plaintext, TLS trusting a CA, the API key on every call) and the
+runners' retry policy against a real loopback gRPC server."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+from scripted_server import Script, echo_rpc, scripted_server
+from stigmer.commons.v1 import io_pb2
+from stigmer_client.channel import key_metadata, open_channel
+from stigmer_client.retrying import RetryingCalls, ServerTarget
+from stigmer_client.tls import ChannelTls
+from stigmer_testing.tls import write_test_certificates
+
+REQUEST = io_pb2.ApiResourceId(value="wex-1")
+
+
+def test_the_key_travels_as_a_bearer_header_and_no_key_sends_none() -> None:
+    assert key_metadata("stg_k") == (("authorization", "Bearer stg_k"),)
+    assert key_metadata("") == ()
+
+
+async def test_a_plaintext_channel_carries_the_key() -> None:
+    script = Script()
+    async with scripted_server(script) as address:
+        async with open_channel(address, None) as channel:
+            reply = await echo_rpc(channel)(REQUEST, metadata=key_metadata("stg_k"), timeout=30)
+    assert reply.value == "echo:wex-1"
+    assert script.authorizations == ["Bearer stg_k"]
+
+
+async def test_a_tls_channel_trusts_the_given_ca_and_refuses_another(tmp_path: Path) -> None:
+    certs = write_test_certificates(tmp_path / "server")
+    other = write_test_certificates(tmp_path / "other")
+    script = Script()
+    async with scripted_server(script, certs) as address:
+        trusted = ChannelTls(certs.ca_file.read_bytes())
+        async with open_channel(address, trusted) as channel:
+            reply = await echo_rpc(channel)(REQUEST, timeout=30)
+        assert reply.value == "echo:wex-1"
+        untrusted = ChannelTls(other.ca_file.read_bytes())
+        async with open_channel(address, untrusted) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await echo_rpc(channel)(REQUEST, timeout=30)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        # Plaintext against a TLS server is refused too (the handshake fails).
+        async with open_channel(address, None) as channel:
+            with pytest.raises(grpc.aio.AioRpcError):
+                await echo_rpc(channel)(REQUEST, timeout=30)
+    assert len(script.authorizations) == 1
+
+
+async def test_transient_failures_are_retried_with_the_key_until_an_answer() -> None:
+    script = Script(failures=[grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED])
+    async with scripted_server(script) as address:
+        calls = RetryingCalls(ServerTarget(address, "stg_runner"))
+        try:
+            reply = await calls.call(
+                "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
+            )
+        finally:
+            await calls.close()
+    assert reply.value == "echo:wex-1"
+    assert script.authorizations == ["Bearer stg_runner"] * 3
+
+
+async def test_a_final_answer_is_raised_at_once() -> None:
+    script = Script(failures=[grpc.StatusCode.NOT_FOUND])
+    async with scripted_server(script) as address:
+        calls = RetryingCalls(ServerTarget(address))
+        try:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await calls.call(
+                    "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
+                )
+        finally:
+            await calls.close()
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert script.authorizations == [""]  # one attempt, and no key sent without one
+
+
+async def test_the_budget_bounds_a_call_to_a_server_that_stays_down() -> None:
+    script = Script(failures=[grpc.StatusCode.UNAVAILABLE] * 1000)
+    async with scripted_server(script) as address:
+        calls = RetryingCalls(ServerTarget(address), retry_budget=timedelta(seconds=1))
+        began = time.monotonic()
+        try:
+            with pytest.raises(grpc.aio.AioRpcError) as gave_up:
+                await calls.call(
+                    "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
+                )
+        finally:
+            await calls.close()
+    assert gave_up.value.code() == grpc.StatusCode.UNAVAILABLE
+    # Several attempts within the budget (backoff 0.2 s, 0.4 s, ...), then the error;
+    # the upper bound only says it gave up rather than retrying forever.
+    assert len(script.authorizations) >= 2
+    assert time.monotonic() - began < 60
