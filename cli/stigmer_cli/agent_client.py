@@ -13,11 +13,10 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agent.v1 import command_pb2_grpc as agent_command
-from stigmer.agent.v1 import query_pb2_grpc as agent_query
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.agentexecution.v1 import query_pb2_grpc as execution_query
-from stigmer.commons.v1 import io_pb2, kind_pb2
+from stigmer.commons.v1 import io_pb2
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import command_pb2_grpc as environment_command
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
@@ -28,6 +27,7 @@ from stigmer_client.channel import key_metadata
 
 from stigmer_cli.api import get_by_id_or_slug, rpc_problem, updates
 from stigmer_cli.errors import UsageError
+from stigmer_cli.resource_kinds import kind_named
 
 #: The kinds `stigmer apply -f` takes besides Workflow, by their `kind:` field.
 AGENT_KINDS: dict[str, type[Message]] = {
@@ -55,6 +55,10 @@ def parse_resource(data: dict[str, Any], where: str) -> Message:
     return resource
 
 
+#: What ``find_agent`` looks up (its id prefix and query service).
+AGENTS = kind_named("agents")
+
+
 @dataclass
 class AgentClient:
     """Agent calls over an open channel (the caller owns and closes it)."""
@@ -70,7 +74,6 @@ class AgentClient:
             "Skill": skill_command.SkillCommandControllerStub(self.channel).Apply,
             "Environment": environment_command.EnvironmentCommandControllerStub(self.channel).Apply,
         }
-        self._agents = agent_query.AgentQueryControllerStub(self.channel)
         self._commands = execution_command.AgentExecutionCommandControllerStub(self.channel)
         self._executions = execution_query.AgentExecutionQueryControllerStub(self.channel)
 
@@ -83,13 +86,9 @@ class AgentClient:
         return reply
 
     async def find_agent(self, slug_or_id: str) -> agent_api.Agent:
+        what = f"agent {slug_or_id!r}"
         found: agent_api.Agent = await get_by_id_or_slug(
-            self._agents,
-            slug_or_id,
-            id_prefix="agt",
-            kind=kind_pb2.AGENT,
-            metadata=self._metadata,
-            what=f"agent {slug_or_id!r}",
+            self.channel, AGENTS, slug_or_id, self._metadata, what
         )
         return found
 

@@ -12,10 +12,9 @@ from typing import Any, Literal, TextIO, TypeVar
 import grpc
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
-from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
+from stigmer.commons.v1 import io_pb2, metadata_pb2, phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
-from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
@@ -28,7 +27,7 @@ from stigmer_cli.errors import Unreachable, UsageError
 from stigmer_cli.input_limits import check_message_depth
 from stigmer_cli.phases import TERMINAL, phase_name
 from stigmer_cli.progress import PlainProgress, ProgressView
-from stigmer_cli.resource_kinds import ResourceKind, cast_kind
+from stigmer_cli.resource_kinds import ResourceKind, cast_kind, kind_named
 
 __all__ = [
     "TERMINAL",
@@ -42,6 +41,8 @@ __all__ = [
 ]
 
 UpdateT = TypeVar("UpdateT", bound=Message)
+#: What ``find_workflow`` looks up (its id prefix and query service).
+WORKFLOWS = kind_named("workflows")
 
 
 #: Apply runs the engine's definition checks, which compile every jq expression:
@@ -59,19 +60,19 @@ def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
 
 
 async def get_by_id_or_slug(
-    stub: Any, ref: str, *, id_prefix: str, kind: kind_pb2.ApiResourceKind.ValueType,
-    metadata: Metadata, what: str,
-) -> Any:  # fmt: skip
-    """The resource ``ref`` names: ``Get`` for an id (``<id_prefix>-...``), else by slug.
+    channel: grpc.aio.Channel, kind: ResourceKind, ref: str, metadata: Metadata, what: str
+) -> Any:
+    """The resource of ``kind`` that ``ref`` names: by id (``wfl-...``), else by slug.
 
     Raises:
         UsageError: not found, refused or unreachable (one line starting with ``what``).
     """
+    stub = kind.query_stub(channel)
     try:
-        if ref.startswith(f"{id_prefix}-"):
+        if ref.startswith(f"{kind.id_prefix}-"):
             return await stub.Get(io_pb2.ApiResourceId(value=ref), metadata=metadata, timeout=15)
         return await stub.GetByReference(
-            metadata_pb2.ApiResourceReference(slug=ref, kind=kind),
+            metadata_pb2.ApiResourceReference(slug=ref, kind=cast_kind(kind.kind)),
             metadata=metadata,
             timeout=15,
         )
@@ -98,7 +99,6 @@ class StigmerClient:
         self._channel = open_channel(address, tls_from_env() if tls == "env" else tls)
         self._metadata = key_metadata(api_key)
         self._workflow_commands = workflow_command.WorkflowCommandControllerStub(self._channel)
-        self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
         self._execution_commands = execution_command.WorkflowExecutionCommandControllerStub(
             self._channel
         )
@@ -120,13 +120,9 @@ class StigmerClient:
         return reply
 
     async def find_workflow(self, slug_or_id: str) -> workflow_api.Workflow:
+        what = f"workflow {slug_or_id!r}"
         found: workflow_api.Workflow = await get_by_id_or_slug(
-            self._workflows,
-            slug_or_id,
-            id_prefix="wfl",
-            kind=kind_pb2.WORKFLOW,
-            metadata=self._metadata,
-            what=f"workflow {slug_or_id!r}",
+            self._channel, WORKFLOWS, slug_or_id, self._metadata, what
         )
         return found
 
@@ -176,12 +172,7 @@ class StigmerClient:
     async def get_resource(self, kind: ResourceKind, ref: str) -> Message:
         """One resource of ``kind`` by id (``wex-...``) or slug."""
         found: Message = await get_by_id_or_slug(
-            kind.query_stub(self._channel),
-            ref,
-            id_prefix=kind.id_prefix,
-            kind=cast_kind(kind.kind),
-            metadata=self._metadata,
-            what=f"{kind.plural} {ref}",
+            self._channel, kind, ref, self._metadata, f"{kind.plural} {ref}"
         )
         return found
 

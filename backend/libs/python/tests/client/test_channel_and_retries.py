@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -17,6 +18,16 @@ from stigmer_client.tls import ChannelTls
 from stigmer_testing.tls import write_test_certificates
 
 REQUEST = io_pb2.ApiResourceId(value="wex-1")
+
+
+async def _echo_with_retries(address: str, **options: Any) -> io_pb2.ApiResourceId:
+    """One retried call of the scripted method (``options``: the key, the budget)."""
+    budget = options.pop("retry_budget", timedelta(minutes=2))
+    calls = RetryingCalls(ServerTarget(address, **options), retry_budget=budget)
+    try:
+        return await calls.call("Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId)
+    finally:
+        await calls.close()
 
 
 def test_the_key_travels_as_a_bearer_header_and_no_key_sends_none() -> None:
@@ -57,13 +68,7 @@ async def test_a_tls_channel_trusts_the_given_ca_and_refuses_another(tmp_path: P
 async def test_transient_failures_are_retried_with_the_key_until_an_answer() -> None:
     script = Script(failures=[grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED])
     async with scripted_server(script) as address:
-        calls = RetryingCalls(ServerTarget(address, "stg_runner"))
-        try:
-            reply = await calls.call(
-                "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
-            )
-        finally:
-            await calls.close()
+        reply = await _echo_with_retries(address, api_key="stg_runner")
     assert reply.value == "echo:wex-1"
     assert script.authorizations == ["Bearer stg_runner"] * 3
 
@@ -71,14 +76,8 @@ async def test_transient_failures_are_retried_with_the_key_until_an_answer() -> 
 async def test_a_final_answer_is_raised_at_once() -> None:
     script = Script(failures=[grpc.StatusCode.NOT_FOUND])
     async with scripted_server(script) as address:
-        calls = RetryingCalls(ServerTarget(address))
-        try:
-            with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await calls.call(
-                    "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
-                )
-        finally:
-            await calls.close()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await _echo_with_retries(address)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     assert script.authorizations == [""]  # one attempt, and no key sent without one
 
@@ -86,15 +85,9 @@ async def test_a_final_answer_is_raised_at_once() -> None:
 async def test_the_budget_bounds_a_call_to_a_server_that_stays_down() -> None:
     script = Script(failures=[grpc.StatusCode.UNAVAILABLE] * 1000)
     async with scripted_server(script) as address:
-        calls = RetryingCalls(ServerTarget(address), retry_budget=timedelta(seconds=1))
         began = time.monotonic()
-        try:
-            with pytest.raises(grpc.aio.AioRpcError) as gave_up:
-                await calls.call(
-                    "Test.Echo", echo_rpc(calls.channel), REQUEST, io_pb2.ApiResourceId
-                )
-        finally:
-            await calls.close()
+        with pytest.raises(grpc.aio.AioRpcError) as gave_up:
+            await _echo_with_retries(address, retry_budget=timedelta(seconds=1))
     assert gave_up.value.code() == grpc.StatusCode.UNAVAILABLE
     # Several attempts within the budget (backoff 0.2 s, 0.4 s, ...), then the error;
     # the upper bound only says it gave up rather than retrying forever.
