@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import grpc
 
@@ -19,6 +20,21 @@ FAST_RECONNECT_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
+
+
+@dataclass(frozen=True)
+class ServerTarget:
+    """Where stigmer-server is and how a runner authenticates to it.
+
+    Attributes:
+        address: gRPC ``host:port``.
+        api_key: sent as ``authorization: Bearer`` on every call ("" sends none).
+        tls: None for plaintext.
+    """
+
+    address: str
+    api_key: str = field(default="", repr=False)
+    tls: ChannelTls | None = None
 
 
 def open_channel(

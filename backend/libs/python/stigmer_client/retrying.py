@@ -19,7 +19,6 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -28,8 +27,13 @@ from google.protobuf.message import Message
 from stigmer_observability import client_metrics_interceptors
 from temporalio import activity
 
-from stigmer_client.channel import FAST_RECONNECT_OPTIONS, Metadata, key_metadata, open_channel
-from stigmer_client.tls import ChannelTls
+from stigmer_client.channel import (
+    FAST_RECONNECT_OPTIONS,
+    Metadata,
+    ServerTarget,
+    key_metadata,
+    open_channel,
+)
 
 #: One attempt's deadline (the retry budget bounds the whole call).
 RPC_TIMEOUT_SECONDS = 10.0
@@ -41,21 +45,6 @@ _FIRST_BACKOFF_SECONDS = 0.2
 _MAX_BACKOFF_SECONDS = 2.0
 
 ReplyT = TypeVar("ReplyT", bound=Message)
-
-
-@dataclass(frozen=True)
-class ServerTarget:
-    """Where stigmer-server is and how a runner authenticates to it.
-
-    Attributes:
-        address: gRPC ``host:port``.
-        api_key: sent as ``authorization: Bearer`` on every call ("" sends none).
-        tls: None for plaintext.
-    """
-
-    address: str
-    api_key: str = field(default="", repr=False)
-    tls: ChannelTls | None = None
 
 
 class RetryingCalls:

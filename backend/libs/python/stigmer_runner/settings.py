@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from stigmer_client.address import DEFAULT_SERVER, server_address
+from stigmer_client.channel import ServerTarget
 from stigmer_client.env import env_flag, readable_file
-from stigmer_client.retrying import ServerTarget
 from stigmer_client.tls import ChannelTls
 
 DEFAULT_STIGMER_ENDPOINT = DEFAULT_SERVER

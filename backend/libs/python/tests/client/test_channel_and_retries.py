@@ -12,8 +12,8 @@ import grpc
 import pytest
 from scripted_server import Script, echo_rpc, scripted_server
 from stigmer.commons.v1 import io_pb2
-from stigmer_client.channel import key_metadata, open_channel
-from stigmer_client.retrying import RetryingCalls, ServerTarget
+from stigmer_client.channel import ServerTarget, key_metadata, open_channel
+from stigmer_client.retrying import RetryingCalls
 from stigmer_client.tls import ChannelTls
 from stigmer_testing.tls import write_test_certificates
 
