@@ -16,6 +16,7 @@ from stigmer_client.channel import ServerTarget, key_metadata, open_channel
 from stigmer_client.retrying import RetryingCalls
 from stigmer_client.tls import ChannelTls
 from stigmer_testing.tls import write_test_certificates
+from temporalio.testing import ActivityEnvironment
 
 REQUEST = io_pb2.ApiResourceId(value="wex-1")
 
@@ -93,3 +94,16 @@ async def test_the_budget_bounds_a_call_to_a_server_that_stays_down() -> None:
     # the upper bound only says it gave up rather than retrying forever.
     assert len(script.authorizations) >= 2
     assert time.monotonic() - began < 60
+
+
+async def test_each_retry_inside_an_activity_heartbeats() -> None:
+    # A long outage must not look like a lost worker: one heartbeat per retry.
+    script = Script(failures=[grpc.StatusCode.UNAVAILABLE] * 2)
+    heartbeats: list[tuple[Any, ...]] = []
+    environment = ActivityEnvironment()
+    environment.on_heartbeat = lambda *details: heartbeats.append(details)
+    async with scripted_server(script) as address:
+        reply = await environment.run(_echo_with_retries, address)
+    assert reply.value == "echo:wex-1"
+    assert len(heartbeats) == 2
+    assert len(script.authorizations) == 3
