@@ -41,6 +41,8 @@ STANDARD_ARGUMENTS: Final = (
 
 
 _STANDARD: Final = frozenset(STANDARD_ARGUMENTS)
+#: Values that hold no expression (exact types; see ``evaluate_value``).
+_SCALARS: Final = frozenset({int, float, bool, type(None)})
 
 
 class _Bindable:
@@ -173,7 +175,12 @@ class ExpressionEvaluator:
 
         Strings, lists and mappings are walked; keys are never evaluated.
         """
-        if isinstance(value, str):
+        # Exact types first: JSON documents hold nothing else, and in a workflow
+        # Temporal's sandbox routes every isinstance() through Python code.
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is str or isinstance(value, str):
             if is_strict_expression(value):
                 return self.evaluate_expression(value, data, variables, where=where)
             if self.mode is EvaluationMode.LOOSE:
@@ -182,12 +189,12 @@ class ExpressionEvaluator:
                 except WorkflowError:
                     return value
             return value
-        if isinstance(value, Mapping):
+        if kind is dict or isinstance(value, Mapping):
             return {
                 k: self.evaluate_value(v, data, variables, where=f"{where}/{k}")
                 for k, v in value.items()
             }
-        if isinstance(value, list):
+        if kind is list or isinstance(value, list):
             return [
                 self.evaluate_value(v, data, variables, where=f"{where}/{i}")
                 for i, v in enumerate(value)
