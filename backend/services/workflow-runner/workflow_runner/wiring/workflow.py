@@ -83,11 +83,14 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
     _progress: ProgressObserver | None = None
     _main: asyncio.Task[Any] | None = None
     _params: EngineParams | None = None
+    #: ``use.secrets`` of the definition (read with the document header in ``hooks``).
+    _declared_secrets: tuple[str, ...] = ()
     #: A token signalled before the run started (applied when it starts).
     _early_token: bytes | None = None
 
     def hooks(self, params: EngineParams) -> EngineHooks:
-        document, _ = _document_and_secrets(params.definition)
+        document, declared = _document_and_secrets(params.definition)
+        self._declared_secrets = tuple(declared)
         bus = RegistryEventBus()
         self._lifecycle = LifecycleEventObserver(
             bus, document, enabled=RunSettings.current().lifecycle_events
@@ -171,7 +174,7 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         return await super()._execute(params, hooks)
 
     async def _load_secrets(self, params: EngineParams) -> dict[str, Any]:
-        _, declared = _document_and_secrets(params.definition)
+        declared = self._declared_secrets
         undeclared = sorted(set(undeclared_secret_references(params.definition, declared)))
         if undeclared:
             raise WorkflowError.authorization(
