@@ -25,7 +25,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from google.protobuf import json_format
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import COMPLETE_EXTERNAL_ACTIVITY
@@ -128,6 +127,8 @@ class CompleteExternalActivity:
             raise
         _log.info(
             "ExecuteWorkflow completed: %s",
-            json_format.MessageToDict(final_status(arg)).get("phase"),
+            phase_pb2.ExecutionPhase.Name(
+                phase_pb2.FAILED if arg.HasField("error") else phase_pb2.COMPLETED
+            ),
         )
         return engine_contract.CompleteExternalActivityOutput(delivered=True)
