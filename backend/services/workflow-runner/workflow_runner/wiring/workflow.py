@@ -101,13 +101,17 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             observers.append(self._lifecycle)
         cost = 0
         if params.execution_id:
-            self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
+            self._progress = ProgressObserver(
+                params.execution_id,
+                on_ended_elsewhere=self._stop,
+                completion_takes_rest=lambda: params.completion_token is not None,
+            )
             observers.append(self._progress)
             cost += PROGRESS_TASK_COST
         return EngineHooks(
             observer=_one_observer(observers),
             event_bus=bus,
-            completion=TokenCompletion(lambda: params.completion_token),
+            completion=TokenCompletion(lambda: params.completion_token, self._progress),
             runtime_metadata=params.runtime_metadata,
             observer_task_cost=cost,
             execution_grant=params.grant,
