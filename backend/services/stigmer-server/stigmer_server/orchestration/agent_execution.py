@@ -8,7 +8,9 @@ WAITING_APPROVAL), wait, with no activity running, until the DecideToolCalls
 signal brought a decision for each, then run ``ExecuteGraphton`` again with all
 decisions (it resumes the thread). On the final return, persist the status; on a
 system error in either activity, persist FAILED naming the activity, then fail;
-when cancelled, persist CANCELLED. However it ends, an execution created by a
+when cancelled (while an activity runs or while decisions are awaited), persist
+CANCELLED. A workflow's `call: agent` task cancels this workflow when the task
+is cancelled. However it ends, an execution created by a
 workflow's `call: agent` task (``spec.callback_workflow_id``) then signals that
 engine run its final status, so the task completes without polling.
 """
@@ -85,20 +87,17 @@ class InvokeAgentExecutionWorkflow:
                 if not waiting:
                     break
                 workflow.logger.info("%s waits for decisions on %s", execution.metadata.id, waiting)
-                await workflow.wait_condition(functools.partial(self._decided, waiting))
+                try:
+                    await workflow.wait_condition(functools.partial(self._decided, waiting))
+                except asyncio.CancelledError:
+                    # Cancelled while waiting for decisions (no activity runs).
+                    await self._cancelled(execution)
+                    raise
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):
                 # This workflow never cancels its activities itself: a cancelled
-                # activity means the orchestration was cancelled. Record it so the
-                # execution does not stay IN_PROGRESS, then end cancelled.
-                cancelled = outcome.ended_status(
-                    api_pb2.AgentExecutionStatus,
-                    phase_pb2.CANCELLED,
-                    outcome.cancellation(),
-                    now=workflow.now(),
-                )
-                await self._persist(execution.metadata.id, cancelled)
-                await _call_back(execution, cancelled)
+                # activity means the orchestration was cancelled.
+                await self._cancelled(execution)
                 raise asyncio.CancelledError() from error
             failure = outcome.activity_error(error, activity_name=step)
             failed = outcome.ended_status(
@@ -115,6 +114,17 @@ class InvokeAgentExecutionWorkflow:
         await self._persist(execution.metadata.id, final)
         await _call_back(execution, final)
         return contract_pb2.InvokeAgentExecutionOutput(status=final)
+
+    async def _cancelled(self, execution: api_pb2.AgentExecution) -> None:
+        """Record CANCELLED, so the execution does not stay IN_PROGRESS, and call back."""
+        cancelled = outcome.ended_status(
+            api_pb2.AgentExecutionStatus,
+            phase_pb2.CANCELLED,
+            outcome.cancellation(),
+            now=workflow.now(),
+        )
+        await self._persist(execution.metadata.id, cancelled)
+        await _call_back(execution, cancelled)
 
     def _decided(self, tool_call_ids: list[str]) -> bool:
         return all(call_id in self._decisions for call_id in tool_call_ids)
