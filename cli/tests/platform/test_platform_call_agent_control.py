@@ -274,8 +274,9 @@ async def test_a_failing_agent_faults_the_task_and_try_catch_catches_it(
     assert output["title"] == "Agent Execution Failed"
     assert "the model provider refused the request: HTTP 400" in output["detail"], output
     assert uncaught.status.phase == phase_pb2.FAILED
-    assert "ended FAILED: the model provider refused the request: HTTP 400" in (
-        uncaught.status.error.message
+    assert (
+        "ended FAILED: ExecuteGraphton failed: the model provider refused the request: HTTP 400"
+        in (uncaught.status.error.message)
     ), uncaught.status.error
 
 
