@@ -5,7 +5,8 @@ OpenAI-compatible model):
 * orgs, with API keys: two orgs' workflows each call their own org's agent of the
   same name; each AgentExecution lands in its workflow's org and is NOT_FOUND for
   the other org's key; naming another org's agent (with.org, or its agt-... id)
-  fails the task and creates nothing;
+  fails the task and creates nothing, unless the workflow's creator is an admin
+  of every org;
 * cancel: cancelling the workflow execution cancels the AgentExecution it waits
   on (CANCELLED, its orchestration cancelled, the agent's model call aborted);
 * failure: an agent whose model rejects the request faults the task with the
@@ -62,6 +63,7 @@ N = 2**4  # cheap scrypt work factor: the format is the production one
 ACME_KEY, ACME = new_key("acme-user", "user", "acme", n=N)
 GLOBEX_KEY, GLOBEX = new_key("globex-user", "user", "globex", n=N)
 RUNNER_KEY, RUNNER = new_key("stack-runner", "runner", "*", n=N)
+OPS_KEY, OPS = new_key("ops-admin", "admin", "*", n=N)
 ORG_KEYS = {"acme": ACME_KEY, "globex": GLOBEX_KEY}
 
 #: The dev server of the continue-as-new test suggests it after this many events.
@@ -118,7 +120,7 @@ async def test_each_orgs_workflow_calls_its_own_orgs_agent(
     dev_server: WorkflowEnvironment, payload_keys: str, tmp_path: Path, model: ScriptedModel
 ) -> None:
     keys = {
-        "STIGMER_API_KEYS": ",".join(entry.line() for entry in (ACME, GLOBEX, RUNNER)),
+        "STIGMER_API_KEYS": ",".join(entry.line() for entry in (ACME, GLOBEX, RUNNER, OPS)),
         # Both runners serve every org with one key, as a deployment's do.
         "STIGMER_SERVICE_API_KEY": RUNNER_KEY,
     }
@@ -137,6 +139,9 @@ async def test_each_orgs_workflow_calls_its_own_orgs_agent(
         }
         # The same workflow (namespace, name) and agent slug in both orgs.
         started = {org: await _start(api, _ask("ask-helper"), org) for org, api in apis.items()}
+        # An admin of every org may call into globex from its own (default) org.
+        ops = await clients.enter_async_context(StigmerClient(address, OPS_KEY, tls=None))
+        by_admin = await _start(ops, _ask("ask-for-globex", org="globex"), "ops")
         # In acme: another org by with.org, and globex's agent by its id.
         refused = {
             "with.org": await _start(apis["acme"], _ask("ask-elsewhere", org="globex"), "x"),
@@ -151,7 +156,11 @@ async def test_each_orgs_workflow_calls_its_own_orgs_agent(
             final = await _ended(agents, apis[org], execution_id)
             assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
             assert final.status.output.string_value == f"I heard: hello from {org}."
-            [created] = await _agent_executions(channel, ORG_KEYS[org])
+            [created] = [
+                e
+                for e in await _agent_executions(channel, ORG_KEYS[org])
+                if e.spec.callback_workflow_id.endswith(execution_id)
+            ]
             assert created.metadata.org == org
             assert created.status.agent_id == helpers[org].metadata.id
             assert created.spec.callback_workflow_id.endswith(execution_id)
@@ -164,6 +173,16 @@ async def test_each_orgs_workflow_calls_its_own_orgs_agent(
                 )
             assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
 
+        final = await _ended(agents, ops, by_admin)
+        assert final.status.phase == phase_pb2.COMPLETED, f"{final.status}\n{agents.logs()}"
+        assert final.status.output.string_value == "I heard: hello from ops."
+        [for_admin] = [
+            e
+            for e in await _agent_executions(channel, GLOBEX_KEY)
+            if e.spec.callback_workflow_id.endswith(by_admin)
+        ]
+        assert for_admin.status.agent_id == helpers["globex"].metadata.id
+
         expected = {
             "with.org": "with.org 'globex' is not this execution's org 'acme'",
             "agent id": f"{helpers['globex'].metadata.id!r}: NOT_FOUND",
@@ -175,8 +194,8 @@ async def test_each_orgs_workflow_calls_its_own_orgs_agent(
             assert task.name == "ask" and task.status == phase_pb2.FAILED
             assert expected[how] in final.status.error.message, final.status.error
         # Nothing was created for the refused calls, in either org.
-        for key in ORG_KEYS.values():
-            assert len(await _agent_executions(channel, key)) == 1
+        assert len(await _agent_executions(channel, ACME_KEY)) == 1
+        assert len(await _agent_executions(channel, GLOBEX_KEY)) == 2
     logs = agents.logs()
     assert RUNNER_KEY not in logs and ACME_KEY not in logs
 

@@ -129,13 +129,14 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
 def _org(ctx: TaskContext, task: TaskDefinition, named: str) -> str:
     """The org to call the agent in: the execution's (from its grant).
 
-    ``with.org`` may only repeat it. Without a grant (an execution started
-    before grants existed, or outside the platform) the named org stands, as
-    the server then scopes the call by the runner's own key.
+    ``with.org`` may only repeat it, unless the execution's creator acts in
+    every org (an org ``*`` admin; the grant says so). Without a grant (an
+    execution started before grants existed, or outside the platform) the named
+    org stands, as the server then scopes the call by the runner's own key.
     """
     grant = ctx.state.hooks.execution_grant
-    if grant is None or not grant.org:
-        return named
+    if grant is None or not grant.org or grant.every_org:
+        return named or (grant.org if grant else "")
     if named and named != grant.org:
         raise WorkflowError.configuration(
             f"call: agent: with.org {named!r} is not this execution's org {grant.org!r}: "
