@@ -71,7 +71,7 @@ SUGGEST_AFTER = 120
 
 
 def _ask(name: str, **with_: str) -> dict[str, object]:
-    return dsl_document(
+    document: dict[str, object] = dsl_document(
         name,
         [
             {
@@ -82,6 +82,7 @@ def _ask(name: str, **with_: str) -> dict[str, object]:
             }
         ],
     )
+    return document
 
 
 async def _helper(client: AgentClient) -> agent_api.Agent:
