@@ -160,6 +160,7 @@ class ExecuteServerlessWorkflow:
         meter.charge(definition.task_count * DEFINITION_TASK_COST)
         resume = params.resume
         started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
+        info = workflow.info()
         state = RunState(
             definition=definition,
             evaluator=ExpressionEvaluator(
@@ -169,7 +170,7 @@ class ExecuteServerlessWorkflow:
             secrets=params.secrets or {},
             context={},
             workflow_descriptor={
-                "id": params.execution_id or workflow.info().workflow_id,
+                "id": params.execution_id or info.workflow_id,
                 "definition": document,
                 "input": params.input,
                 "startedAt": datetime_descriptor(started_at),
@@ -183,6 +184,9 @@ class ExecuteServerlessWorkflow:
             inbox=self._inbox,
             agent_endings=self._agent_endings,
             pause_gate=self._pause,
+            # Read before every task: the run's Info once, not looked up each time.
+            history_length=info.get_current_history_length,
+            continue_as_new_suggested=info.is_continue_as_new_suggested,
         )
         await _compile_expressions(state)
         raw = document

@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import grpc
-    from google.protobuf import json_format, struct_pb2
+    from google.protobuf import struct_pb2
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         REPORT_WORKFLOW_PROGRESS,
     )
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
+    from stigmer_common import json_values
     from stigmer_observability.log_context import bound_execution
     from stigmer_observability.metrics import PROGRESS_REPORTS, TASK_DURATION
 
@@ -120,13 +121,11 @@ def observe_task_durations(entries: Iterable[api_pb2.WorkflowTaskProgress]) -> N
 
 
 def to_value(data: Any) -> struct_pb2.Value:
-    """A JSON value as ``google.protobuf.Value`` (non-JSON leaves become strings)."""
-    value = struct_pb2.Value()
+    """A JSON value as ``google.protobuf.Value`` (a non-JSON value becomes its repr)."""
     try:
-        json_format.ParseDict(data, value)
-    except (json_format.ParseError, TypeError, ValueError):
-        value.string_value = repr(data)
-    return value
+        return json_values.to_value(data)
+    except (TypeError, ValueError, OverflowError):
+        return struct_pb2.Value(string_value=repr(data))
 
 
 def problem_error(error: WorkflowError) -> phase_pb2.ExecutionError:
@@ -210,7 +209,7 @@ class ProgressObserver:
                     del self._pending[entry.task_id]
                 status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
                 if not self._started_any:
-                    status.started_at.FromDatetime(workflow.now())
+                    status.started_at.CopyFrom(_workflow_timestamp())
                     self._started_any = True
                 status.tasks.extend(batch)
                 await self._send(status)
@@ -270,8 +269,7 @@ class ProgressObserver:
         if not self._reported(reference, new_run=True):
             return
         task_id = self._task_id(reference, new_run=True)
-        now = Timestamp()
-        now.FromDatetime(workflow.now())
+        now = _workflow_timestamp()
         self._started_at[task_id] = now
         entry = api_pb2.WorkflowTaskProgress(
             task_id=task_id, name=name, type=kind, status=phase_pb2.IN_PROGRESS, started_at=now
@@ -308,5 +306,11 @@ class ProgressObserver:
         started = self._started_at.pop(task_id, None)
         if started is not None:
             entry.started_at.CopyFrom(started)
-        entry.completed_at.FromDatetime(workflow.now())
+        entry.completed_at.CopyFrom(_workflow_timestamp())
         return entry
+
+
+def _workflow_timestamp() -> Timestamp:
+    """The workflow clock as a Timestamp (from nanoseconds: no datetime arithmetic)."""
+    seconds, nanos = divmod(workflow.time_ns(), 1_000_000_000)
+    return Timestamp(seconds=seconds, nanos=nanos)
