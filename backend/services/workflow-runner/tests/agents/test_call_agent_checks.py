@@ -98,8 +98,10 @@ class StandInOrchestration:
 class StandInAgents:
     """stigmer-server's agent calls: every creation is ``execution_id``."""
 
-    def __init__(self, execution_id: str) -> None:
+    def __init__(self, execution_id: str, create_delay: float = 0.0) -> None:
         self.execution_id = execution_id
+        self.create_delay = create_delay
+        self.creations = 0
 
     async def find_agent(self, slug_or_id: str, org: str = "") -> agent_api.Agent:
         agent = agent_api.Agent()
@@ -109,6 +111,8 @@ class StandInAgents:
     async def create_agent_execution(
         self, execution: execution_api.AgentExecution
     ) -> execution_api.AgentExecution:
+        self.creations += 1
+        await asyncio.sleep(self.create_delay)
         created = execution_api.AgentExecution()
         created.CopyFrom(execution)
         created.metadata.id = self.execution_id
@@ -120,9 +124,16 @@ class StandInAgents:
         raise AssertionError("created once, never found again")
 
 
-@pytest.mark.parametrize("orchestration_running", [True, False])
+@pytest.mark.parametrize(
+    ("orchestration_running", "create_delay"),
+    [
+        (True, 0.0),  # cancelled while waiting for the agent
+        (False, 0.0),  # ... whose orchestration is gone already
+        (True, 3.0),  # cancelled while the start activity creates the execution
+    ],
+)
 async def test_a_call_cancelled_by_its_timeout_cancels_the_agent_execution(
-    env: WorkflowEnvironment, orchestration_running: bool
+    env: WorkflowEnvironment, orchestration_running: bool, create_delay: float
 ) -> None:
     queue = f"agents-{uuid.uuid4()}"
     execution = execution_api.AgentExecution()
@@ -131,7 +142,8 @@ async def test_a_call_cancelled_by_its_timeout_cancels_the_agent_execution(
         agent_contract.InvokeAgentExecutionInput(execution=execution)
     )
     bus = BusConfig(task_queue=queue, bus=f"agt-{uuid.uuid4().hex[:8]}")
-    providers = EngineProviders(bus=bus, agents=StandInAgents(execution.metadata.id))
+    agents = StandInAgents(execution.metadata.id, create_delay)
+    providers = EngineProviders(bus=bus, agents=agents)
     async with (
         build_engine_worker(env.client, task_queue=queue, providers=providers),
         Worker(
@@ -161,6 +173,9 @@ async def test_a_call_cancelled_by_its_timeout_cancels_the_agent_execution(
                 async with asyncio.timeout(60):
                     await orchestration.result()
             assert isinstance(stopped.value.cause, CancelledError)
+    if create_delay:
+        # The cancelled start ran to its end; the second found (here: made) the same.
+        assert agents.creations == 2
     # An orchestration already gone (or never started) is no engine failure either.
     cause = caught.value.cause
     assert isinstance(cause, ApplicationError), cause

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from stigmer_common.temporal_dev_server import start_dev_server
 from google.protobuf import struct_pb2
 from stigmer.commons.v1 import phase_pb2
 from stigmer.engine.v1 import contract_pb2 as engine_contract
 from stigmer.engine.v1.contract_temporal import AGENT_EXECUTION_ENDED, START_AGENT_EXECUTION
+from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import activity
 from tests.engine.harness import EngineHarness
 

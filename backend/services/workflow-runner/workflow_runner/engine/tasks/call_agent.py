@@ -96,17 +96,19 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     # names the same execution, while each loop iteration gets its own.
     call_id = f"{info.workflow_id}{task.reference}/{workflow.uuid4().hex}"
     request.name = "call-agent-" + hashlib.sha256(call_id.encode()).hexdigest()[:24]
-    started = await ctx.execute_activity(
-        START_AGENT_EXECUTION.name,
-        request,
-        start_to_close_timeout=START_AGENT_EXECUTION.start_to_close_timeout
-        or DEFAULT_ACTIVITY_TIMEOUT,
-        retry_policy=START_AGENT_EXECUTION.retry_policy.to_temporal()
-        if START_AGENT_EXECUTION.retry_policy
-        else None,
-        result_type=engine_contract.StartAgentExecutionOutput,
-        summary=request.agent or request.session_id,
-    )
+    try:
+        started = await _start(ctx, request)
+    except asyncio.CancelledError:
+        # Cancelled while the start ran: it may have created the execution all
+        # the same (the activity does not heartbeat, so it runs to its end). The
+        # same start again finds it by name (or creates it), and it is cancelled.
+        try:
+            again = await _start(ctx, request)
+        except WorkflowError as error:
+            workflow.logger.info("call %s cancelled before its start: %s", request.name, error)
+        else:
+            await _cancel_agent_execution(again.agent_execution_id)
+        raise
     execution_id = started.agent_execution_id
     endings = ctx.state.agent_endings
     try:
@@ -124,6 +126,23 @@ async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
             instance=task.reference,
         )
     return json_format.MessageToDict(ended.output) if ended.HasField("output") else None
+
+
+async def _start(
+    ctx: TaskContext, request: engine_contract.StartAgentExecutionInput
+) -> engine_contract.StartAgentExecutionOutput:
+    started: engine_contract.StartAgentExecutionOutput = await ctx.execute_activity(
+        START_AGENT_EXECUTION.name,
+        request,
+        start_to_close_timeout=START_AGENT_EXECUTION.start_to_close_timeout
+        or DEFAULT_ACTIVITY_TIMEOUT,
+        retry_policy=START_AGENT_EXECUTION.retry_policy.to_temporal()
+        if START_AGENT_EXECUTION.retry_policy
+        else None,
+        result_type=engine_contract.StartAgentExecutionOutput,
+        summary=request.agent or request.session_id,
+    )
+    return started
 
 
 def _org(ctx: TaskContext, task: TaskDefinition, named: str) -> str:
