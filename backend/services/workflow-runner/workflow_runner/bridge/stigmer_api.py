@@ -149,11 +149,13 @@ class StigmerApi:
             agent_execution_api.AgentExecution,
         )
 
-    async def get_agent_execution_by_slug(self, slug: str) -> agent_execution_api.AgentExecution:
+    async def get_agent_execution_by_slug(
+        self, slug: str, org: str = ""
+    ) -> agent_execution_api.AgentExecution:
         return await self._calls.call(
             "AgentExecution.GetByReference",
             self._agent_executions.GetByReference,
-            metadata_pb2.ApiResourceReference(slug=slug, kind=kind_pb2.AGENT_EXECUTION),
+            metadata_pb2.ApiResourceReference(org=org, slug=slug, kind=kind_pb2.AGENT_EXECUTION),
             agent_execution_api.AgentExecution,
         )
 

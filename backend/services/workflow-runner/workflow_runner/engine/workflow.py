@@ -73,6 +73,7 @@ from workflow_runner.engine.names import (
 from workflow_runner.engine.pause import PauseGate
 
 with workflow.unsafe.imports_passed_through():
+    from google.protobuf import json_format
     from stigmer.engine.v1.contract_pb2 import (
         AgentExecutionEndedSignal,
         ExecuteServerlessWorkflowInput,
@@ -198,6 +199,10 @@ class ExecuteServerlessWorkflow:
                 transformed = resume.transformed_input
                 state.context = resume.context
                 self._inbox[:0] = resume.inbox
+                for carried in resume.agent_endings:
+                    ended = json_format.ParseDict(carried, AgentExecutionEndedSignal())
+                    # A signal this run received already is the same ending.
+                    self._agent_endings.setdefault(ended.agent_execution_id, ended)
             output = await self._run_body(state, raw, transformed, started_at, resume)
         except ContinueAsNewRequested as request:
             frames = list(reversed(request.frames))
@@ -208,6 +213,9 @@ class ExecuteServerlessWorkflow:
                 transformed_input=resume.transformed_input if resume else transformed,
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
+                agent_endings=[
+                    json_format.MessageToDict(ended) for ended in self._agent_endings.values()
+                ],
             )
             workflow.continue_as_new(
                 replace(params, resume=next_resume, paused=self._pause.paused).to_message()
