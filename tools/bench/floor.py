@@ -19,8 +19,9 @@ on the same server is the floor. Four sides, each run for every shape:
 
 Shapes: ``set1``, ``set100`` (``set`` tasks; ``engine_vs_plain.py``'s
 definitions), ``http1``, ``http5`` (``call: http`` GETs to a loopback server).
-Loads: C=1 (sides alternating run by run: p50/p99) and C=10 (closed loop, one
-side after the other: throughput, and CPU per execution of every process read
+Loads: C=1 (sides alternating run by run: p50/p99) and C=10 (closed loop, in
+``--rounds`` stretches per side, the sides taking turns: throughput, and CPU per
+execution of every process read
 from /proc: the dev server, stigmer-server, the runner, and this process, which
 hosts the bare and token workers and all callers). Printed: the JSON report,
 then per shape the ratios engine/bare and platform/token.
@@ -49,7 +50,14 @@ import httpx
 from engine_vs_plain import http_definition, set_definition
 from floor_workflows import COMPLETE, HAND_OFF, FloorInnerWorkflow, FloorJob, FloorOuterWorkflow
 from plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
-from platform_stack import LoopFigures, Stack, closed_loop, interleaved, local_http_server
+from platform_stack import (
+    LoopFigures,
+    Stack,
+    closed_loop,
+    interleaved,
+    local_http_server,
+    merged,
+)
 from platform_stack import platform_stack as start_stack
 from platform_vs_engine import PlatformSide, Shape, bare_runner
 from temporalio import activity
@@ -163,15 +171,43 @@ def _snapshot(pids: dict[str, int]) -> dict[str, float]:
     return {role: _cpu_seconds(pid) for role, pid in pids.items()}
 
 
-async def _loop_with_cpu(
-    run_one: Callable[[int], Awaitable[Any]], pids: dict[str, int], *, runs: int, concurrency: int
-) -> tuple[LoopFigures, dict[str, float]]:
-    before = _snapshot(pids)
-    figures = await closed_loop(run_one, runs=runs, concurrency=concurrency)
-    after = _snapshot(pids)
-    per_run = {role: (after[role] - before[role]) * 1000 / runs for role in pids}
-    per_run["total"] = sum(per_run.values())
-    return figures, {role: round(ms, 1) for role, ms in per_run.items()}
+async def _rounds_with_cpu(
+    sides: dict[str, Callable[[int], Awaitable[Any]]],
+    pids: dict[str, int],
+    *,
+    runs: int,
+    rounds: int,
+    concurrency: int,
+) -> dict[str, Any]:
+    """Each side's closed loop in ``rounds`` stretches, the sides taking turns.
+
+    A shared machine's load drifts over minutes; alternating stretches (the
+    order reversed every other round) spread the drift over every side, so
+    the ratios compare like with like. Figures merge the stretches.
+    """
+    parts: dict[str, list[LoopFigures]] = {side: [] for side in sides}
+    cpu: dict[str, dict[str, float]] = {side: dict.fromkeys(pids, 0.0) for side in sides}
+    per_round = max(concurrency, runs // rounds)
+    for index in range(rounds):
+        order = list(sides) if index % 2 == 0 else list(reversed(sides))
+        for side in order:
+            before = _snapshot(pids)
+            parts[side].append(
+                await closed_loop(sides[side], runs=per_round, concurrency=concurrency)
+            )
+            after = _snapshot(pids)
+            for role in pids:
+                cpu[side][role] += after[role] - before[role]
+    result: dict[str, Any] = {}
+    for side, figures in parts.items():
+        total = merged(figures)
+        per_run = {role: seconds * 1000 / total.runs for role, seconds in cpu[side].items()}
+        per_run["total"] = sum(per_run.values())
+        result[side] = {
+            **total.as_dict(),
+            "cpu_ms_per_run": {role: round(ms, 1) for role, ms in per_run.items()},
+        }
+    return result
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -227,12 +263,13 @@ async def measure(stack: Stack, uri: str, args: argparse.Namespace) -> dict[str,
                     for index in range(2):  # warm-up, not counted
                         outputs[side] = await run_one(index)
                 c1 = await interleaved(sides, runs=args.runs)
-                cn: dict[str, Any] = {}
-                for side, run_one in sides.items():
-                    figures, cpu = await _loop_with_cpu(
-                        run_one, pids, runs=args.concurrent_runs, concurrency=args.concurrency
-                    )
-                    cn[side] = {**figures.as_dict(), "cpu_ms_per_run": cpu}
+                cn = await _rounds_with_cpu(
+                    sides,
+                    pids,
+                    runs=args.concurrent_runs,
+                    rounds=args.rounds,
+                    concurrency=args.concurrency,
+                )
                 report["shapes"][item.shape.name] = {
                     "c1": {side: figures.as_dict() for side, figures in c1.items()},
                     f"c{args.concurrency}": cn,
@@ -258,8 +295,8 @@ def _ratios(c1: dict[str, LoopFigures], cn: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(report: dict[str, Any]) -> str:
-    lines = ["shape    pair            C=1 p50  C=1 p99  C=10 thrpt  CPU/run"]
     concurrency = report["concurrency"]
+    lines = [f"shape    pair            C=1 p50  C=1 p99  C={concurrency:<2} thrpt  CPU/run"]
     for name, shape in report["shapes"].items():
         cn = shape[f"c{concurrency}"]
         for pair, ratios in shape["ratios"].items():
@@ -291,10 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=10, help="callers at C=N (default 10)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="C=N stretches per side, the sides taking turns (default 4)",
+    )
+    parser.add_argument(
         "--shapes", nargs="*", default=[], help="only these (set1 set100 http1 http5)"
     )
     args = parser.parse_args(argv)
-    if min(args.runs, args.concurrent_runs, args.concurrency) < 1:
+    if min(args.runs, args.concurrent_runs, args.concurrency, args.rounds) < 1:
         parser.error("counts must be positive")
     report = asyncio.run(_run(args))
     print(json.dumps(report, indent=2))
