@@ -202,6 +202,28 @@ async def test_faulting_workflow_ends_failed_with_problem_details(platform: Plat
     assert refuse.error.code == RAISE_TYPE
 
 
+async def test_every_task_entry_arrives_when_the_run_ends_in_one_activation(
+    platform: Platform,
+) -> None:
+    """130 data tasks run back to back: more entries than one report carries.
+
+    The run ends in the activation it started in, so its entries leave in
+    reports of 50 and the rest with the completion; none may be lost, and
+    they stay in task order.
+    """
+    names = [f"s{i}" for i in range(130)]
+    document = _dsl("many", [{name: {"set": {"i": i}}} for i, name in enumerate(names)])
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.COMPLETED, platform.logs()
+    assert [task.name for task in final.tasks] == names
+    assert {task.status for task in final.tasks} == {phase_pb2.COMPLETED}
+    assert final.HasField("started_at") and final.HasField("completed_at")
+    assert json_format.MessageToDict(final.output) == {"i": 129}
+
+
 async def test_runner_killed_mid_wait_and_restarted_still_completes(platform: Platform) -> None:
     document = _dsl(
         "survives",

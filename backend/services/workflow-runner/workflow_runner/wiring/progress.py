@@ -49,6 +49,11 @@ from stigmer_dsl.errors import WorkflowError
 TERMINAL_PHASES = frozenset({phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED})
 #: Bounds one UpdateStatus message (entries carry task input and output).
 MAX_ENTRIES_PER_REPORT = 50
+#: What the completion carries at most of the entries not yet reported (see
+#: ``ProgressObserver.take_rest``): it lands in the orchestration's history,
+#: whose payloads Temporal caps at 2 MB.
+MAX_ENTRIES_CARRIED = 500
+MAX_BYTES_CARRIED = 256 * 1024
 #: Runs of one task reference reported per engine run: a loop body reports its
 #: first iterations, not 100,000 of them (each entry costs CPU in the workflow
 #: activation, history in the report and room in the stored status).
@@ -230,14 +235,24 @@ class ProgressObserver:
     async def take_rest(self) -> api_pb2.WorkflowExecutionStatus:
         """What is still buffered at the end, for the completion to carry.
 
-        Waits for a report in flight (its entries come first on the server);
-        sends all but the last report's worth; the phase is left unset (the
+        Waits for a report in flight (its entries come first on the server),
+        then sends reports until what is left fits the completion
+        (``MAX_ENTRIES_CARRIED`` entries, ``MAX_BYTES_CARRIED``: it is recorded
+        in the orchestration's history); the phase is left unset (the
         completion sets the final one).
         """
         async with self._lock:
-            while len(self._pending) > MAX_ENTRIES_PER_REPORT:
+            sizes = [entry.ByteSize() for entry in self._pending.values()]  # oldest first
+            while len(sizes) > MAX_ENTRIES_CARRIED or sum(sizes) > MAX_BYTES_CARRIED:
                 await self._send(self._next_batch(phase_pb2.IN_PROGRESS))
-            return self._next_batch(phase_pb2.EXECUTION_PHASE_UNSPECIFIED)
+                del sizes[:MAX_ENTRIES_PER_REPORT]
+            rest = api_pb2.WorkflowExecutionStatus()
+            if not self._started_any:
+                rest.started_at.CopyFrom(_workflow_timestamp())
+                self._started_any = True
+            rest.tasks.extend(self._pending.values())
+            self._pending.clear()
+            return rest
 
     async def report_rest(self, rest: api_pb2.WorkflowExecutionStatus) -> None:
         """Send what :meth:`take_rest` gave when the completion could not carry it."""
