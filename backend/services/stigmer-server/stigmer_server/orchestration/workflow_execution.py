@@ -81,6 +81,9 @@ class InvokeWorkflowExecutionWorkflow:
             result.status, activity_name=EXECUTE_WORKFLOW.name, now=workflow.now()
         )
         await self._persist(execution_id, final)
+        # The task entries the runner carried are stored now; the run's result
+        # (recorded in history once more) keeps only how it ended.
+        final.ClearField("tasks")
         return contract_pb2.InvokeWorkflowExecutionOutput(status=final)
 
     async def _persist(self, execution_id: str, status: api_pb2.WorkflowExecutionStatus) -> None:
