@@ -13,20 +13,21 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agent.v1 import command_pb2_grpc as agent_command
-from stigmer.agent.v1 import query_pb2_grpc as agent_query
 from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.agentexecution.v1 import query_pb2_grpc as execution_query
-from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2
+from stigmer.commons.v1 import io_pb2
 from stigmer.environment.v1 import api_pb2 as environment_api
 from stigmer.environment.v1 import command_pb2_grpc as environment_command
 from stigmer.mcpserver.v1 import api_pb2 as mcp_api
 from stigmer.mcpserver.v1 import command_pb2_grpc as mcp_command
 from stigmer.skill.v1 import api_pb2 as skill_api
 from stigmer.skill.v1 import command_pb2_grpc as skill_command
+from stigmer_client.channel import key_metadata
 
-from stigmer_cli.api import rpc_problem
+from stigmer_cli.api import get_by_id_or_slug, rpc_problem, updates
 from stigmer_cli.errors import UsageError
+from stigmer_cli.resource_kinds import kind_named
 
 #: The kinds `stigmer apply -f` takes besides Workflow, by their `kind:` field.
 AGENT_KINDS: dict[str, type[Message]] = {
@@ -54,6 +55,10 @@ def parse_resource(data: dict[str, Any], where: str) -> Message:
     return resource
 
 
+#: What ``find_agent`` looks up (its id prefix and query service).
+AGENTS = kind_named("agents")
+
+
 @dataclass
 class AgentClient:
     """Agent calls over an open channel (the caller owns and closes it)."""
@@ -62,14 +67,13 @@ class AgentClient:
     api_key: str = ""
 
     def __post_init__(self) -> None:
-        self._metadata = (("authorization", f"Bearer {self.api_key}"),) if self.api_key else ()
+        self._metadata = key_metadata(self.api_key)
         self._apply: dict[str, Callable[..., Awaitable[Any]]] = {
             "Agent": agent_command.AgentCommandControllerStub(self.channel).Apply,
             "McpServer": mcp_command.McpServerCommandControllerStub(self.channel).Apply,
             "Skill": skill_command.SkillCommandControllerStub(self.channel).Apply,
             "Environment": environment_command.EnvironmentCommandControllerStub(self.channel).Apply,
         }
-        self._agents = agent_query.AgentQueryControllerStub(self.channel)
         self._commands = execution_command.AgentExecutionCommandControllerStub(self.channel)
         self._executions = execution_query.AgentExecutionQueryControllerStub(self.channel)
 
@@ -82,19 +86,10 @@ class AgentClient:
         return reply
 
     async def find_agent(self, slug_or_id: str) -> agent_api.Agent:
-        try:
-            if slug_or_id.startswith("agt-"):
-                found: agent_api.Agent = await self._agents.Get(
-                    io_pb2.ApiResourceId(value=slug_or_id), metadata=self._metadata, timeout=15
-                )
-            else:
-                found = await self._agents.GetByReference(
-                    metadata_pb2.ApiResourceReference(slug=slug_or_id, kind=kind_pb2.AGENT),
-                    metadata=self._metadata,
-                    timeout=15,
-                )
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"agent {slug_or_id!r}") from None
+        what = f"agent {slug_or_id!r}"
+        found: agent_api.Agent = await get_by_id_or_slug(
+            self.channel, AGENTS, slug_or_id, self._metadata, what
+        )
         return found
 
     async def run(
@@ -117,12 +112,8 @@ class AgentClient:
             raise rpc_problem(error, "agent run") from None
         return created
 
-    async def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.AgentExecution]:
+    def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.AgentExecution]:
         call = self._executions.Subscribe(
             io_pb2.ApiResourceId(value=execution_id), metadata=self._metadata
         )
-        try:
-            async for update in call:
-                yield update
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"follow {execution_id}") from None
+        return updates(call, f"follow {execution_id}")

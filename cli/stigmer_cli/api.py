@@ -7,19 +7,19 @@ import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 import grpc
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
-from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2
+from stigmer.commons.v1 import io_pb2, metadata_pb2, phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
-from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer_client.channel import Metadata, key_metadata
 from stigmer_common.json_values import from_struct
 
 from stigmer_cli.connection import TlsSettings, open_channel, tls_from_env
@@ -27,9 +27,22 @@ from stigmer_cli.errors import Unreachable, UsageError
 from stigmer_cli.input_limits import check_message_depth
 from stigmer_cli.phases import TERMINAL, phase_name
 from stigmer_cli.progress import PlainProgress, ProgressView
-from stigmer_cli.resource_kinds import ResourceKind, cast_kind
+from stigmer_cli.resource_kinds import ResourceKind, cast_kind, kind_named
 
-__all__ = ["TERMINAL", "StigmerClient", "follow", "phase_name", "result_json", "rpc_problem"]
+__all__ = [
+    "TERMINAL",
+    "StigmerClient",
+    "follow",
+    "get_by_id_or_slug",
+    "phase_name",
+    "result_json",
+    "rpc_problem",
+    "updates",
+]
+
+UpdateT = TypeVar("UpdateT", bound=Message)
+#: What ``find_workflow`` looks up (its id prefix and query service).
+WORKFLOWS = kind_named("workflows")
 
 
 #: Apply runs the engine's definition checks, which compile every jq expression:
@@ -46,6 +59,36 @@ def rpc_problem(error: grpc.aio.AioRpcError, what: str) -> UsageError:
     return UsageError(f"{what}: {error.code().name}: {error.details()}")
 
 
+async def get_by_id_or_slug(
+    channel: grpc.aio.Channel, kind: ResourceKind, ref: str, metadata: Metadata, what: str
+) -> Any:
+    """The resource of ``kind`` that ``ref`` names: by id (``wfl-...``), else by slug.
+
+    Raises:
+        UsageError: not found, refused or unreachable (one line starting with ``what``).
+    """
+    stub = kind.query_stub(channel)
+    try:
+        if ref.startswith(f"{kind.id_prefix}-"):
+            return await stub.Get(io_pb2.ApiResourceId(value=ref), metadata=metadata, timeout=15)
+        return await stub.GetByReference(
+            metadata_pb2.ApiResourceReference(slug=ref, kind=cast_kind(kind.kind)),
+            metadata=metadata,
+            timeout=15,
+        )
+    except grpc.aio.AioRpcError as error:
+        raise rpc_problem(error, what) from None
+
+
+async def updates(call: AsyncIterator[UpdateT], what: str) -> AsyncIterator[UpdateT]:
+    """The messages of a ``Subscribe`` stream; a failed stream is one line (``what``)."""
+    try:
+        async for update in call:
+            yield update
+    except grpc.aio.AioRpcError as error:
+        raise rpc_problem(error, what) from None
+
+
 class StigmerClient:
     """One channel to stigmer-server; use as ``async with``."""
 
@@ -54,9 +97,8 @@ class StigmerClient:
     ) -> None:
         # TLS from STIGMER_USE_TLS / STIGMER_CA_FILE unless the caller decides.
         self._channel = open_channel(address, tls_from_env() if tls == "env" else tls)
-        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        self._metadata = key_metadata(api_key)
         self._workflow_commands = workflow_command.WorkflowCommandControllerStub(self._channel)
-        self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)
         self._execution_commands = execution_command.WorkflowExecutionCommandControllerStub(
             self._channel
         )
@@ -78,19 +120,10 @@ class StigmerClient:
         return reply
 
     async def find_workflow(self, slug_or_id: str) -> workflow_api.Workflow:
-        try:
-            if slug_or_id.startswith("wfl-"):
-                found: workflow_api.Workflow = await self._workflows.Get(
-                    io_pb2.ApiResourceId(value=slug_or_id), metadata=self._metadata, timeout=15
-                )
-            else:
-                found = await self._workflows.GetByReference(
-                    metadata_pb2.ApiResourceReference(slug=slug_or_id, kind=kind_pb2.WORKFLOW),
-                    metadata=self._metadata,
-                    timeout=15,
-                )
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"workflow {slug_or_id!r}") from None
+        what = f"workflow {slug_or_id!r}"
+        found: workflow_api.Workflow = await get_by_id_or_slug(
+            self._channel, WORKFLOWS, slug_or_id, self._metadata, what
+        )
         return found
 
     async def start_execution(
@@ -138,20 +171,9 @@ class StigmerClient:
 
     async def get_resource(self, kind: ResourceKind, ref: str) -> Message:
         """One resource of ``kind`` by id (``wex-...``) or slug."""
-        stub = kind.query_stub(self._channel)
-        try:
-            if ref.startswith(f"{kind.id_prefix}-"):
-                found: Message = await stub.Get(
-                    io_pb2.ApiResourceId(value=ref), metadata=self._metadata, timeout=15
-                )
-            else:
-                found = await stub.GetByReference(
-                    metadata_pb2.ApiResourceReference(slug=ref, kind=cast_kind(kind.kind)),
-                    metadata=self._metadata,
-                    timeout=15,
-                )
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"{kind.plural} {ref}") from None
+        found: Message = await get_by_id_or_slug(
+            self._channel, kind, ref, self._metadata, f"{kind.plural} {ref}"
+        )
         return found
 
     async def list_resources(
@@ -187,15 +209,11 @@ class StigmerClient:
             raise rpc_problem(error, f"execution {execution_id}") from None
         return found
 
-    async def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.WorkflowExecution]:
+    def subscribe(self, execution_id: str) -> AsyncIterator[execution_api.WorkflowExecution]:
         call = self._executions.Subscribe(
             io_pb2.ApiResourceId(value=execution_id), metadata=self._metadata
         )
-        try:
-            async for update in call:
-                yield update
-        except grpc.aio.AioRpcError as error:
-            raise rpc_problem(error, f"follow {execution_id}") from None
+        return updates(call, f"follow {execution_id}")
 
 
 async def follow(

@@ -2,28 +2,27 @@
 
 ``STIGMER_USE_TLS`` (true/false, default false) turns TLS on with the system's
 trusted roots; ``STIGMER_CA_FILE`` names a PEM CA to trust instead (and implies
-TLS), e.g. the CA of a self-signed deployment.
+TLS), e.g. the CA of a self-signed deployment. The reading and the channel are
+every process's (``stigmer_client``); the CLI turns a bad setting into its usage
+error (one line, exit 2).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-import grpc
+from stigmer_client.channel import open_channel
+from stigmer_client.env import SettingsError
+from stigmer_client.tls import ChannelTls
+from stigmer_client.tls import tls_from_env as _read_tls
 
 from stigmer_cli.errors import UsageError
 
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no", "")
+__all__ = ["TlsSettings", "open_channel", "tls_from_env"]
 
-
-@dataclass(frozen=True)
-class TlsSettings:
-    """``root_certificates`` None means the system roots."""
-
-    root_certificates: bytes | None = None
+#: ``root_certificates`` None means the system roots.
+TlsSettings = ChannelTls
 
 
 def tls_from_env(env: Mapping[str, str] | None = None) -> TlsSettings | None:
@@ -32,24 +31,7 @@ def tls_from_env(env: Mapping[str, str] | None = None) -> TlsSettings | None:
     Raises:
         UsageError: a malformed flag or an unreadable CA file (one line naming it).
     """
-    env = os.environ if env is None else env
-    flag = (env.get("STIGMER_USE_TLS") or "").strip().lower()
-    if flag not in _TRUE + _FALSE:
-        raise UsageError(f"STIGMER_USE_TLS must be true or false, got {flag!r}")
-    ca_file = (env.get("STIGMER_CA_FILE") or "").strip()
-    if ca_file:
-        try:
-            with open(ca_file, "rb") as ca:
-                return TlsSettings(ca.read())
-        except OSError as error:
-            raise UsageError(
-                f"STIGMER_CA_FILE {ca_file!r} cannot be read: {error.strerror}"
-            ) from None
-    return TlsSettings() if flag in _TRUE else None
-
-
-def open_channel(address: str, tls: TlsSettings | None) -> grpc.aio.Channel:
-    if tls is None:
-        return grpc.aio.insecure_channel(address)
-    credentials = grpc.ssl_channel_credentials(root_certificates=tls.root_certificates)
-    return grpc.aio.secure_channel(address, credentials)
+    try:
+        return _read_tls(os.environ if env is None else env)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None

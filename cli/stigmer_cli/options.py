@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from stigmer_client import address
 
 from stigmer_cli.errors import UsageError
 from stigmer_cli.input_limits import check_input_depth, parse_json
 
-DEFAULT_SERVER = "127.0.0.1:7234"
+DEFAULT_SERVER = address.DEFAULT_SERVER
 #: The stigmer-server address: one name for the CLI and the runners; the runners'
 #: older name is read when the first is unset.
-SERVER_ENV = "STIGMER_SERVER"
-SERVER_ENV_ALIAS = "STIGMER_SERVICE_ENDPOINT"
+SERVER_ENV = address.SERVER_ENV
+SERVER_ENV_ALIAS = address.SERVER_ENV_ALIAS
 OUTPUT_FORMATS = ("table", "json", "yaml")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def server_address() -> str:
     """The address from the environment (``STIGMER_SERVER``, then its alias), or the default."""
-    return os.environ.get(SERVER_ENV) or os.environ.get(SERVER_ENV_ALIAS) or DEFAULT_SERVER
+    return address.server_address(os.environ)
 
 
 def server_option(function: F) -> F:

@@ -12,12 +12,13 @@ import os
 import sys
 
 from aiohttp import web
+from stigmer_client.address import DEFAULT_SERVER, SERVER_ENV
+from stigmer_client.env import SettingsError
+from stigmer_client.tls import tls_from_env
 
 from stigmer_console.app import build_app
-from stigmer_console.tls import TlsConfigError, tls_from_env
 
 DEFAULT_LISTEN = "127.0.0.1:7236"
-DEFAULT_SERVER = "127.0.0.1:7234"
 #: Seconds open requests (event streams) get once a stop is asked for.
 SHUTDOWN_SECONDS = 2.0
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--server",
-        default=os.environ.get("STIGMER_SERVER") or DEFAULT_SERVER,
+        default=os.environ.get(SERVER_ENV) or DEFAULT_SERVER,
         metavar="HOST:PORT",
         help=f"stigmer-server gRPC address (default $STIGMER_SERVER or {DEFAULT_SERVER})",
     )
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         tls = tls_from_env(os.environ)
-    except TlsConfigError as error:
+    except SettingsError as error:
         print(f"stigmer-console: {error}", file=sys.stderr)
         return 2
     web.run_app(

@@ -28,9 +28,9 @@ from typing import Any
 import grpc
 import jsonschema
 from aiohttp import web
+from stigmer_client.tls import ChannelTls
 
 from stigmer_console.backend import StigmerBackend, key_metadata
-from stigmer_console.tls import Tls
 from stigmer_console.views import (
     agent_execution_detail,
     agent_execution_summary,
@@ -323,7 +323,7 @@ async def _json_body(request: web.Request) -> Any:
         ) from None
 
 
-def build_app(server_address: str, tls: Tls | None = None) -> web.Application:
+def build_app(server_address: str, tls: ChannelTls | None = None) -> web.Application:
     """The console app talking to stigmer-server at ``server_address`` (over TLS if given)."""
     app = web.Application(middlewares=[grpc_errors])
 

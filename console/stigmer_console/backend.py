@@ -24,8 +24,8 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import io_pb2 as execution_io
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
-
-from stigmer_console.tls import Tls, open_channel
+from stigmer_client.channel import Metadata, open_channel
+from stigmer_client.tls import ChannelTls
 
 #: Seconds one unary call may take (the server answers reads in milliseconds).
 CALL_TIMEOUT = 15.0
@@ -33,8 +33,6 @@ CALL_TIMEOUT = 15.0
 PAGE_SIZE = 500
 #: Items one list view reads at most (newest first once sorted).
 MAX_LISTED = 2000
-
-Metadata = tuple[tuple[str, str], ...]
 
 
 def key_metadata(authorization: str) -> Metadata:
@@ -45,7 +43,7 @@ def key_metadata(authorization: str) -> Metadata:
 class StigmerBackend:
     """One channel to stigmer-server shared by every request of the gateway."""
 
-    def __init__(self, address: str, tls: Tls | None = None) -> None:
+    def __init__(self, address: str, tls: ChannelTls | None = None) -> None:
         self.address = address
         self._channel = open_channel(address, tls)
         self._workflows = workflow_query.WorkflowQueryControllerStub(self._channel)

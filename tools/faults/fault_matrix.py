@@ -60,16 +60,11 @@ from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
 from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
+from stigmer_client.channel import FAST_RECONNECT_OPTIONS
 from stigmer_dsl.converter import workflow_from_dsl
 
 KINDS = ("runner", "server", "temporal", "supervisor")
 TERMINAL = (phase_pb2.COMPLETED, phase_pb2.FAILED, phase_pb2.CANCELLED)
-# The gRPC channel reconnects at least this often while the server is down.
-_CHANNEL_OPTIONS = (
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-)
 
 
 # -- workflows ----------------------------------------------------------------------------------
@@ -224,7 +219,7 @@ class FaultMatrix:
     def _stubs(self) -> tuple[Any, Any, Any]:
         if self._channel is None:
             self._channel = grpc.aio.insecure_channel(
-                self.stack.server_address, options=_CHANNEL_OPTIONS
+                self.stack.server_address, options=FAST_RECONNECT_OPTIONS
             )
         return (
             workflow_command.WorkflowCommandControllerStub(self._channel),

@@ -18,6 +18,7 @@ from stigmer.agentexecution.v1 import api_pb2 as execution_api
 from stigmer.agentexecution.v1 import command_pb2_grpc, query_pb2_grpc
 from stigmer.agentexecution.v1 import io_pb2 as execution_io
 from stigmer.commons.v1 import io_pb2
+from stigmer_client.channel import key_metadata
 
 from stigmer_cli.api import rpc_problem
 from stigmer_cli.connection import open_channel, tls_from_env
@@ -51,8 +52,7 @@ async def decide(
     reason: str,
 ) -> int:
     """One line per decided call on stdout: ``TOOL_CALL NAME APPROVED|REJECTED``."""
-    key = os.environ.get("STIGMER_API_KEY", "")
-    metadata = (("authorization", f"Bearer {key}"),) if key else ()
+    metadata = key_metadata(os.environ.get("STIGMER_API_KEY", ""))
     async with open_channel(address, tls_from_env()) as channel:
         try:
             if not tool_call_ids:

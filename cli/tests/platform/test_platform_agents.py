@@ -9,7 +9,8 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,16 +97,25 @@ def model() -> Iterator[ScriptedModel]:
         yield server
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def agents(
-    dev_server: WorkflowEnvironment, payload_keys: str, tmp_path: Path, model: ScriptedModel
+@asynccontextmanager
+async def running_agents(
+    dev_server: WorkflowEnvironment,
+    payload_keys: str,
+    tmp_path: Path,
+    model: ScriptedModel,
+    extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[AgentPlatform]:
+    """The platform plus an agent-runner process on fresh agent queues.
+
+    ``extra_env`` goes to every process (e.g. API keys and the runners' key).
+    """
     suffix = uuid.uuid4().hex[:8]
-    queues = {
+    env = {
         "TEMPORAL_AGENT_EXECUTION_STIGMER_TASK_QUEUE": f"agent-stigmer-{suffix}",
         "TEMPORAL_AGENT_EXECUTION_RUNNER_TASK_QUEUE": f"agent-runner-{suffix}",
+        **(extra_env or {}),
     }
-    async with running_platform(dev_server, payload_keys, tmp_path, extra_env=queues) as platform:
+    async with running_platform(dev_server, payload_keys, tmp_path, extra_env=env) as platform:
         started = AgentPlatform(platform, model, tmp_path / "counter.txt")
         started.start_agent_runner()
         try:
@@ -113,6 +123,14 @@ async def agents(
         finally:
             if started.agent_runner is not None:
                 started.agent_runner.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def agents(
+    dev_server: WorkflowEnvironment, payload_keys: str, tmp_path: Path, model: ScriptedModel
+) -> AsyncIterator[AgentPlatform]:
+    async with running_agents(dev_server, payload_keys, tmp_path, model) as started:
+        yield started
 
 
 @pytest_asyncio.fixture(loop_scope="session")

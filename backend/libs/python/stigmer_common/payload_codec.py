@@ -45,6 +45,8 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from stigmer_common.payload_converter import StigmerPayloadConverter
+
 __all__ = [
     "ENCODING",
     "KEY_ID_METADATA",
@@ -272,7 +274,9 @@ class AesGcmPayloadCodec(PayloadCodec):
 def encrypted_data_converter(
     keyring: KeyRing, *, encode_failures: bool | None = None
 ) -> DataConverter:
-    """The SDK's default converter with every payload sealed by :class:`AesGcmPayloadCodec`.
+    """Stigmer's payload converter with every payload sealed by :class:`AesGcmPayloadCodec`.
+
+    Messages are written as binary protobuf (see :mod:`.payload_converter`).
 
     Failures too: their message and stack trace (which may quote a secret: a
     ``raise`` title, an HTTP error naming its URL) move into the encoded
@@ -292,6 +296,7 @@ def encrypted_data_converter(
     )
     return dataclasses.replace(
         temporalio.converter.default(),
+        payload_converter_class=StigmerPayloadConverter,
         payload_codec=AesGcmPayloadCodec(keyring),
         failure_converter_class=failures,
     )

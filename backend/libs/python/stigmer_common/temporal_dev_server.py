@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
+
+from stigmer_common.payload_converter import StigmerPayloadConverter
 
 FAST_DEV_SERVER_ARGS: Final[tuple[str, ...]] = (
     "--dynamic-config-value",
@@ -68,6 +71,8 @@ async def start_dev_server(
             dev_server_extra_args=[*FAST_DEV_SERVER_ARGS, *extra_args],
             dev_server_log_level="error",
             port=port,
+            # The platform's encoding, so tests exercise what production writes.
+            data_converter=DataConverter(payload_converter_class=StigmerPayloadConverter),
         )
     finally:
         if saved is not None:

@@ -338,12 +338,22 @@ def compile_expressions(sites: Sequence[ExpressionSite]) -> None:
     Raises:
         DefinitionError: ``<where>: invalid expression ...``.
     """
-    ExpressionEvaluator.precompile((site.source, site.scope) for site in sites)
-    for site in sites:
+    pending = [site for site in sites if site not in _compiled_sites]
+    if not pending:
+        return
+    ExpressionEvaluator.precompile((site.source, site.scope) for site in pending)
+    for site in pending:
         try:
             ExpressionEvaluator.check(site.source, site.scope)
         except ExpressionSyntaxError as exc:
             raise DefinitionError(f"{site.where}: invalid expression {exc}") from exc
+    _compiled_sites.update(pending)
+
+
+#: Sites that compiled (programs are in the cache): a worker runs the same
+#: definitions again and again, and checking a site's program costs more than
+#: evaluating it. Compiling is deterministic, so what compiled once compiles again.
+_compiled_sites: set[ExpressionSite] = set()
 
 
 def _check_header(document: Mapping[str, Any]) -> None:

@@ -1,24 +1,22 @@
 """``python -m agent_runner``: the agent-runner process (EnsureThread, ExecuteGraphton).
 
 Configuration comes from the environment, read once (see
-``agent_runner.settings``). Runs until SIGINT/SIGTERM.
+``agent_runner.settings``). Runs until SIGINT/SIGTERM; the start-up steps and
+exit codes are every runner's (``stigmer_runner.startup``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from stigmer_common.secret_redaction import install_log_redaction
-from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
-from stigmer_observability import (
-    ObservabilityConfig,
-    ObservabilityConfigError,
-    add_arguments,
-    setup_observability,
-)
+from stigmer_runner.startup import exit_process, run_runner_main
+
+if TYPE_CHECKING:
+    from stigmer_observability import Observability
+
+    from agent_runner.settings import AgentRunnerSettings
 
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
@@ -40,53 +38,38 @@ ENVIRONMENT_HELP = """environment:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="agent-runner",
-        description="Runs Stigmer agent executions (EnsureThread, ExecuteGraphton).",
-        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        observability_config = ObservabilityConfig.from_env().with_flags(args)
-    except ObservabilityConfigError as error:
-        print(f"agent-runner: {error}", file=sys.stderr)
-        return 2
-    from agent_runner.offline import close_network_lookups
-    from agent_runner.process import install_stop_signals, run_agent_runner
-    from agent_runner.settings import AgentRunnerSettings, SettingsError
+def _read_settings() -> AgentRunnerSettings:
+    # Imported once the flags are parsed: --help stays quick.
+    from agent_runner.settings import AgentRunnerSettings
 
-    try:
-        settings = AgentRunnerSettings.from_env()
-    except SettingsError as error:
-        print(f"agent-runner: {error}", file=sys.stderr)
-        return 2
-    # Before anything logs, and the Temporal runtime before any client exists.
-    observability = setup_observability("agent-runner", observability_config)
-    install_log_redaction()  # the variables (keys) this process resolves never reach its logs
+    return AgentRunnerSettings.from_env()
+
+
+def _prepare(settings: AgentRunnerSettings) -> None:
+    from agent_runner.offline import close_network_lookups
+
     close_network_lookups(settings.data_dir)
 
-    async def serve() -> None:
-        stop = asyncio.Event()
-        install_stop_signals(stop)
-        async with observability.running():
-            await run_agent_runner(settings, stop, observability)
 
-    try:
-        asyncio.run(serve())
-    except (OSError, RuntimeError) as error:
-        print(f"agent-runner: {error}", file=sys.stderr)
-        return 1
-    finally:
-        observability.close()
-    return 0
+async def _serve(
+    settings: AgentRunnerSettings, stop: asyncio.Event, observability: Observability
+) -> None:
+    from agent_runner.process import run_agent_runner
+
+    await run_agent_runner(settings, stop, observability)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_runner_main(
+        argv,
+        name="agent-runner",
+        description="Runs Stigmer agent executions (EnsureThread, ExecuteGraphton).",
+        environment_help=ENVIRONMENT_HELP,
+        read_settings=_read_settings,
+        serve=_serve,
+        prepare=_prepare,
+    )
 
 
 if __name__ == "__main__":
-    code = main()
-    # Temporal's runtime can abort at interpreter finalization; exit hard (known issue).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_process(main())

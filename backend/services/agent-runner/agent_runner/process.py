@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import AsyncExitStack
 from typing import Any
 
 from stigmer.agentexecution.v1.contract_temporal import AGENT_EXECUTION_RUNNER
-from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from stigmer_observability import Observability
+from stigmer_runner.temporal_client import connect_temporal
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -21,15 +20,6 @@ from agent_runner.settings import AgentRunnerSettings
 from agent_runner.stigmer_api import AgentApi
 
 _log = logging.getLogger("agent_runner")
-
-
-async def connect(settings: AgentRunnerSettings) -> Client:
-    """A Temporal client sealing payloads with the deployment's keyring (as the server does)."""
-    return await Client.connect(
-        settings.temporal_host_port,
-        namespace=settings.temporal_namespace,
-        data_converter=encrypted_data_converter(load_keyring()),
-    )
 
 
 def build_worker(
@@ -54,7 +44,7 @@ async def run_agent_runner(
     ``observability`` (the process's ``/readyz``) gets the ``temporal`` and
     ``workers`` checks, and ``checkpoints``: the thread store answers.
     """
-    client = await connect(settings)
+    client = await connect_temporal(settings)
     async with AsyncExitStack() as stack:
         api = AgentApi(settings)
         stack.push_async_callback(api.close)
@@ -76,10 +66,3 @@ async def run_agent_runner(
         )
         await stop.wait()
         _log.info("agent-runner stopping")
-
-
-def install_stop_signals(stop: asyncio.Event) -> None:
-    """SIGINT/SIGTERM set ``stop`` (graceful worker shutdown) instead of raising."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)

@@ -39,6 +39,7 @@ from stigmer_server.api import (
 from stigmer_server.api.call_interceptor import CallInterceptor
 from stigmer_server.api.method_table import MethodTable
 from stigmer_server.auth import KeyStore
+from stigmer_server.auth.identity import every_org_admins
 from stigmer_server.config import ServerConfig
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.execution.starter import NoOrchestration, Orchestration
@@ -162,7 +163,7 @@ class StigmerServer:
             repository=Repository(self._store),
             starter=NoOrchestration("connecting").starter,
             sealer=sealer,
-            grants=ExecutionGrants.in_data_dir(config.data_dir),
+            grants=ExecutionGrants.in_data_dir(config.data_dir, every_org_admins(config.api_keys)),
         )
         workflow_status = workflowexecution.status_updater(deps)
         agent_status = agentexecution.status_updater(deps)

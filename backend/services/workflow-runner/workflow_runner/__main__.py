@@ -1,24 +1,22 @@
 """``python -m workflow_runner``: the workflow-runner process (runner + engine workers).
 
 Configuration comes from the environment, read once (see
-``workflow_runner.bridge.settings``). Runs until SIGINT/SIGTERM.
+``workflow_runner.bridge.settings``). Runs until SIGINT/SIGTERM; the start-up
+steps and exit codes are every runner's (``stigmer_runner.startup``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from stigmer_common.secret_redaction import install_log_redaction
-from stigmer_observability import ENVIRONMENT_HELP as OBSERVABILITY_HELP
-from stigmer_observability import (
-    ObservabilityConfig,
-    ObservabilityConfigError,
-    add_arguments,
-    setup_observability,
-)
+from stigmer_runner.startup import exit_process, run_runner_main
+
+if TYPE_CHECKING:
+    from stigmer_observability import Observability
+
+    from workflow_runner.bridge.settings import RunnerSettings
 
 ENVIRONMENT_HELP = """environment:
   STIGMER_SERVER             stigmer-server gRPC address (default 127.0.0.1:7234;
@@ -35,51 +33,32 @@ ENVIRONMENT_HELP = """environment:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="workflow-runner",
+def _read_settings() -> RunnerSettings:
+    # Imported once the flags are parsed: --help stays quick.
+    from workflow_runner.bridge.settings import RunnerSettings
+
+    return RunnerSettings.from_env()
+
+
+async def _serve(
+    settings: RunnerSettings, stop: asyncio.Event, observability: Observability
+) -> None:
+    # After the observability set-up: the Temporal runtime before any client exists.
+    from workflow_runner.bridge.process import run_runner
+
+    await run_runner(settings, stop, observability)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_runner_main(
+        argv,
+        name="workflow-runner",
         description="Runs Stigmer workflow executions: the ExecuteWorkflow bridge and the DSL engine.",
-        epilog=ENVIRONMENT_HELP + OBSERVABILITY_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        environment_help=ENVIRONMENT_HELP,
+        read_settings=_read_settings,
+        serve=_serve,
     )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        observability_config = ObservabilityConfig.from_env().with_flags(args)
-    except ObservabilityConfigError as error:
-        print(f"workflow-runner: {error}", file=sys.stderr)
-        return 2
-    from workflow_runner.bridge.settings import RunnerSettings, SettingsError
-
-    try:
-        settings = RunnerSettings.from_env()
-    except SettingsError as error:
-        print(f"workflow-runner: {error}", file=sys.stderr)
-        return 2
-    # Before anything logs, and the Temporal runtime before any client exists.
-    observability = setup_observability("workflow-runner", observability_config)
-    install_log_redaction()  # secret values this process resolves never reach its logs
-    from workflow_runner.bridge.process import install_stop_signals, run_runner
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        install_stop_signals(stop)
-        async with observability.running():
-            await run_runner(settings, stop, observability)
-
-    try:
-        asyncio.run(serve())
-    except (OSError, RuntimeError) as error:
-        print(f"workflow-runner: {error}", file=sys.stderr)
-        return 1
-    finally:
-        observability.close()
-    return 0
 
 
 if __name__ == "__main__":
-    code = main()
-    # Temporal's runtime can abort at interpreter finalization; exit hard (known issue).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_process(main())

@@ -40,6 +40,27 @@ STANDARD_ARGUMENTS: Final = (
 )
 
 
+_STANDARD: Final = frozenset(STANDARD_ARGUMENTS)
+#: Values that hold no expression (exact types; see ``evaluate_value``).
+_SCALARS: Final = frozenset({int, float, bool, type(None)})
+
+
+class _Bindable:
+    """The names an evaluation may bind: the standard arguments and the given variables.
+
+    A view, not a new set: it is asked about the few names a program mentions,
+    once per evaluation.
+    """
+
+    __slots__ = ("_variables",)
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self._variables = variables
+
+    def __contains__(self, name: object) -> bool:
+        return name in _STANDARD or name in self._variables
+
+
 class EvaluationMode(enum.Enum):
     """``evaluate.mode`` of a workflow."""
 
@@ -126,8 +147,8 @@ class ExpressionEvaluator:
         """
         program = strip_expression(source)
         try:
-            compiled = compile_expression(program, variables.keys() | set(STANDARD_ARGUMENTS))
-            result, size = compiled.evaluate_measured(data, variables, now=self._clock())
+            compiled = compile_expression(program, _Bindable(variables))
+            result, size = compiled.evaluate_measured(data, variables, now=self._clock)
         except (ExpressionSyntaxError, ExpressionRuntimeError) as exc:
             if self.meter is not None:
                 # A program that does not compile is compiled again at each try
@@ -154,7 +175,12 @@ class ExpressionEvaluator:
 
         Strings, lists and mappings are walked; keys are never evaluated.
         """
-        if isinstance(value, str):
+        # Exact types first: JSON documents hold nothing else, and in a workflow
+        # Temporal's sandbox routes every isinstance() through Python code.
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is str or isinstance(value, str):
             if is_strict_expression(value):
                 return self.evaluate_expression(value, data, variables, where=where)
             if self.mode is EvaluationMode.LOOSE:
@@ -163,12 +189,12 @@ class ExpressionEvaluator:
                 except WorkflowError:
                     return value
             return value
-        if isinstance(value, Mapping):
+        if kind is dict or isinstance(value, Mapping):
             return {
                 k: self.evaluate_value(v, data, variables, where=f"{where}/{k}")
                 for k, v in value.items()
             }
-        if isinstance(value, list):
+        if kind is list or isinstance(value, list):
             return [
                 self.evaluate_value(v, data, variables, where=f"{where}/{i}")
                 for i, v in enumerate(value)

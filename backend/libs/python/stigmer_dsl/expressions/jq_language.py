@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from temporalio import workflow
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     import jq
 
 _VARIABLE: Final = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_NOW_CALL: Final = re.compile(r"\bnow\b")
 _NOW_ARG: Final = "__stigmer_now"
 _INDEX_ARG: Final = "__stigmer_expression"
 _PRELUDE: Final = (
@@ -56,6 +57,8 @@ BATCH_SIZE: Final = 64
 OWN_PROGRAM_AFTER: Final = 64
 
 _cache: dict[tuple[str, tuple[str, ...]], CompiledExpression] = {}
+#: The ``$names`` each source mentions, sorted (looked up on every evaluation).
+_references: dict[str, tuple[str, ...]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -82,8 +85,15 @@ class CompiledExpression:
     _index: int = 0
     _batched: bool = False
     _uses: int = 0
+    #: Whether ``now`` may be called (a superset: a word match in the source).
+    reads_clock: bool = field(init=False)
 
-    def evaluate(self, data: Any, variables: Mapping[str, Any], *, now: float) -> Any:
+    def __post_init__(self) -> None:
+        self.reads_clock = _NOW_CALL.search(self.source) is not None
+
+    def evaluate(
+        self, data: Any, variables: Mapping[str, Any], *, now: float | Callable[[], float]
+    ) -> Any:
         """Run on ``data`` with the given variables; first result, or None if empty.
 
         Args:
@@ -97,16 +107,22 @@ class CompiledExpression:
         return self.evaluate_measured(data, variables, now=now)[0]
 
     def evaluate_measured(
-        self, data: Any, variables: Mapping[str, Any], *, now: float
+        self, data: Any, variables: Mapping[str, Any], *, now: float | Callable[[], float]
     ) -> tuple[Any, int]:
-        """:meth:`evaluate`, plus the size of the JSON text handed to jq (a cost measure)."""
+        """:meth:`evaluate`, plus the size of the JSON text handed to jq (a cost measure).
+
+        ``now`` may be a function: it is called only when the program reads the
+        clock (reading the workflow clock costs more than many evaluations).
+        """
         if self._batched:
             self._uses += 1
             if self._uses >= OWN_PROGRAM_AFTER:
                 self._program = jq.compile(_program_text([(self.source, self.variables)]))
                 self._index, self._batched = 0, False
+        if callable(now):
+            now = now() if self.reads_clock else 0.0
         # What the binding's input_value does, made explicit to get the size.
-        text = json.dumps([now, self._index, [variables.get(n) for n in self.variables], data])
+        text = _json_text([now, self._index, [variables.get(n) for n in self.variables], data])
         try:
             results = self._program.input_text(text).all()
         except ValueError as exc:
@@ -114,12 +130,20 @@ class CompiledExpression:
         return (results[0] if results else None), len(text)
 
 
+_ENCODER: Final = json.JSONEncoder()
+
+
+def _json_text(value: list[Any]) -> str:
+    """``json.dumps(value)`` without ``encode``'s type checks (slow in the sandbox)."""
+    return "".join(_ENCODER.iterencode(value, _one_shot=True))
+
+
 def referenced_variables(source: str) -> set[str]:
     """Names of the ``$variables`` a jq program mentions (a superset is fine)."""
     return set(_VARIABLE.findall(source))
 
 
-def compile_expression(source: str, available: Iterable[str]) -> CompiledExpression:
+def compile_expression(source: str, available: Container[str]) -> CompiledExpression:
     """Compile ``source`` (without ``${ }``), binding the available variables it uses.
 
     Args:
@@ -143,7 +167,7 @@ def compile_expression(source: str, available: Iterable[str]) -> CompiledExpress
     return compiled
 
 
-def compile_expressions(requests: Iterable[tuple[str, Iterable[str]]]) -> None:
+def compile_expressions(requests: Iterable[tuple[str, Container[str]]]) -> None:
     """Compile many programs into the cache at once, :data:`BATCH_SIZE` per jq program.
 
     Same arguments as :func:`compile_expression`. Nothing is raised: a batch
@@ -174,13 +198,16 @@ def compile_expressions(requests: Iterable[tuple[str, Iterable[str]]]) -> None:
                 )
 
 
-def _key(source: str, available: Iterable[str]) -> tuple[str, tuple[str, ...]]:
-    used = referenced_variables(source)
+def _key(source: str, available: Container[str]) -> tuple[str, tuple[str, ...]]:
+    used = _references.get(source)
+    if used is None:
+        used = tuple(sorted(referenced_variables(source)))
+        _references[source] = used  # racing threads store the same value
     if "ENV" in used:
         raise ExpressionSyntaxError(
             f"{source!r}: $ENV is not available (environment access is not deterministic)"
         )
-    return source, tuple(sorted(used & set(available)))
+    return source, tuple(name for name in used if name in available)
 
 
 def _program_text(expressions: Sequence[tuple[str, tuple[str, ...]]]) -> str:

@@ -19,10 +19,11 @@ trusted user on loopback, as before keys existed.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc
-from stigmer_common.api_keys import ALL_ORGS
+from stigmer_common.api_keys import ALL_ORGS, KeyEntry
 
 from stigmer_server.config import LOCAL_KEY_ID
 from stigmer_server.errors import ApiError
@@ -87,6 +88,18 @@ def reset_identity(token: contextvars.Token[Identity | None]) -> None:
 def identity_or_none() -> Identity | None:
     """The RPC's identity, or None in server-internal code (not scoped)."""
     return _current.get()
+
+
+def every_org_admins(entries: Sequence[KeyEntry]) -> frozenset[str]:
+    """The audit names (``created_by``) of callers that act in every org as admins:
+    the admin keys of org ``*``, or the local admin when no keys are configured."""
+    if not entries:
+        return frozenset({LOCAL_ADMIN.audit_name})
+    return frozenset(
+        Identity(e.key_id, e.role, e.org).audit_name
+        for e in entries
+        if e.role == "admin" and e.org == ALL_ORGS
+    )
 
 
 def default_org(fallback: str) -> str:

@@ -8,7 +8,9 @@ WAITING_APPROVAL), wait, with no activity running, until the DecideToolCalls
 signal brought a decision for each, then run ``ExecuteGraphton`` again with all
 decisions (it resumes the thread). On the final return, persist the status; on a
 system error in either activity, persist FAILED naming the activity, then fail;
-when cancelled, persist CANCELLED. However it ends, an execution created by a
+when cancelled (while an activity runs or while decisions are awaited), persist
+CANCELLED. A workflow's `call: agent` task cancels this workflow when the task
+is cancelled. However it ends, an execution created by a
 workflow's `call: agent` task (``spec.callback_workflow_id``) then signals that
 engine run its final status, so the task completes without polling.
 """
@@ -47,6 +49,8 @@ class InvokeAgentExecutionWorkflow:
     def __init__(self) -> None:
         # Tool call id -> the first decision received for it.
         self._decisions: dict[str, api_pb2.ToolCallDecision] = {}
+        # The runner activity being run (named by a FAILED status).
+        self._step = ENSURE_THREAD.name
 
     @DECIDE_TOOL_CALLS.defn
     async def decide_tool_calls(self, arg: contract_pb2.ToolCallDecisions) -> None:
@@ -60,47 +64,20 @@ class InvokeAgentExecutionWorkflow:
     ) -> contract_pb2.InvokeAgentExecutionOutput:
         """Run the agent on the runner and persist how it ended."""
         execution = arg.execution
-        runner_queue = runner_queue_from_memo()
-        step = ENSURE_THREAD.name
         try:
-            thread = await ENSURE_THREAD.execute(
-                contract_pb2.EnsureThreadInput(execution=execution),
-                task_queue=runner_queue,
-                schedule_to_close_timeout=_runner_budget(),
-            )
-            step = EXECUTE_GRAPHTON.name
-            while True:
-                result = await EXECUTE_GRAPHTON.execute(
-                    contract_pb2.ExecuteGraphtonInput(
-                        execution=execution,
-                        thread_id=thread.thread_id,
-                        decisions=list(self._decisions.values()),
-                        # Sealed by the payload codec like the input it came in.
-                        grant=arg.grant,
-                    ),
-                    task_queue=runner_queue,
-                    schedule_to_close_timeout=_runner_budget(),
-                )
-                waiting = list(result.waiting_tool_call_ids)
-                if not waiting:
-                    break
-                workflow.logger.info("%s waits for decisions on %s", execution.metadata.id, waiting)
-                await workflow.wait_condition(functools.partial(self._decided, waiting))
+            result = await self._run_agent(arg)
+        except asyncio.CancelledError:
+            # Cancelled while no activity runs (waiting for decisions), or in the
+            # activation that delivered an activity's result.
+            await self._cancelled(execution)
+            raise
         except ActivityError as error:
             if isinstance(error.cause, CancelledError):
                 # This workflow never cancels its activities itself: a cancelled
-                # activity means the orchestration was cancelled. Record it so the
-                # execution does not stay IN_PROGRESS, then end cancelled.
-                cancelled = outcome.ended_status(
-                    api_pb2.AgentExecutionStatus,
-                    phase_pb2.CANCELLED,
-                    outcome.cancellation(),
-                    now=workflow.now(),
-                )
-                await self._persist(execution.metadata.id, cancelled)
-                await _call_back(execution, cancelled)
+                # activity means the orchestration was cancelled.
+                await self._cancelled(execution)
                 raise asyncio.CancelledError() from error
-            failure = outcome.activity_error(error, activity_name=step)
+            failure = outcome.activity_error(error, activity_name=self._step)
             failed = outcome.ended_status(
                 api_pb2.AgentExecutionStatus, phase_pb2.FAILED, failure, now=workflow.now()
             )
@@ -115,6 +92,48 @@ class InvokeAgentExecutionWorkflow:
         await self._persist(execution.metadata.id, final)
         await _call_back(execution, final)
         return contract_pb2.InvokeAgentExecutionOutput(status=final)
+
+    async def _run_agent(
+        self, arg: contract_pb2.InvokeAgentExecutionInput
+    ) -> contract_pb2.ExecuteGraphtonOutput:
+        """The thread, then the agent loop until it returns with nothing waiting."""
+        execution = arg.execution
+        runner_queue = runner_queue_from_memo()
+        self._step = ENSURE_THREAD.name
+        thread = await ENSURE_THREAD.execute(
+            contract_pb2.EnsureThreadInput(execution=execution),
+            task_queue=runner_queue,
+            schedule_to_close_timeout=_runner_budget(),
+        )
+        self._step = EXECUTE_GRAPHTON.name
+        while True:
+            result = await EXECUTE_GRAPHTON.execute(
+                contract_pb2.ExecuteGraphtonInput(
+                    execution=execution,
+                    thread_id=thread.thread_id,
+                    decisions=list(self._decisions.values()),
+                    # Sealed by the payload codec like the input it came in.
+                    grant=arg.grant,
+                ),
+                task_queue=runner_queue,
+                schedule_to_close_timeout=_runner_budget(),
+            )
+            waiting = list(result.waiting_tool_call_ids)
+            if not waiting:
+                return result
+            workflow.logger.info("%s waits for decisions on %s", execution.metadata.id, waiting)
+            await workflow.wait_condition(functools.partial(self._decided, waiting))
+
+    async def _cancelled(self, execution: api_pb2.AgentExecution) -> None:
+        """Record CANCELLED, so the execution does not stay IN_PROGRESS, and call back."""
+        cancelled = outcome.ended_status(
+            api_pb2.AgentExecutionStatus,
+            phase_pb2.CANCELLED,
+            outcome.cancellation(),
+            now=workflow.now(),
+        )
+        await self._persist(execution.metadata.id, cancelled)
+        await _call_back(execution, cancelled)
 
     def _decided(self, tool_call_ids: list[str]) -> bool:
         return all(call_id in self._decisions for call_id in tool_call_ids)

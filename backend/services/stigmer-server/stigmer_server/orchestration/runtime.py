@@ -64,7 +64,7 @@ class Orchestration:
                 activities=[activities.update_workflow_execution_status],
                 task_queue=queues.workflow_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
-                workflow_runner=orchestration_sandbox(),
+                workflow_runner=orchestration_sandbox(client.data_converter),
             ),
             AGENT_EXECUTION_ORCHESTRATION.worker(
                 client,
@@ -72,7 +72,7 @@ class Orchestration:
                 activities=[activities.update_agent_execution_status],
                 task_queue=queues.agent_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
-                workflow_runner=orchestration_sandbox(),
+                workflow_runner=orchestration_sandbox(client.data_converter),
             ),
         ]
         self._runs: list[asyncio.Task[None]] = []

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from stigmer_temporal.context_free_runner import without_context_trips
+from temporalio.converter import DataConverter
+from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 #: Modules imported once per process instead of once per run.
@@ -23,8 +26,13 @@ PASSTHROUGH: Final = (
 )
 
 
-def orchestration_sandbox() -> SandboxedWorkflowRunner:
-    """The runner both orchestration workers (and replays of their histories) use."""
-    return SandboxedWorkflowRunner(
+def orchestration_sandbox(converter: DataConverter | None = None) -> WorkflowRunner:
+    """The runner both orchestration workers (and replays of their histories) use.
+
+    Serialization contexts are answered outside the sandbox when ``converter``
+    (the worker client's; None: the server's) takes none (``ContextFreeRunner``).
+    """
+    sandbox = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
+    return without_context_trips(sandbox, converter)

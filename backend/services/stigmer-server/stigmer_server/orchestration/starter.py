@@ -74,7 +74,14 @@ class TemporalExecutionStarter:
         arg = workflow_contract_pb2.InvokeWorkflowExecutionInput(execution=execution)
         if self._grants is not None:
             # In the input, which the payload codec seals: never in clear in history.
-            arg.grant.CopyFrom(self._grants.issue(execution.metadata.id, execution.metadata.org))
+            arg.grant.CopyFrom(
+                self._grants.issue(
+                    execution.metadata.id,
+                    execution.metadata.org,
+                    # Whether its `call: agent` tasks may name another org.
+                    created_by=execution.status.audit.created_by,
+                )
+            )
         return await self._start_once(
             INVOKE_WORKFLOW_EXECUTION,
             arg,

@@ -56,7 +56,9 @@ class StatusActivities:
     ) -> workflow_contract_pb2.UpdateWorkflowExecutionStatusOutput:
         """Persist a WorkflowExecution status change (e.g. FAILED after a system error)."""
         execution = await _merge(lambda: self._writer.update_workflow_execution_status(request))
-        return workflow_contract_pb2.UpdateWorkflowExecutionStatusOutput(execution=execution)
+        return workflow_contract_pb2.UpdateWorkflowExecutionStatusOutput(
+            phase=execution.status.phase
+        )
 
     @UPDATE_EXECUTION_STATUS.defn
     async def update_agent_execution_status(
@@ -64,4 +66,4 @@ class StatusActivities:
     ) -> agent_contract_pb2.UpdateExecutionStatusOutput:
         """Persist an AgentExecution status change (e.g. FAILED after a system error)."""
         execution = await _merge(lambda: self._writer.update_agent_execution_status(request))
-        return agent_contract_pb2.UpdateExecutionStatusOutput(execution=execution)
+        return agent_contract_pb2.UpdateExecutionStatusOutput(phase=execution.status.phase)

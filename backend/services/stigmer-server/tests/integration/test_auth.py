@@ -29,7 +29,9 @@ from stigmer.commons.v1 import io_pb2, kind_pb2, metadata_pb2, phase_pb2, secret
 from stigmer.workflowexecution.v1 import api_pb2 as wex_api
 from stigmer.workflowexecution.v1 import io_pb2 as wex_io
 from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
+from stigmer_common.api_keys import new_key
 from stigmer_server import kinds
+from stigmer_server.auth.identity import every_org_admins
 from stigmer_server.secrets.execution_grants import GRANT_KEY_FILE, ExecutionGrants
 from stigmer_server.server import StigmerServer
 
@@ -482,6 +484,26 @@ def test_grants_survive_a_restart_and_are_bound_to_the_data_directory(tmp_path: 
     other.mkdir()
     assert not ExecutionGrants.in_data_dir(other).verify(grant, "wex-1")
     assert not first.verify(grant, "wex-2")
+
+
+def test_a_grant_says_whether_its_creator_acts_in_every_org() -> None:
+    admins = every_org_admins(
+        [
+            new_key("ops", "admin", "*", n=2**4)[1],
+            new_key("acme-admin", "admin", "acme", n=2**4)[1],
+            new_key("runner", "runner", "*", n=2**4)[1],
+        ]
+    )
+    assert admins == {"api-key:ops"}
+    assert every_org_admins([]) == {"local"}  # zero-config: the one local admin
+    grants = ExecutionGrants.ephemeral(admins)
+    by_admin = grants.issue("wex-1", "acme", created_by="api-key:ops")
+    by_user = grants.issue("wex-2", "acme", created_by="api-key:acme-admin")
+    assert by_admin.every_org and not by_user.every_org
+    assert grants.verify(by_admin, "wex-1") and grants.verify(by_user, "wex-2")
+    # The MAC covers the flag: a runner cannot grant itself every org.
+    by_user.every_org = True
+    assert not grants.verify(by_user, "wex-2")
 
 
 async def test_zero_config_is_one_local_admin_and_says_so(

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
-from api_client import stubs
+from api_client import field_of, stubs
 from conftest import start
 from google.protobuf.message import Message
 from samples import create, sample
@@ -59,6 +59,29 @@ async def test_agent_execution_opens_a_session_on_the_default_instance(
         status.session_id,
         status.agent_id,
     )
+
+
+async def test_agent_execution_refuses_another_orgs_agent_and_session(
+    channel: grpc.aio.Channel,
+) -> None:
+    # The zero-config caller sees every org (like the platform's runner key), so
+    # only this check keeps an execution in acme off globex's agent and session.
+    executions = stubs(channel, kinds.AGENT_EXECUTION)
+    agent = await create(channel, kinds.AGENT, org="globex")
+    in_globex = await sample(channel, kinds.AGENT_EXECUTION, org="globex")
+    in_globex.spec.agent_id = agent.metadata.id
+    globex = await executions.command.Create(in_globex)
+    by_agent = await sample(channel, kinds.AGENT_EXECUTION, org="acme")
+    by_agent.spec.agent_id = globex.status.agent_id
+    by_session = await sample(channel, kinds.AGENT_EXECUTION, org="acme")
+    by_session.spec.agent_id = ""
+    by_session.spec.session_id = globex.status.session_id
+    for request, field in ((by_agent, "spec.agent_id"), (by_session, "spec.session_id")):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await executions.command.Create(request)
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        assert field_of(refused.value) == field
+        assert "not found in org 'acme'" in (refused.value.details() or "")
 
 
 async def _subscribe(channel: grpc.aio.Channel, execution_id: str, into: list[Any]) -> None:

@@ -330,6 +330,59 @@ async def test_cancelled_orchestration_persists_cancelled(
     assert stored.status.error.code == "EXECUTION_CANCELLED"
 
 
+async def test_agent_cancelled_while_waiting_for_decisions_persists_cancelled(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    # No activity runs while a guarded tool call waits for its decision: the
+    # cancellation (e.g. from a workflow's cancelled `call: agent`) reaches the
+    # wait itself, and the execution must not stay waiting for ever.
+    waiting = asyncio.Event()
+
+    @ENSURE_THREAD.defn
+    async def ensure_thread(
+        arg: agent_contract.EnsureThreadInput,
+    ) -> agent_contract.EnsureThreadOutput:
+        return agent_contract.EnsureThreadOutput(thread_id="thread-guarded")
+
+    @EXECUTE_GRAPHTON.defn
+    async def execute_graphton(
+        arg: agent_contract.ExecuteGraphtonInput,
+    ) -> agent_contract.ExecuteGraphtonOutput:
+        waiting.set()
+        return agent_contract.ExecuteGraphtonOutput(
+            status=agent_api.AgentExecutionStatus(phase=phase_pb2.IN_PROGRESS),
+            waiting_tool_call_ids=["call-guarded"],
+        )
+
+    execution = _agent_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = AGENT_EXECUTION_RUNNER.worker(
+        client, activities=[ensure_thread, execute_graphton], task_queue=queues.agent_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_agent_execution(execution)
+            await asyncio.wait_for(waiting.wait(), 30)
+            handle = client.get_workflow_handle(
+                INVOKE_AGENT_EXECUTION.workflow_id(
+                    agent_contract.InvokeAgentExecutionInput(execution=execution)
+                )
+            )
+            await handle.cancel()
+            with pytest.raises(WorkflowFailureError) as failure:
+                await asyncio.wait_for(handle.result(), 30)
+            history = await handle.fetch_history()
+    finally:
+        await orchestration.stop_worker()
+
+    await Replayer(workflows=[InvokeAgentExecutionWorkflow]).replay_workflow(history)
+    assert isinstance(failure.value.cause, CancelledError)
+    stored = writer.agent_executions[execution.metadata.id]
+    assert stored.status.phase == phase_pb2.CANCELLED
+    assert stored.status.error.code == "EXECUTION_CANCELLED"
+
+
 async def test_runner_outliving_the_workflow_deadline_is_recorded_as_a_timeout(
     client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
 ) -> None:

@@ -70,6 +70,7 @@ class EngineHarness:
         *,
         secrets: Mapping[str, Any] | None = None,
         events: Sequence[Mapping[str, Any]] = (),
+        signals: Sequence[tuple[str, Any]] = (),
         task_queue: str | None = None,
         activities: Sequence[Callable[..., Any]] = (),
         cancel_after: float | None = None,
@@ -77,7 +78,8 @@ class EngineHarness:
         record_trace: bool = True,
         add_to_corpus: bool = True,
     ) -> RunResult:
-        """Execute ``definition``; ``events`` are signalled as CloudEvents right after start.
+        """Execute ``definition``; ``events`` are signalled as CloudEvents right after start,
+        then ``signals`` (name, argument), in order.
 
         ``record_trace=False`` skips the trace and published-events queries
         (a run of 100,000 tasks has a trace larger than a gRPC message).
@@ -106,6 +108,8 @@ class EngineHarness:
                         if error.status != RPCStatusCode.NOT_FOUND:
                             raise
                         break
+                for name, argument in signals:
+                    await handle.signal(name, argument)
                 if cancel_after is not None:
                     await asyncio.sleep(cancel_after)
                     await handle.cancel()

@@ -5,6 +5,12 @@ attempt, or the same call after the engine's worker crashed, meets
 ALREADY_EXISTS and takes the execution the first attempt created: one call, one
 AgentExecution. An unknown agent fails with the spec's configuration error,
 which the contract declares non-retryable.
+
+Everything happens in ``request.org`` (the calling execution's org, from its
+grant): the agent's slug resolves there, an agt-... id of another org is
+NOT_FOUND, and the AgentExecution is created there. The runner's key sees every
+org, so this activity, not the server's key scope, keeps a workflow to its org
+(stigmer-server also refuses an execution naming another org's agent or session).
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ class AgentExecutions(Protocol):
         self, execution: execution_api.AgentExecution
     ) -> execution_api.AgentExecution: ...
 
-    async def get_agent_execution_by_slug(self, slug: str) -> execution_api.AgentExecution: ...
+    async def get_agent_execution_by_slug(
+        self, slug: str, org: str = ""
+    ) -> execution_api.AgentExecution: ...
 
 
 class AgentActivities:
@@ -51,6 +59,7 @@ class AgentActivities:
             raise _configuration("call: agent needs the platform (no stigmer-server here)")
         execution = execution_api.AgentExecution(api_version="stigmer.ai/v1", kind="AgentExecution")
         execution.metadata.name = request.name
+        execution.metadata.org = request.org
         execution.spec.message = request.message
         execution.spec.model = request.model
         execution.spec.callback_workflow_id = request.callback_workflow_id
@@ -60,11 +69,17 @@ class AgentActivities:
                 execution.spec.session_id = request.session_id
             else:
                 agent = await self._api.find_agent(request.agent, request.org)
+                if request.org and agent.metadata.org != request.org:
+                    # An agt-... id of another org: as absent as for that org's keys.
+                    raise _configuration(
+                        f"call: agent {request.agent!r}: NOT_FOUND: no such agent in org "
+                        f"{request.org!r}"
+                    )
                 execution.spec.agent_id = agent.metadata.id
             created = await self._api.create_agent_execution(execution)
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.ALREADY_EXISTS:
-                found = await self._api.get_agent_execution_by_slug(request.name)
+                found = await self._api.get_agent_execution_by_slug(request.name, request.org)
                 return engine_contract.StartAgentExecutionOutput(
                     agent_execution_id=found.metadata.id
                 )

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import AsyncExitStack
 
 import httpx
 from stigmer.workflowexecution.v1.contract_temporal import EXECUTE_WORKFLOW
-from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
 from stigmer_observability import Observability
-from temporalio.client import Client
+from stigmer_runner.temporal_client import connect_temporal
 
 from workflow_runner.activities.io_activities import build_io_activities
 from workflow_runner.bridge.engine_watch import StuckEngineWatch
@@ -29,15 +27,6 @@ from workflow_runner.wiring.worker import build_registry_worker
 _log = logging.getLogger("workflow_runner")
 
 
-async def connect(settings: RunnerSettings) -> Client:
-    """A Temporal client sealing payloads with the deployment's keyring (as the server does)."""
-    return await Client.connect(
-        settings.temporal_host_port,
-        namespace=settings.temporal_namespace,
-        data_converter=encrypted_data_converter(load_keyring()),
-    )
-
-
 async def run_runner(
     settings: RunnerSettings, stop: asyncio.Event, observability: Observability | None = None
 ) -> None:
@@ -46,7 +35,7 @@ async def run_runner(
     ``observability`` (the process's ``/readyz``) gets two checks: Temporal
     answers, and every worker of the process polls.
     """
-    client = await connect(settings)
+    client = await connect_temporal(settings)
     api = StigmerApi(settings)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(api.close)
@@ -95,10 +84,3 @@ async def run_runner(
         )
         await stop.wait()
         _log.info("workflow-runner stopping")
-
-
-def install_stop_signals(stop: asyncio.Event) -> None:
-    """SIGINT/SIGTERM set ``stop`` (graceful worker shutdown) instead of raising."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)

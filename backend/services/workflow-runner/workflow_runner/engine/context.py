@@ -89,6 +89,40 @@ class ScopeRunner(Protocol):
     ) -> Awaitable[Any]: ...
 
 
+#: ``$task`` before anything read it (see :class:`_Arguments`).
+_TASK_PENDING: Any = object()
+
+
+class _Arguments(Mapping[str, Any]):
+    """Expression arguments whose ``$task`` is built when first read.
+
+    Most expressions never mention ``$task``, and building it (timestamps, the
+    descriptor) cost more than evaluating them. Every read goes through
+    ``__getitem__``, so copies (``dict(args)``) see the built value.
+    """
+
+    __slots__ = ("_task", "_values")
+
+    def __init__(self, values: dict[str, Any], task: Callable[[], Any]) -> None:
+        self._values = values
+        self._task = task
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[key]
+        if value is _TASK_PENDING:
+            value = self._values[key] = self._task()
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+
 @dataclass
 class RunState:
     """State shared by every task of one workflow run.
@@ -232,7 +266,7 @@ class TaskContext:
 
     def arguments(
         self, *, with_input: bool = True, output: Any = None, with_output: bool = False
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
         """Expression arguments for this task at a given data-flow stage.
 
         ``if``/``input.from`` see no ``$input``; ``export.as`` also sees ``$output``
@@ -242,14 +276,14 @@ class TaskContext:
         args.update(
             context=self.state.context,
             secrets=self.state.secrets,
-            task=self.task_descriptor(),
+            task=_TASK_PENDING,
             workflow=self.state.workflow_descriptor,
             runtime=self.state.runtime_descriptor,
             input=self.task_input if with_input else None,
             output=output if with_output else None,
             authorization=self.authorization if with_input else None,
         )
-        return args
+        return _Arguments(args, self.task_descriptor)
 
     # -- expressions ---------------------------------------------------------------------------
     @property

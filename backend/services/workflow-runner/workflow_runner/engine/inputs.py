@@ -53,6 +53,9 @@ class Resume:
     generation: int = 1
     #: CloudEvents received and not consumed yet, carried to the next run.
     inbox: list[dict[str, Any]] = field(default_factory=list)
+    #: Agent-execution-ended signals received and not consumed yet (their JSON
+    #: form), carried like the inbox so a `call: agent` never loses its answer.
+    agent_endings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         return _json(asdict(self))

@@ -73,6 +73,7 @@ from workflow_runner.engine.names import (
 from workflow_runner.engine.pause import PauseGate
 
 with workflow.unsafe.imports_passed_through():
+    from google.protobuf import json_format
     from stigmer.engine.v1.contract_pb2 import (
         AgentExecutionEndedSignal,
         ExecuteServerlessWorkflowInput,
@@ -159,6 +160,7 @@ class ExecuteServerlessWorkflow:
         meter.charge(definition.task_count * DEFINITION_TASK_COST)
         resume = params.resume
         started_at = datetime.fromisoformat(resume.started_at) if resume else workflow.now()
+        info = workflow.info()
         state = RunState(
             definition=definition,
             evaluator=ExpressionEvaluator(
@@ -168,7 +170,7 @@ class ExecuteServerlessWorkflow:
             secrets=params.secrets or {},
             context={},
             workflow_descriptor={
-                "id": params.execution_id or workflow.info().workflow_id,
+                "id": params.execution_id or info.workflow_id,
                 "definition": document,
                 "input": params.input,
                 "startedAt": datetime_descriptor(started_at),
@@ -182,6 +184,9 @@ class ExecuteServerlessWorkflow:
             inbox=self._inbox,
             agent_endings=self._agent_endings,
             pause_gate=self._pause,
+            # Read before every task: the run's Info once, not looked up each time.
+            history_length=info.get_current_history_length,
+            continue_as_new_suggested=info.is_continue_as_new_suggested,
         )
         await _compile_expressions(state)
         raw = document
@@ -194,6 +199,10 @@ class ExecuteServerlessWorkflow:
                 transformed = resume.transformed_input
                 state.context = resume.context
                 self._inbox[:0] = resume.inbox
+                for carried in resume.agent_endings:
+                    ended = json_format.ParseDict(carried, AgentExecutionEndedSignal())
+                    # A signal this run received already is the same ending.
+                    self._agent_endings.setdefault(ended.agent_execution_id, ended)
             output = await self._run_body(state, raw, transformed, started_at, resume)
         except ContinueAsNewRequested as request:
             frames = list(reversed(request.frames))
@@ -204,6 +213,9 @@ class ExecuteServerlessWorkflow:
                 transformed_input=resume.transformed_input if resume else transformed,
                 generation=(resume.generation + 1) if resume else 1,
                 inbox=[dict(event) for event in self._inbox],
+                agent_endings=[
+                    json_format.MessageToDict(ended) for ended in self._agent_endings.values()
+                ],
             )
             workflow.continue_as_new(
                 replace(params, resume=next_resume, paused=self._pause.paused).to_message()

@@ -66,6 +66,11 @@ class LifecycleEventObserver:
             self._drainer = asyncio.create_task(self._drain())
             await self._drainer
 
+    @property
+    def enabled(self) -> bool:
+        """Whether events are published (off: every callback does nothing)."""
+        return self._enabled
+
     def _qualified_name(self) -> str:
         # The reference's examples: "<name>-<instance id>.<namespace>".
         name = self._document.get("name", "workflow")

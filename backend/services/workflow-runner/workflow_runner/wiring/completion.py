@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from google.protobuf import json_format
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import COMPLETE_EXTERNAL_ACTIVITY
@@ -35,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 from stigmer_dsl.errors import WorkflowError
 
-from workflow_runner.wiring.progress import problem_error, to_value
+from workflow_runner.wiring.progress import observe_task_durations, problem_error, to_value
 
 _log = logging.getLogger(__name__)
 
@@ -50,56 +49,65 @@ class TokenCompletion:
             sent again with that one.
     """
 
-    def __init__(self, current_token: Callable[[], bytes | None]) -> None:
+    def __init__(
+        self, current_token: Callable[[], bytes | None], progress: RestOfProgress | None = None
+    ) -> None:
         self._current_token = current_token
+        self._progress = progress
 
     async def completed(self, token: bytes, output: Any) -> None:
-        await self._complete(
-            token,
-            lambda t: engine_contract.CompleteExternalActivityInput(
-                task_token=t, output=to_value(output)
-            ),
-        )
+        ending = engine_contract.CompleteExternalActivityInput(output=to_value(output))
+        await self._complete(token, ending)
 
     async def faulted(self, token: bytes, error: WorkflowError) -> None:
-        await self._complete(
-            token,
-            lambda t: engine_contract.CompleteExternalActivityInput(
-                task_token=t, error=problem_error(error)
-            ),
-        )
+        ending = engine_contract.CompleteExternalActivityInput(error=problem_error(error))
+        await self._complete(token, ending)
 
     async def _complete(
-        self,
-        token: bytes,
-        build: Callable[[bytes], engine_contract.CompleteExternalActivityInput],
+        self, token: bytes, ending: engine_contract.CompleteExternalActivityInput
     ) -> None:
+        if self._progress is not None:
+            ending.progress.CopyFrom(await self._progress.take_rest())
         tried: set[bytes] = set()
         while token not in tried:
             tried.add(token)
+            ending.task_token = token
             try:
                 result = await COMPLETE_EXTERNAL_ACTIVITY.execute(
-                    build(token), task_queue=workflow.info().task_queue
+                    ending, task_queue=workflow.info().task_queue
                 )
             except ActivityError:
                 # The orchestration's attempt will time out and be retried; the
                 # retry reads this run's outcome. Do not fail the run for it.
                 workflow.logger.exception("could not complete the ExecuteWorkflow activity")
-                return
+                break
             if result.delivered:
                 return
             token = self._current_token() or token
+        if self._progress is not None:
+            # Not delivered: the last entries go as a report, or they would be lost.
+            await self._progress.report_rest(ending.progress)
+
+
+class RestOfProgress(Protocol):
+    """The progress observer's end: what it had not reported yet (see ``ProgressObserver``)."""
+
+    async def take_rest(self) -> api_pb2.WorkflowExecutionStatus: ...
+
+    async def report_rest(self, rest: api_pb2.WorkflowExecutionStatus) -> None: ...
 
 
 def final_status(
     arg: engine_contract.CompleteExternalActivityInput,
 ) -> api_pb2.WorkflowExecutionStatus:
     """The execution's final status carried back to the orchestration."""
+    status = api_pb2.WorkflowExecutionStatus()
+    status.CopyFrom(arg.progress)  # the last task entries, if the run carried them here
     if arg.HasField("error"):
-        status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.FAILED)
+        status.phase = phase_pb2.FAILED
         status.error.CopyFrom(arg.error)
     else:
-        status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED)
+        status.phase = phase_pb2.COMPLETED
         status.output.CopyFrom(arg.output)
     return status
 
@@ -126,8 +134,11 @@ class CompleteExternalActivity:
                 _log.warning("ExecuteWorkflow activity gone: %s", error.message)
                 return engine_contract.CompleteExternalActivityOutput(delivered=False)
             raise
+        observe_task_durations(arg.progress.tasks)  # the entries no report carried
         _log.info(
             "ExecuteWorkflow completed: %s",
-            json_format.MessageToDict(final_status(arg)).get("phase"),
+            phase_pb2.ExecutionPhase.Name(
+                phase_pb2.FAILED if arg.HasField("error") else phase_pb2.COMPLETED
+            ),
         )
         return engine_contract.CompleteExternalActivityOutput(delivered=True)

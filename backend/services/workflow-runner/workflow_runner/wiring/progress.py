@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import grpc
-    from google.protobuf import json_format, struct_pb2
+    from google.protobuf import struct_pb2
     from google.protobuf.timestamp_pb2 import Timestamp
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         REPORT_WORKFLOW_PROGRESS,
     )
     from stigmer.workflowexecution.v1 import api_pb2, io_pb2
+    from stigmer_common import json_values
     from stigmer_observability.log_context import bound_execution
     from stigmer_observability.metrics import PROGRESS_REPORTS, TASK_DURATION
 
@@ -120,13 +121,11 @@ def observe_task_durations(entries: Iterable[api_pb2.WorkflowTaskProgress]) -> N
 
 
 def to_value(data: Any) -> struct_pb2.Value:
-    """A JSON value as ``google.protobuf.Value`` (non-JSON leaves become strings)."""
-    value = struct_pb2.Value()
+    """A JSON value as ``google.protobuf.Value`` (a non-JSON value becomes its repr)."""
     try:
-        json_format.ParseDict(data, value)
-    except (json_format.ParseError, TypeError, ValueError):
-        value.string_value = repr(data)
-    return value
+        return json_values.to_value(data)
+    except (TypeError, ValueError, OverflowError):
+        return struct_pb2.Value(string_value=repr(data))
 
 
 def problem_error(error: WorkflowError) -> phase_pb2.ExecutionError:
@@ -157,15 +156,22 @@ class ProgressObserver:
     """
 
     def __init__(
-        self, execution_id: str, on_ended_elsewhere: Callable[[int], None] | None = None
+        self,
+        execution_id: str,
+        on_ended_elsewhere: Callable[[int], None] | None = None,
+        *,
+        completion_takes_rest: Callable[[], bool] = lambda: False,
     ) -> None:
         """Args:
         execution_id: the WorkflowExecution reported on.
         on_ended_elsewhere: called (once) with the phase when a report finds the
             execution already terminal on stigmer-server, e.g. cancelled.
+        completion_takes_rest: whether, at the end, the completion carries what is
+            still buffered (:meth:`take_rest`) so no last report is needed.
         """
         self._execution_id = execution_id
         self._on_ended_elsewhere = on_ended_elsewhere
+        self._completion_takes_rest = completion_takes_rest
         #: The terminal phase stigmer-server answered with, if any.
         self.ended_elsewhere: int | None = None
         self._started_any = False
@@ -205,15 +211,40 @@ class ProgressObserver:
         """Send everything buffered, in order, at most ``MAX_ENTRIES_PER_REPORT`` per report."""
         async with self._lock:
             while self._pending:
-                batch = list(self._pending.values())[:MAX_ENTRIES_PER_REPORT]
-                for entry in batch:
-                    del self._pending[entry.task_id]
-                status = api_pb2.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
-                if not self._started_any:
-                    status.started_at.FromDatetime(workflow.now())
-                    self._started_any = True
-                status.tasks.extend(batch)
-                await self._send(status)
+                await self._send(self._next_batch(phase_pb2.IN_PROGRESS))
+
+    def _next_batch(
+        self, phase: phase_pb2.ExecutionPhase.ValueType
+    ) -> api_pb2.WorkflowExecutionStatus:
+        """The oldest buffered entries (at most one report's worth), taken from the buffer."""
+        batch = list(self._pending.values())[:MAX_ENTRIES_PER_REPORT]
+        for entry in batch:
+            del self._pending[entry.task_id]
+        status = api_pb2.WorkflowExecutionStatus(phase=phase)
+        if not self._started_any:
+            status.started_at.CopyFrom(_workflow_timestamp())
+            self._started_any = True
+        status.tasks.extend(batch)
+        return status
+
+    async def take_rest(self) -> api_pb2.WorkflowExecutionStatus:
+        """What is still buffered at the end, for the completion to carry.
+
+        Waits for a report in flight (its entries come first on the server);
+        sends all but the last report's worth; the phase is left unset (the
+        completion sets the final one).
+        """
+        async with self._lock:
+            while len(self._pending) > MAX_ENTRIES_PER_REPORT:
+                await self._send(self._next_batch(phase_pb2.IN_PROGRESS))
+            return self._next_batch(phase_pb2.EXECUTION_PHASE_UNSPECIFIED)
+
+    async def report_rest(self, rest: api_pb2.WorkflowExecutionStatus) -> None:
+        """Send what :meth:`take_rest` gave when the completion could not carry it."""
+        if rest.tasks or rest.HasField("started_at"):
+            rest.phase = phase_pb2.IN_PROGRESS
+            async with self._lock:
+                await self._send(rest)
 
     async def _send(self, status: api_pb2.WorkflowExecutionStatus) -> None:
         report = io_pb2.WorkflowExecutionUpdateStatusInput(
@@ -237,10 +268,14 @@ class ProgressObserver:
         return None  # IN_PROGRESS goes with the first task's report (one report fewer)
 
     async def workflow_completed(self, output: Any) -> None:
-        await self.flush()  # the final status travels through the completion, after this
+        # The final status travels through the completion, after this; with it
+        # (when it takes the rest) the last entries too.
+        if not self._completion_takes_rest():
+            await self.flush()
 
     async def workflow_faulted(self, error: WorkflowError) -> None:
-        await self.flush()
+        if not self._completion_takes_rest():
+            await self.flush()
 
     async def workflow_cancelled(self) -> None:
         return None
@@ -270,8 +305,7 @@ class ProgressObserver:
         if not self._reported(reference, new_run=True):
             return
         task_id = self._task_id(reference, new_run=True)
-        now = Timestamp()
-        now.FromDatetime(workflow.now())
+        now = _workflow_timestamp()
         self._started_at[task_id] = now
         entry = api_pb2.WorkflowTaskProgress(
             task_id=task_id, name=name, type=kind, status=phase_pb2.IN_PROGRESS, started_at=now
@@ -308,5 +342,11 @@ class ProgressObserver:
         started = self._started_at.pop(task_id, None)
         if started is not None:
             entry.started_at.CopyFrom(started)
-        entry.completed_at.FromDatetime(workflow.now())
+        entry.completed_at.CopyFrom(_workflow_timestamp())
         return entry
+
+
+def _workflow_timestamp() -> Timestamp:
+    """The workflow clock as a Timestamp (from nanoseconds: no datetime arithmetic)."""
+    seconds, nanos = divmod(workflow.time_ns(), 1_000_000_000)
+    return Timestamp(seconds=seconds, nanos=nanos)

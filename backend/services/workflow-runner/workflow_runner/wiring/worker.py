@@ -23,8 +23,10 @@ from stigmer.engine.v1 import contract_temporal as engine_contract
 from stigmer.events.v1 import contract_temporal as events_contract
 from stigmer_observability.task_interceptor import ExecutionLogInterceptor
 from stigmer_temporal import ActivityContract, ServiceContract
+from stigmer_temporal.context_free_runner import without_context_trips
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.converter import DataConverter
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflow_runner.activities import names as io_names
@@ -48,7 +50,7 @@ from workflow_runner.wiring.workflow import ServerlessWorkflow
 PROTO_PASSTHROUGH = ("stigmer", "stigmer_temporal", "google.protobuf", "grpc")
 
 
-def engine_sandbox() -> SandboxedWorkflowRunner:
+def engine_sandbox(converter: DataConverter | None = None) -> WorkflowRunner:
     """The sandbox every engine worker (and every replay of its histories) uses.
 
     The engine itself is passed through: re-importing it inside the sandbox
@@ -57,12 +59,16 @@ def engine_sandbox() -> SandboxedWorkflowRunner:
     module the workflow imports (``tests/engine/test_engine_determinism_scan.py``),
     the replay tests, and the engine tests running it fully sandboxed
     (``engine.worker.sandbox_runner()``). Anything else stays restricted.
+
+    Serialization contexts are answered outside the sandbox when ``converter``
+    (the worker client's; None: the platform's) takes none (``ContextFreeRunner``).
     """
-    return SandboxedWorkflowRunner(
+    sandbox = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
             *PASSTHROUGH_MODULES, *PROTO_PASSTHROUGH, *ENGINE_MODULES
         )
     )
+    return without_context_trips(sandbox, converter)
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ def build_engine_worker(
         activities=activities,
         also=also,
         unimplemented=unimplemented_contracts(providers),
-        workflow_runner=engine_sandbox(),
+        workflow_runner=engine_sandbox(client.data_converter),
         **options,
     )
 

@@ -32,7 +32,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ContinueAsNewError
 
 from workflow_runner.engine.errors import error_from_failure
-from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver
+from workflow_runner.engine.hooks import EngineHooks, ExecutionObserver, NoopObserver
 from workflow_runner.engine.inputs import EngineParams
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
 from workflow_runner.events.lifecycle import LifecycleEventObserver
@@ -83,25 +83,35 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
     _progress: ProgressObserver | None = None
     _main: asyncio.Task[Any] | None = None
     _params: EngineParams | None = None
+    #: ``use.secrets`` of the definition (read with the document header in ``hooks``).
+    _declared_secrets: tuple[str, ...] = ()
     #: A token signalled before the run started (applied when it starts).
     _early_token: bytes | None = None
 
     def hooks(self, params: EngineParams) -> EngineHooks:
-        document, _ = _document_and_secrets(params.definition)
+        document, declared = _document_and_secrets(params.definition)
+        self._declared_secrets = tuple(declared)
         bus = RegistryEventBus()
         self._lifecycle = LifecycleEventObserver(
             bus, document, enabled=RunSettings.current().lifecycle_events
         )
-        observers: list[ExecutionObserver] = [self._lifecycle]
+        # Only the observers that do something: each one is called for every task.
+        observers: list[ExecutionObserver] = []
+        if self._lifecycle.enabled:
+            observers.append(self._lifecycle)
         cost = 0
         if params.execution_id:
-            self._progress = ProgressObserver(params.execution_id, on_ended_elsewhere=self._stop)
+            self._progress = ProgressObserver(
+                params.execution_id,
+                on_ended_elsewhere=self._stop,
+                completion_takes_rest=lambda: params.completion_token is not None,
+            )
             observers.append(self._progress)
             cost += PROGRESS_TASK_COST
         return EngineHooks(
-            observer=FanOutObserver(observers),
+            observer=_one_observer(observers),
             event_bus=bus,
-            completion=TokenCompletion(lambda: params.completion_token),
+            completion=TokenCompletion(lambda: params.completion_token, self._progress),
             runtime_metadata=params.runtime_metadata,
             observer_task_cost=cost,
             execution_grant=params.grant,
@@ -168,7 +178,7 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         return await super()._execute(params, hooks)
 
     async def _load_secrets(self, params: EngineParams) -> dict[str, Any]:
-        _, declared = _document_and_secrets(params.definition)
+        declared = self._declared_secrets
         undeclared = sorted(set(undeclared_secret_references(params.definition, declared)))
         if undeclared:
             raise WorkflowError.authorization(
@@ -193,3 +203,9 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
             raise error_from_failure(exc, instance="/use/secrets") from None
         values: dict[str, Any] = from_struct(result.values)
         return values
+
+
+def _one_observer(observers: list[ExecutionObserver]) -> ExecutionObserver:
+    if not observers:
+        return NoopObserver()
+    return observers[0] if len(observers) == 1 else FanOutObserver(observers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agentexecution.v1 import api_pb2
@@ -13,7 +13,7 @@ from stigmer_server import kinds
 from stigmer_server.api.default_instances import agent_default_instance
 from stigmer_server.api.references import require
 from stigmer_server.dependencies import Dependencies
-from stigmer_server.errors import InvalidArgument
+from stigmer_server.errors import InvalidArgument, NotFound
 from stigmer_server.kinds import API_VERSION
 from stigmer_server.pipeline.context import PendingWrite, RequestContext
 
@@ -23,7 +23,12 @@ _SUBJECT_MAX = 120
 class ResolveSession:
     """``spec.session_id`` if given; otherwise a new session for
     ``spec.agent_instance_id``, or for ``spec.agent_id``'s default instance
-    (created on demand). The resolved ids are recorded in status."""
+    (created on demand). The resolved ids are recorded in status.
+
+    What it names must be in the execution's org (NOT_FOUND otherwise, as for
+    that org's keys): a key of every org (the platform's runner, creating a
+    workflow's `call: agent` execution in the workflow's org) could otherwise
+    run one org's execution on another org's agent or session."""
 
     name = "resolve-session"
 
@@ -33,10 +38,15 @@ class ResolveSession:
     async def run(self, ctx: RequestContext) -> None:
         execution = cast(api_pb2.AgentExecution, ctx.require_resource())
         spec = execution.spec
+        org = execution.metadata.org
         if spec.session_id:
             session = cast(
                 session_api.Session,
-                require(self._deps, kinds.SESSION, spec.session_id, "spec.session_id"),
+                in_org(
+                    require(self._deps, kinds.SESSION, spec.session_id, "spec.session_id"),
+                    org,
+                    "spec.session_id",
+                ),
             )
             session_id = session.metadata.id
             instance_id = session.spec.agent_instance_id
@@ -48,10 +58,14 @@ class ResolveSession:
         elif spec.agent_instance_id:
             instance = cast(
                 agentinstance_api.AgentInstance,
-                require(
-                    self._deps,
-                    kinds.AGENT_INSTANCE,
-                    spec.agent_instance_id,
+                in_org(
+                    require(
+                        self._deps,
+                        kinds.AGENT_INSTANCE,
+                        spec.agent_instance_id,
+                        "spec.agent_instance_id",
+                    ),
+                    org,
                     "spec.agent_instance_id",
                 ),
             )
@@ -60,7 +74,12 @@ class ResolveSession:
             session_id = self._open_session(ctx, execution, instance_id)
         else:
             agent = cast(
-                agent_api.Agent, require(self._deps, kinds.AGENT, spec.agent_id, "spec.agent_id")
+                agent_api.Agent,
+                in_org(
+                    require(self._deps, kinds.AGENT, spec.agent_id, "spec.agent_id"),
+                    org,
+                    "spec.agent_id",
+                ),
             )
             agent_id = agent.metadata.id
             instance_id = agent_default_instance(self._deps, ctx, agent)
@@ -96,3 +115,12 @@ class ResolveSession:
         audit.created_by = audit.updated_by = ctx.caller
         ctx.extra_writes.append(PendingWrite(kinds.SESSION, session, session_id))
         return session_id
+
+
+def in_org(resource: Any, org: str, field: str) -> Any:
+    """``resource`` if it belongs to ``org``; NOT_FOUND (naming ``field``) otherwise."""
+    if resource.metadata.org != org:
+        raise NotFound(
+            f"{resource.kind} {resource.metadata.id} not found in org {org!r}", field=field
+        )
+    return resource

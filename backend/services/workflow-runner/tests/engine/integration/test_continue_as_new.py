@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from google.protobuf import struct_pb2
+from stigmer.commons.v1 import phase_pb2
+from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.engine.v1.contract_temporal import AGENT_EXECUTION_ENDED, START_AGENT_EXECUTION
 from stigmer_common.temporal_dev_server import start_dev_server
 from temporalio import activity
 from tests.engine.harness import EngineHarness
@@ -22,6 +26,18 @@ SUGGEST_AFTER = 150
 @activity.defn(name="test.double")
 async def double(value: int) -> int:
     return value * 2
+
+
+#: The AgentExecution the stand-in StartAgentExecution below "creates".
+EARLY_AGENT_EXECUTION = "aex-ended-early"
+
+
+@activity.defn(name=START_AGENT_EXECUTION.name)
+async def start_agent_execution(
+    request: engine_contract.StartAgentExecutionInput,
+) -> engine_contract.StartAgentExecutionOutput:
+    """Stands in for stigmer-server: every call is the execution that already ended."""
+    return engine_contract.StartAgentExecutionOutput(agent_execution_id=EARLY_AGENT_EXECUTION)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +179,38 @@ do:
     # (one per ~100 ms of work, 5 events each), not events per task.
     assert len(result.histories) == 1
     assert len(result.histories[-1].events) < 100
+
+
+async def test_an_agent_ending_received_before_the_call_waits_survives_continue_as_new(
+    low_limit_harness: EngineHarness,
+) -> None:
+    # The agent-execution-ended signal arrives before the loop; the `call: agent`
+    # task that consumes it runs only after several continue-as-new restarts.
+    ended = engine_contract.AgentExecutionEndedSignal(
+        agent_execution_id=EARLY_AGENT_EXECUTION,
+        phase=phase_pb2.COMPLETED,
+        output=struct_pb2.Value(string_value="answered before the restarts"),
+    )
+    result = await low_limit_harness.run(
+        """
+document: {dsl: '1.0.3', namespace: test, name: agent-across-restarts, version: '1.0.0'}
+timeout:
+  after: {minutes: 3}
+do:
+  - loop:
+      for: {in: '${ [range(60)] }', each: n}
+      do:
+        - callIt:
+            call: activity
+            with: {name: test.double, input: '${ $n }'}
+  - ask:
+      call: agent
+      with: {agent: helper, message: hello}
+""",
+        {},
+        activities=[double, start_agent_execution],
+        signals=[(AGENT_EXECUTION_ENDED.name, ended)],
+    )
+    assert result.error is None, result.error
+    assert result.output == "answered before the restarts"
+    assert len(result.histories) >= 2, "expected a continue-as-new before the call"

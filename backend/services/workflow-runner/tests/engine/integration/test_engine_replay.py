@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from google.protobuf import json_format
 from stigmer.engine.v1.contract_temporal import EXECUTE_SERVERLESS_WORKFLOW
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
@@ -86,12 +85,12 @@ async def test_the_engine_input_is_the_contract_message(harness: EngineHarness) 
     assert result.history is not None
     started = result.history.events[0].workflow_execution_started_event_attributes
     payload = started.input.payloads[0]
-    assert payload.metadata["encoding"] == b"json/protobuf"
+    assert payload.metadata["encoding"] == b"binary/protobuf"
     assert (
         payload.metadata["messageType"]
         == EXECUTE_SERVERLESS_WORKFLOW.input_type.DESCRIPTOR.full_name.encode()
     )
-    message = json_format.Parse(payload.data, EXECUTE_SERVERLESS_WORKFLOW.input_type())
+    message = EXECUTE_SERVERLESS_WORKFLOW.input_type.FromString(payload.data)
     # The input is JSON text: key order and integers exactly as given.
     assert message.input_json == b'{"b":1,"a":[1,2.5]}'
 

@@ -11,7 +11,7 @@ from workflow_runner.engine.context import TaskContext
 
 async def run(ctx: TaskContext, task: TaskDefinition, task_input: Any) -> Any:
     value = task.body["set"]
-    if isinstance(value, str):
+    if type(value) is str:  # a YAML/JSON string; not isinstance (see evaluate_value)
         # `set: ${ expr }` (schema: string form must be a runtime expression).
         return ctx.evaluate_expression(value, field_name="set")
     return ctx.evaluate(value, field_name="set")
