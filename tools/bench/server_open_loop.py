@@ -10,8 +10,15 @@ and measures, in one run:
   through grpcio on that server) and a Workflow Get, in alternating stretches
   (health, get, health, get...) so drifting machine load hits both alike.
   Reported: p50/p99 of each and Get/health ratios.
+  Also the median over stretches of each stretch's p99 (``stretch_p99_median_ms``):
+  on a shared machine one bad second sets the pooled p99 of a whole run, the
+  per-stretch median says what a typical stretch's tail was.
 - ``create``: ``--callers`` (20) closed-loop callers creating Workflows, then
   WorkflowExecutions (persist + start the orchestration workflow): p50/p99.
+- ``status update``: ``--subscribers`` (5) Subscribe streams on one execution
+  while 4 closed-loop callers send ``--updates`` UpdateStatus reports to it (the
+  runner's progress path): p50/p99 of UpdateStatus, server CPU per update
+  (fan-out to the subscribers included).
 
 With ``--baseline-tree DIR`` a second server runs the stigmer-server sources of
 another checkout (e.g. main) beside this one, both on the same dev server, and
@@ -30,21 +37,26 @@ import asyncio
 import gc
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from stigmer.commons.v1 import io_pb2 as commons_io
+from stigmer.commons.v1 import phase_pb2
 from stigmer.workflow.v1 import api_pb2 as workflow_api
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflow.v1 import query_pb2_grpc as workflow_query
 from stigmer.workflowexecution.v1 import api_pb2 as workflowexecution_api
 from stigmer.workflowexecution.v1 import command_pb2_grpc as execution_command
+from stigmer.workflowexecution.v1 import io_pb2 as workflowexecution_io
+from stigmer.workflowexecution.v1 import query_pb2_grpc as execution_query
 from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_testing.server_process import ServerProcess, free_port, start_server
 
@@ -72,11 +84,12 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
 
     Returns the sorted latencies (s) of the calls that succeeded and the error count.
     """
-    loop = asyncio.get_running_loop()
+    # time.monotonic, not loop.time(): uvloop's loop clock is in whole milliseconds.
+    clock = time.monotonic
     latencies: list[float] = []
     errors = 0
     total = int(rate * seconds)
-    start = loop.time() + 0.05
+    start = clock() + 0.05
 
     async def one(scheduled: float) -> None:
         nonlocal errors
@@ -87,12 +100,12 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
             code = f"{error.code().name}: {error.details()}"[:120]
             ERROR_CODES[code] = ERROR_CODES.get(code, 0) + 1
             return
-        latencies.append(loop.time() - scheduled)
+        latencies.append(clock() - scheduled)
 
     tasks: list[asyncio.Task[None]] = []
     for index in range(total):
         scheduled = start + index / rate
-        delay = scheduled - loop.time()
+        delay = scheduled - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(scheduled)))
@@ -160,6 +173,81 @@ class Target:
     def executions(self) -> execution_command.WorkflowExecutionCommandControllerStub:
         return execution_command.WorkflowExecutionCommandControllerStub(self.channel)
 
+    @property
+    def execution_queries(self) -> execution_query.WorkflowExecutionQueryControllerStub:
+        return execution_query.WorkflowExecutionQueryControllerStub(self.channel)
+
+
+def execution_request(name: str, workflow_id: str) -> workflowexecution_api.WorkflowExecution:
+    """A WorkflowExecution of ``workflow_id`` named ``name``."""
+    request = workflowexecution_api.WorkflowExecution(
+        api_version="stigmer.ai/v1", kind="WorkflowExecution"
+    )
+    request.metadata.name = name
+    request.spec.workflow_id = workflow_id
+    return request
+
+
+def status_report(
+    execution_id: str, index: int
+) -> workflowexecution_io.WorkflowExecutionUpdateStatusInput:
+    """A runner's progress report: IN_PROGRESS, one of 20 tasks with an output."""
+    report = workflowexecution_io.WorkflowExecutionUpdateStatusInput(execution_id=execution_id)
+    report.status.phase = phase_pb2.IN_PROGRESS
+    task = report.status.tasks.add(
+        task_id=f"task-{index % 20}", name=f"task-{index % 20}", type="set"
+    )
+    task.status = phase_pb2.IN_PROGRESS
+    task.output.string_value = f"output {index}"
+    return report
+
+
+async def status_updates(
+    target: Target, run: str, round_index: int, args: argparse.Namespace
+) -> tuple[list[float], float, int]:
+    """``--updates`` reports from 4 callers to one execution with ``--subscribers`` open.
+
+    Returns the sorted latencies, the server CPU they used, and the changes the
+    subscribers received (waited for: every report changes the status, so every
+    one must reach every subscriber).
+    """
+    created = await target.executions.Create(
+        execution_request(f"bench-status-{run}-{round_index}", target.workflow_ids[0])
+    )
+    execution_id = created.metadata.id
+    received = [0] * args.subscribers
+    changed = asyncio.Event()
+
+    async def subscribe(index: int) -> None:
+        stream = target.execution_queries.Subscribe(commons_io.ApiResourceId(value=execution_id))
+        async for _ in stream:
+            received[index] += 1
+            changed.set()
+
+    async def every_subscriber_has(count: int) -> None:
+        async with asyncio.timeout(60):
+            while True:
+                changed.clear()
+                if min(received) >= count:
+                    return
+                await changed.wait()
+
+    streams = [asyncio.ensure_future(subscribe(i)) for i in range(args.subscribers)]
+    await every_subscriber_has(1)  # subscribed: the current state arrived
+    await target.executions.UpdateStatus(status_report(execution_id, 0))
+    await every_subscriber_has(2)
+    before = process_cpu_seconds(target.server.process.pid)
+    values = await closed_loop(
+        lambda i: target.executions.UpdateStatus(status_report(execution_id, i + 1)),
+        requests=args.updates,
+        callers=4,
+    )
+    used = process_cpu_seconds(target.server.process.pid) - before
+    await every_subscriber_has(2 + args.updates)
+    for stream in streams:
+        stream.cancel()
+    return values, used, min(received, default=0) - 2
+
 
 def summary(latencies: list[float], errors: int = 0) -> dict[str, float]:
     """p50/p99/max in ms and the count."""
@@ -202,11 +290,15 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
     # out of the latencies it measures, as the server does with its own.
     gc.collect()
     gc.freeze()
+    load_at_start = os.getloadavg()
     samples: dict[tuple[str, str], list[float]] = {}
+    stretch_p99: dict[tuple[str, str], list[float]] = {}
     errors: dict[tuple[str, str], int] = {}
     cpu: dict[tuple[str, str], float] = {}
 
     def add(label: str, op: str, values: list[float], failed: int = 0, used: float = 0.0) -> None:
+        if values:
+            stretch_p99.setdefault((label, op), []).append(percentile(sorted(values), 0.99))
         samples.setdefault((label, op), []).extend(values)
         errors[(label, op)] = errors.get((label, op), 0) + failed
         cpu[(label, op)] = cpu.get((label, op), 0.0) + used
@@ -244,11 +336,7 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                 async def create_execution(
                     index: int, e: object = executions, w: str = workflow_id, r: int = round_index
                 ) -> None:
-                    request = workflowexecution_api.WorkflowExecution(
-                        api_version="stigmer.ai/v1", kind="WorkflowExecution"
-                    )
-                    request.metadata.name = f"bench-run-{run}-{r}-{index}"
-                    request.spec.workflow_id = w
+                    request = execution_request(f"bench-run-{run}-{r}-{index}", w)
                     await e.Create(request)  # type: ignore[attr-defined]
 
                 before = process_cpu_seconds(target.server.process.pid)
@@ -257,6 +345,12 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                 )
                 used = process_cpu_seconds(target.server.process.pid) - before
                 add(target.label, "execution create", values, used=used)
+            values, used, delivered = await status_updates(target, run, round_index, args)
+            add(target.label, "status update", values, used=used)
+            if delivered != args.updates:
+                raise RuntimeError(
+                    f"{target.label}: subscribers got {delivered} of {args.updates} changes"
+                )
 
     report: dict[str, object] = {
         "rate_per_s": args.rate,
@@ -264,7 +358,7 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         "rounds": args.rounds,
         "callers": args.callers,
         "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
+        "load_average": load_at_start,
     }
     report["load_average_after"] = os.getloadavg()
     figures: dict[str, dict[str, dict[str, float]]] = {}
@@ -272,6 +366,9 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         values.sort()
         figures.setdefault(label, {})[op] = {
             **summary(values, errors[(label, op)]),
+            "stretch_p99_median_ms": round(
+                statistics.median(stretch_p99.get((label, op), [0.0])) * 1000, 3
+            ),
             # Server CPU per request: the steadier figure on a shared machine.
             "server_cpu_us": round(cpu[(label, op)] / max(1, len(values)) * 1e6, 1),
         }
@@ -282,6 +379,9 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         ratios[label] = {
             "get/health p50": round(get_figures["p50_ms"] / health_figures["p50_ms"], 2),
             "get/health p99": round(get_figures["p99_ms"] / health_figures["p99_ms"], 2),
+            "get/health stretch p99 median": round(
+                get_figures["stretch_p99_median_ms"] / health_figures["stretch_p99_median_ms"], 2
+            ),
             "get/health server cpu": round(
                 get_figures["server_cpu_us"] / health_figures["server_cpu_us"], 2
             ),
@@ -289,7 +389,7 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
     if len(targets) == 2:
         old, new = targets[1].label, targets[0].label
         for op in figures[new]:
-            for stat in ("p50_ms", "p99_ms", "server_cpu_us"):
+            for stat in ("p50_ms", "p99_ms", "stretch_p99_median_ms", "server_cpu_us"):
                 ratios.setdefault("after/before", {})[f"{op} {stat}"] = round(
                     figures[new][op][stat] / figures[old][op][stat], 2
                 )
@@ -349,6 +449,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await temporal.shutdown()
 
 
+def run_loop(main: Coroutine[Any, Any, dict[str, object]]) -> dict[str, object]:
+    """The client on uvloop when installed: this process shares the cores with the
+    servers it measures, and spends less of them on its own event loop there."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=1000.0, help="open-loop requests/s")
@@ -356,12 +466,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     parser.add_argument("--callers", type=int, default=20, help="closed-loop create callers")
     parser.add_argument("--creates", type=int, default=200, help="creates per stretch")
+    parser.add_argument("--updates", type=int, default=500, help="status updates per stretch")
+    parser.add_argument("--subscribers", type=int, default=5, help="Subscribe streams open")
     parser.add_argument("--with-temporal", action="store_true", help="also WorkflowExecution")
     parser.add_argument("--baseline-tree", help="a checkout whose server is the 'before'")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.seconds <= 0 or args.rounds < 1 or args.callers < 1:
-        parser.error("--rate, --seconds, --rounds and --callers must be positive")
-    report = asyncio.run(run(args))
+    if args.rate <= 0 or args.seconds <= 0 or min(args.rounds, args.callers, args.updates) < 1:
+        parser.error("--rate, --seconds, --rounds, --callers and --updates must be positive")
+    report = run_loop(run(args))
     print(json.dumps(report, indent=2))
     return 0
 

@@ -20,6 +20,7 @@ _EXPORTS = {
     "ObservabilityConfig": "stigmer_observability.config",
     "ObservabilityConfigError": "stigmer_observability.config",
     "add_arguments": "stigmer_observability.config",
+    "ServerCallMetrics": "stigmer_observability.grpc_metrics",
     "ServerMetricsInterceptor": "stigmer_observability.grpc_metrics",
     "client_metrics_interceptors": "stigmer_observability.grpc_metrics",
     "bound_execution": "stigmer_observability.log_context",
@@ -38,6 +39,7 @@ __all__ = [
     "ObservabilityConfig",
     "ObservabilityConfigError",
     "Readiness",
+    "ServerCallMetrics",
     "ServerMetricsInterceptor",
     "TemporalProbe",
     "add_arguments",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from stigmer_observability.config import ObservabilityConfig as ObservabilityConfig
     from stigmer_observability.config import ObservabilityConfigError as ObservabilityConfigError
     from stigmer_observability.config import add_arguments as add_arguments
+    from stigmer_observability.grpc_metrics import ServerCallMetrics as ServerCallMetrics
     from stigmer_observability.grpc_metrics import (
         ServerMetricsInterceptor as ServerMetricsInterceptor,
     )

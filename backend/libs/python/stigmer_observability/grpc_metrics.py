@@ -24,7 +24,7 @@ from stigmer_observability.metrics import (
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
 
 
-def _server_code(context: Any, error: BaseException | None) -> str:
+def server_code(context: Any, error: BaseException | None) -> str:
     """The status the client gets: set on the context (abort, set_code) or UNKNOWN for a crash."""
     code = None
     try:
@@ -38,6 +38,33 @@ def _server_code(context: Any, error: BaseException | None) -> str:
     if type(error).__name__ == "CancelledError":
         return "CANCELLED"
     return "UNKNOWN"
+
+
+class ServerCallMetrics:
+    """The metrics of one server method: its histogram child and one counter child per
+    status code, looked up once (a server's own interceptor calls :meth:`record` at the
+    end of every call of that method).
+    """
+
+    __slots__ = ("_handled", "_handling", "_method", "_service")
+
+    def __init__(self, full_method: str) -> None:
+        self._service, self._method = split_method(full_method)
+        self._handling = GRPC_SERVER_HANDLING.labels(
+            grpc_service=self._service, grpc_method=self._method
+        )
+        self._handled: dict[str, Any] = {}
+
+    def record(self, started: float, context: Any, error: BaseException | None) -> None:
+        """One call ended: ``started`` is its ``time.perf_counter()`` at the start."""
+        self._handling.observe(time.perf_counter() - started)
+        code = server_code(context, error)
+        counter = self._handled.get(code)
+        if counter is None:
+            counter = self._handled[code] = GRPC_SERVER_HANDLED.labels(
+                grpc_service=self._service, grpc_method=self._method, grpc_code=code
+            )
+        counter.inc()
 
 
 class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -65,28 +92,17 @@ class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
         try:
             wrapped = self._wrapped.get(key)
         except TypeError:  # a handler holding something unhashable: wrap it per call
-            return _timed(handler, *split_method(method))
+            return _timed(handler, method)
         if wrapped is None:
             if len(self._wrapped) >= self._MAX_CACHED:
                 self._wrapped.clear()
-            wrapped = self._wrapped[key] = _timed(handler, *split_method(method))
+            wrapped = self._wrapped[key] = _timed(handler, method)
         return wrapped
 
 
-def _timed(handler: grpc.RpcMethodHandler, service: str, method: str) -> grpc.RpcMethodHandler:
-    """``handler`` observed under ``service``/``method``."""
-    handling = GRPC_SERVER_HANDLING.labels(grpc_service=service, grpc_method=method)
-    handled: dict[str, Any] = {}
-
-    def record(started: float, context: Any, error: BaseException | None) -> None:
-        handling.observe(time.perf_counter() - started)
-        code = _server_code(context, error)
-        counter = handled.get(code)
-        if counter is None:
-            counter = handled[code] = GRPC_SERVER_HANDLED.labels(
-                grpc_service=service, grpc_method=method, grpc_code=code
-            )
-        counter.inc()
+def _timed(handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+    """``handler`` observed under its method's metrics."""
+    record = ServerCallMetrics(full_method).record
 
     serializers = {
         "request_deserializer": handler.request_deserializer,

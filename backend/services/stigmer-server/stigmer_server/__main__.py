@@ -27,6 +27,7 @@ from stigmer_observability import (
 )
 
 from stigmer_server.config import ConfigError, ServerConfig
+from stigmer_server.event_loop import EventLoopChoiceError, chosen_loop, run
 from stigmer_server.server import CannotListen, StigmerServer, installed_orchestration
 from stigmer_server.startup_heap import freeze_startup_heap
 from stigmer_server.store import DataDirectoryInUse
@@ -50,6 +51,7 @@ ENVIRONMENT_HELP = """environment:
                               orchestration this often (default 30)
   STIGMER_START_DEADLINE_SECONDS  FAIL an execution whose orchestration could not
                               be started for this long (default 600)
+  STIGMER_EVENT_LOOP          uvloop (default when installed) or asyncio
 """
 
 
@@ -99,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stigmer-server: {error}", file=sys.stderr)
         return 2
     try:
+        loop = chosen_loop()
+    except EventLoopChoiceError as error:
+        print(f"stigmer-server: {error}", file=sys.stderr)
+        return 2
+    try:
         observability_config = ObservabilityConfig.from_env().with_flags(args)
     except ObservabilityConfigError as error:
         print(f"stigmer-server: {error}", file=sys.stderr)
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             await _serve(config, args.ready_file, observability)
 
     try:
-        asyncio.run(serve())
+        run(serve(), loop)
     except DataDirectoryInUse as error:
         _log.error(str(error), extra={"event": "data_dir_in_use"})
         return 3

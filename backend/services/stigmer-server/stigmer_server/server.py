@@ -18,7 +18,6 @@ from grpc_reflection.v1alpha import reflection
 from stigmer_common.payload_codec import load_keyring
 from stigmer_common.secret_redaction import protection_enabled
 from stigmer_common.secret_seal import SecretSealer
-from stigmer_observability import ServerMetricsInterceptor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -37,8 +36,9 @@ from stigmer_server.api import (
     workflowexecution,
     workflowinstance,
 )
-from stigmer_server.api.request_decoding import RequestDecodingInterceptor
-from stigmer_server.auth import ApiKeyInterceptor, KeyStore
+from stigmer_server.api.call_interceptor import CallInterceptor
+from stigmer_server.api.method_table import MethodTable
+from stigmer_server.auth import KeyStore
 from stigmer_server.auth.identity import every_org_admins
 from stigmer_server.config import ServerConfig
 from stigmer_server.dependencies import Dependencies
@@ -169,23 +169,19 @@ class StigmerServer:
         agent_status = agentexecution.status_updater(deps)
         self.deps = deps
         self.services = ServerServices(config, deps, workflow_status, agent_status)
-        # Auth first: an unauthenticated caller learns nothing, not even decode errors.
-        # Always installed: without keys it binds the local admin identity.
+        # One interceptor: metrics, then the caller's identity (always: without
+        # keys it binds the local admin), then request decoding (see call_interceptor).
         keys = KeyStore(config.api_keys) if config.auth_enabled else None
-        # Metrics outermost, so they include refused and undecodable calls.
-        interceptors: list[grpc.aio.ServerInterceptor] = [
-            ServerMetricsInterceptor(),
-            ApiKeyInterceptor(keys),
-            RequestDecodingInterceptor(),
-        ]
         server = grpc.aio.server(
-            interceptors=interceptors,
+            interceptors=[CallInterceptor(keys)],
             options=[
                 ("grpc.max_receive_message_length", config.max_message_bytes),
                 ("grpc.max_send_message_length", config.max_message_bytes),
                 ("grpc.so_reuseport", 0),
             ],
         )
+        # Every service in one table on grpcio's generic path (see method_table).
+        table = MethodTable()
         for module in (
             workflow,
             workflowinstance,
@@ -198,10 +194,11 @@ class StigmerServer:
             skill,
             mcpserver,
         ):
-            module.register(server, deps)
-        workflowexecution.register(server, deps, workflow_status)
-        agentexecution.register(server, deps, agent_status)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+            module.register(table, deps)
+        workflowexecution.register(table, deps, workflow_status)
+        agentexecution.register(table, deps, agent_status)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, table.as_server())
+        table.install(server)
         names = service_names()
         reflection.enable_server_reflection(
             [

@@ -7,15 +7,17 @@ from typing import Any
 
 import grpc
 
+from stigmer_server.api.method_table import MethodTable
+
 AddServicer = Callable[[Any, grpc.aio.Server], None]
 
 
 def add_servicers(
-    server: grpc.aio.Server,
+    server: MethodTable,
     add_command: AddServicer,
     command: object,
     add_query: AddServicer,
     query: object,
 ) -> None:
-    add_command(command, server)
-    add_query(query, server)
+    add_command(command, server.as_server())
+    add_query(query, server.as_server())

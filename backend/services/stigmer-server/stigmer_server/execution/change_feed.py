@@ -47,10 +47,18 @@ class ChangeFeed:
                     del self._topics[execution_id]
 
     def publish(self, execution_id: str, resource: Message) -> None:
-        for queue in self._topics.get(execution_id, ()):
-            copy = type(resource)()
-            copy.CopyFrom(resource)
-            queue.put_nowait(copy)
+        """Queues one snapshot of ``resource`` to every subscriber of ``execution_id``.
+
+        One copy shared by all of them (not one each): subscribers only read and
+        send it, and the copy keeps it apart from the publisher's later changes.
+        """
+        subscribers = self._topics.get(execution_id)
+        if not subscribers:
+            return
+        snapshot = type(resource)()
+        snapshot.CopyFrom(resource)
+        for queue in subscribers:
+            queue.put_nowait(snapshot)
 
     def end(self, execution_id: str) -> None:
         """Ends the subscriptions of a deleted execution (they answer NOT_FOUND)."""

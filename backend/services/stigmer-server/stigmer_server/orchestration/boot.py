@@ -26,6 +26,7 @@ from stigmer_server.orchestration.reconnecting import ReconnectingOrchestration
 from stigmer_server.orchestration.runtime import Orchestration
 from stigmer_server.orchestration.settings import OrchestrationSettings
 from stigmer_server.orchestration.updater_status_writer import UpdaterStatusWriter
+from stigmer_server.startup_heap import freeze_late_imports
 
 if TYPE_CHECKING:  # the server imports this module at run time; avoid the cycle
     from stigmer_server.server import ServerServices
@@ -75,6 +76,8 @@ async def connect(services: ServerServices) -> ReconnectingOrchestration:
             interval=settings.reconcile_interval,
         )
 
-    orchestration = ReconnectingOrchestration(settings, install, reconciler)
+    orchestration = ReconnectingOrchestration(
+        settings, install, reconciler, on_connected=freeze_late_imports
+    )
     orchestration.start()
     return orchestration

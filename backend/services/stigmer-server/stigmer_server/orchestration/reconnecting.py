@@ -96,6 +96,8 @@ class ReconnectingOrchestration:
         settings: Where Temporal is, and the reconcile interval.
         install: Builds the (not yet started) workers and starter on a connected client.
         reconciler: Builds the reconciler, given the starter it must start through.
+        on_connected: Called after each connection's workers are installed (the
+            server freezes the heap the first connection loaded: see startup_heap).
     """
 
     def __init__(
@@ -103,6 +105,8 @@ class ReconnectingOrchestration:
         settings: OrchestrationSettings,
         install: Callable[[Client], Orchestration],
         reconciler: Callable[[ExecutionStarter], Reconciler],
+        *,
+        on_connected: Callable[[], object] = lambda: None,
     ) -> None:
         self._settings = settings
         self._install = install
@@ -110,6 +114,7 @@ class ReconnectingOrchestration:
         self._starter = SwitchableStarter(self._not_connected)
         self._run_control = SwitchableRunControl()
         self._reconciler = reconciler(self._starter)
+        self._on_connected = on_connected
         self._connected: Orchestration | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -162,6 +167,7 @@ class ReconnectingOrchestration:
                         )
                         await asyncio.sleep(_backoff(worker_failures, retry_delay, interval))
                     else:
+                        self._on_connected()
                         reason = "connected"
                         last_pass = -math.inf  # reconcile right away
             if time.monotonic() - last_pass >= interval:

@@ -57,8 +57,10 @@ class Pipeline:
             ApiError: A step rejected the request (client-visible).
             StepFailed: A step failed unexpectedly.
         """
+        # Per-step timing only when it is logged: a status update runs ~12 steps.
+        timed = _log.isEnabledFor(logging.DEBUG)
         for step in self.steps:
-            started = time.perf_counter()
+            started = time.perf_counter() if timed else 0.0
             try:
                 await step.run(ctx)
             except (ApiError, StepFailed, asyncio.CancelledError):
@@ -66,14 +68,15 @@ class Pipeline:
             except Exception as error:
                 raise StepFailed(self.name, step.name, error) from error
             finally:
-                _log.debug(
-                    "pipeline step",
-                    extra={
-                        "pipeline": self.name,
-                        "step": step.name,
-                        "ms": round((time.perf_counter() - started) * 1000, 3),
-                    },
-                )
+                if timed:
+                    _log.debug(
+                        "pipeline step",
+                        extra={
+                            "pipeline": self.name,
+                            "step": step.name,
+                            "ms": round((time.perf_counter() - started) * 1000, 3),
+                        },
+                    )
         return ctx
 
 

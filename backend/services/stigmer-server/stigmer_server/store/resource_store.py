@@ -156,15 +156,19 @@ class ResourceStore:
         batch = rocksdict.WriteBatch(raw_mode=True)
         for write in writes:
             previous = self.index_of(write.space, write.resource_id)
-            if previous is not None:
-                self._delete_index(batch, write.space, write.resource_id, previous)
             if write.data is None:
+                if previous is not None:
+                    self._delete_index(batch, write.space, write.resource_id, previous)
                 batch.delete(keys.record(write.space, write.resource_id))
                 batch.delete(keys.index_entries(write.space, write.resource_id))
                 continue
             if write.index is None:
                 raise ValueError(f"put of {write.space}/{write.resource_id} without index facts")
             batch.put(keys.record(write.space, write.resource_id), write.data)
+            if previous == write.index:
+                continue  # same org, slug and parents (every status update): index as it is
+            if previous is not None:
+                self._delete_index(batch, write.space, write.resource_id, previous)
             batch.put(keys.index_entries(write.space, write.resource_id), write.index.to_json())
             self._put_index(batch, write.space, write.resource_id, write.index)
         self._rdb.write(batch, self._synced if sync else self._unsynced)

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from keyed_channel import keyed_channel, make_key
-from stigmer_server.auth import ApiKeyInterceptor, KeyStore, current_identity, require_role
+from stigmer_server.api.call_interceptor import CallInterceptor
+from stigmer_server.auth import KeyStore, current_identity, require_role
 
 USER_KEY, USER = make_key("probe-user", "user", "acme")
 RUNNER_KEY, RUNNER = make_key("probe-runner", "runner", "acme")
@@ -26,7 +27,7 @@ async def _whoami_stream(request: bytes, context: grpc.aio.ServicerContext) -> A
 
 
 async def _serve(keys: KeyStore | None) -> tuple[grpc.aio.Server, str]:
-    server = grpc.aio.server(interceptors=[ApiKeyInterceptor(keys)])
+    server = grpc.aio.server(interceptors=[CallInterceptor(keys)])
     server.add_generic_rpc_handlers(
         [
             grpc.method_handlers_generic_handler(

@@ -103,17 +103,23 @@ async def test_temporal_coming_up_later_is_connected_without_a_restart(
         clients.append(client)
         return Orchestration(client, queues, writer)
 
+    connected: list[int] = []  # the server freezes the heap the connection loaded here
     orchestration = ReconnectingOrchestration(
-        _settings(f"127.0.0.1:{port}", queues), install, lambda _: cast(Reconciler, reconciler)
+        _settings(f"127.0.0.1:{port}", queues),
+        install,
+        lambda _: cast(Reconciler, reconciler),
+        on_connected=lambda: connected.append(len(orchestration.workers)),
     )
     orchestration.start()
     env: WorkflowEnvironment | None = None
     try:
         await _until(lambda: reconciler.reasons.count("periodic") >= 2)  # down: still passes
         assert clients == []
+        assert connected == []
         env = await start_dev_server(port=port)
         await _until(lambda: "connected" in reconciler.reasons)
         assert len(clients) == 1
+        assert len(connected) == 1 and connected[0] > 0  # once, with the workers installed
     finally:
         await orchestration.stop_worker()
         await orchestration.close_client()

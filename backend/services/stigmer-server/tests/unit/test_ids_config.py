@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from stigmer.commons.v1 import kind_pb2
 from stigmer_common.api_keys import new_key
 from stigmer_server.config import ConfigError, ServerConfig
+from stigmer_server.dependencies import timestamp_now
 from stigmer_server.ids import IdGenerator, MonotonicUlids, kind_id_prefix
 from stigmer_server.kinds import ALL_KINDS
 
@@ -94,3 +96,11 @@ def test_bad_config_names_the_variable(env: dict[str, str], message: str) -> Non
     with pytest.raises(ConfigError, match=message) as caught:
         ServerConfig.from_env(env)
     assert "s3cret" not in str(caught.value)
+
+
+def test_timestamp_now_is_the_wall_clock_in_seconds_and_nanos() -> None:
+    before = time.time_ns()
+    now = timestamp_now()
+    after = time.time_ns()
+    assert 0 <= now.nanos < 1_000_000_000
+    assert before <= now.ToNanoseconds() <= after

@@ -39,6 +39,18 @@ def test_changed_slug_and_parent_drop_stale_index_entries(store: ResourceStore) 
     assert store.has_children("win", "wfl-2")
 
 
+def test_rewrite_with_the_same_index_writes_the_record_only(store: ResourceStore) -> None:
+    first = store.write([put("wex", "wex-1", b"a", slug="run", parents=("wfl-1",))])
+    again = store.write([put("wex", "wex-1", b"b", slug="run", parents=("wfl-1",))])
+    assert again - first == 1  # one put in the batch: index entries left as they are
+    assert store.get("wex", "wex-1") == b"b"
+    assert store.id_by_slug("wex", "o", "run") == "wex-1"
+    assert store.has_children("wex", "wfl-1")
+    moved = store.write([put("wex", "wex-1", b"c", slug="run", parents=("wfl-2",))])
+    assert moved - again > 1  # a changed index is rewritten
+    assert store.has_children("wex", "wfl-2") and not store.has_children("wex", "wfl-1")
+
+
 def test_delete_removes_record_and_every_index(store: ResourceStore) -> None:
     before = store.content_digest()
     store.write([put("win", "win-1", b"a", slug="s", parents=("wfl-1",))])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
-import grpc
 from google.protobuf.message import Message
 from stigmer.agent.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
 from stigmer.commons.v1 import metadata_pb2
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.references import RequireReferences
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
@@ -39,7 +39,7 @@ def agent_references(resource: Message) -> list[tuple[str, metadata_pb2.ApiResou
     return found
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     pipelines = standard_pipelines(
         KIND,
         deps,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 from stigmer.agentexecution.v1 import api_pb2, command_pb2_grpc, io_pb2, query_pb2_grpc
 
 from stigmer_server import kinds
@@ -10,6 +9,7 @@ from stigmer_server.api.agentexecution.decisions import AgentExecutionCommandSer
 from stigmer_server.api.agentexecution.resolve import ResolveSession
 from stigmer_server.api.execution_spec import KeepStoredSpec
 from stigmer_server.api.execution_start import StartExecution
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ExecutionQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
@@ -32,7 +32,7 @@ def status_updater(deps: Dependencies) -> ExecutionStatusUpdater:
     return ExecutionStatusUpdater(KIND, deps, merge, io_pb2.AgentExecutionUpdateStatusInput)
 
 
-def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
+def register(server: MethodTable, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
     async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.AgentExecution)
         return await deps.starter.start_agent_execution(execution)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import grpc
 from stigmer.environment.v1 import command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
@@ -15,7 +15,7 @@ from stigmer_server.secrets.steps import SealSecrets, secret_presenter
 KIND = kinds.ENVIRONMENT
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     add_servicers(
         server,
         command_pb2_grpc.add_EnvironmentCommandControllerServicer_to_server,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import cast
 
-import grpc
 from stigmer.executioncontext.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.references import require
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
@@ -37,7 +37,7 @@ class ResolveExecution:
         require(self._deps, kind, execution_id, "spec.execution_id")
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     pipelines = standard_pipelines(KIND, deps, resolve=[ResolveExecution(deps), SealSecrets(deps)])
     add_servicers(
         server,

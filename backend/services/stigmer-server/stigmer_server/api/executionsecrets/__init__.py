@@ -21,6 +21,7 @@ from stigmer.workflowexecution.v1 import secrets_pb2, secrets_pb2_grpc
 
 from stigmer_server import kinds
 from stigmer_server.api.error_mapping import call_mapped
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.auth.identity import PermissionDenied, require_role
 from stigmer_server.dependencies import Dependencies
 from stigmer_server.errors import FailedPrecondition, NotFound
@@ -116,10 +117,10 @@ class AgentExecutionSecretServicer(agent_secrets_pb2_grpc.AgentExecutionSecretCo
         return await call_mapped(context, "AgentExecution.ResolveVariables", resolve)
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     secrets_pb2_grpc.add_WorkflowExecutionSecretControllerServicer_to_server(
-        ExecutionSecretServicer(deps), server
+        ExecutionSecretServicer(deps), server.as_server()
     )
     agent_secrets_pb2_grpc.add_AgentExecutionSecretControllerServicer_to_server(
-        AgentExecutionSecretServicer(deps), server
+        AgentExecutionSecretServicer(deps), server.as_server()
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import grpc
 from stigmer.mcpserver.v1 import command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
@@ -14,7 +14,7 @@ from stigmer_server.dependencies import Dependencies
 KIND = kinds.MCP_SERVER
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     add_servicers(
         server,
         command_pb2_grpc.add_McpServerCommandControllerServicer_to_server,

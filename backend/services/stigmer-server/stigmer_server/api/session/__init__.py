@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-import grpc
 from stigmer.session.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.references import RequireParent
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
@@ -17,7 +17,7 @@ from stigmer_server.dependencies import Dependencies
 KIND = kinds.SESSION
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     resolve = [
         RequireParent(
             deps,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-import grpc
 from google.protobuf.message import Message
 from stigmer.workflow.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
 from stigmer_server.api.standard_pipelines import standard_pipelines
@@ -33,7 +33,7 @@ async def validate_workflow(resource: Message) -> list[FieldViolation]:
     return await asyncio.to_thread(dsl_violations, spec)
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     pipelines = standard_pipelines(KIND, deps, extra_validation=validate_workflow)
     add_servicers(
         server,

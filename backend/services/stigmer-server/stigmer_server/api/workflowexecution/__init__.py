@@ -3,12 +3,12 @@ pause and resume it; delete it only once it ended."""
 
 from __future__ import annotations
 
-import grpc
 from stigmer.workflowexecution.v1 import api_pb2, command_pb2_grpc, io_pb2, query_pb2_grpc
 
 from stigmer_server import kinds
 from stigmer_server.api.execution_spec import KeepStoredSpec
 from stigmer_server.api.execution_start import StartExecution
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import (
     ExecutionQueryServicer,
@@ -41,7 +41,7 @@ async def validate_input(resource: object) -> list[FieldViolation]:
     return non_finite_numbers(resource.spec.input, "spec.input")
 
 
-def register(server: grpc.aio.Server, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
+def register(server: MethodTable, deps: Dependencies, updater: ExecutionStatusUpdater) -> None:
     async def start(execution: object) -> bool:
         assert isinstance(execution, api_pb2.WorkflowExecution)
         return await deps.starter.start_workflow_execution(execution)

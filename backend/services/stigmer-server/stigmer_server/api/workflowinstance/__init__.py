@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-import grpc
 from google.protobuf.message import Message
 from stigmer.workflowinstance.v1 import api_pb2, command_pb2_grpc, query_pb2_grpc
 
 from stigmer_server import kinds
+from stigmer_server.api.method_table import MethodTable
 from stigmer_server.api.references import RequireParent, RequireReferences, environment_references
 from stigmer_server.api.registration import add_servicers
 from stigmer_server.api.resource_servicers import ResourceCommandServicer, ResourceQueryServicer
@@ -23,7 +23,7 @@ def _spec(resource: Message) -> api_pb2.WorkflowInstanceSpec:
     return cast(api_pb2.WorkflowInstance, resource).spec
 
 
-def register(server: grpc.aio.Server, deps: Dependencies) -> None:
+def register(server: MethodTable, deps: Dependencies) -> None:
     resolve: list[Step] = [
         RequireParent(deps, kinds.WORKFLOW, "spec.workflow_id", lambda r: _spec(r).workflow_id),
         RequireReferences(deps, lambda r: environment_references(_spec(r).environment_refs)),
