@@ -222,27 +222,35 @@ async def test_run_workflow_resolves_in_the_executions_org_and_the_child_reads_i
 
 
 async def _assert_grant_sealed_in_history(platform: Platform, execution_id: str, org: str) -> None:
-    """The grant is in the orchestration's and the engine's inputs, sealed: the raw
-    history bytes never hold its MAC; decoded with the ring, the input does."""
+    """The grant is in the orchestration's and the engine's inputs, sealed: decoded
+    with the ring, each input holds the server's grant; the raw history bytes never
+    hold its MAC."""
     key = (platform.tmp / "data" / GRANT_KEY_FILE).read_bytes()
-    mac = ExecutionGrants(key).issue(execution_id, org).mac
-    shown = base64.b64encode(mac)  # how the JSON payload converter writes bytes
-    ids = [
-        INVOKE_WORKFLOW_EXECUTION.workflow_id(
-            workflow_contract.InvokeWorkflowExecutionInput(
-                execution=execution_api.WorkflowExecution(metadata={"id": execution_id})
-            )
+    inputs = [
+        (
+            INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                workflow_contract.InvokeWorkflowExecutionInput(
+                    execution=execution_api.WorkflowExecution(metadata={"id": execution_id})
+                )
+            ),
+            workflow_contract.InvokeWorkflowExecutionInput,
         ),
-        EXECUTE_SERVERLESS_WORKFLOW.workflow_id(
-            engine_contract.ExecuteServerlessWorkflowInput(execution_id=execution_id)
+        (
+            EXECUTE_SERVERLESS_WORKFLOW.workflow_id(
+                engine_contract.ExecuteServerlessWorkflowInput(execution_id=execution_id)
+            ),
+            engine_contract.ExecuteServerlessWorkflowInput,
         ),
     ]
-    for workflow_id in ids:
+    for workflow_id, input_type in inputs:
         history = await platform.client.get_workflow_handle(workflow_id).fetch_history()
-        raw = b"".join(event.SerializeToString() for event in history.events)
-        assert mac not in raw and shown not in raw, workflow_id
         started = history.events[0].workflow_execution_started_event_attributes
-        decoded = await platform.client.data_converter.payload_codec.decode(  # type: ignore[union-attr]
-            list(started.input.payloads)
+        (decoded,) = await platform.client.data_converter.decode(
+            list(started.input.payloads), [input_type]
         )
-        assert shown in b"".join(payload.data for payload in decoded), workflow_id
+        grant = decoded.grant
+        assert (grant.execution_id, grant.org) == (execution_id, org), workflow_id
+        assert ExecutionGrants(key).verify(grant, execution_id), workflow_id
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        assert grant.mac not in raw, workflow_id
+        assert base64.b64encode(grant.mac) not in raw, workflow_id
