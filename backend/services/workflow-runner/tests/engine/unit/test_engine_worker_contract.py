@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from stigmer.engine.v1 import contract_temporal as engine_contract
 from stigmer.events.v1 import contract_temporal as events_contract
 from stigmer_temporal import ContractViolation
 from temporalio import activity
+from temporalio.converter import DataConverter
 from workflow_runner.activities import names as io_names
 from workflow_runner.events.publisher import BusConfig
 from workflow_runner.events.registration import bus_workflows, registry_activities
@@ -63,6 +65,11 @@ def test_what_the_providers_lack_is_named_not_silently_dropped() -> None:
     )
 
 
+#: The contract check refuses before anything connects; the builder reads only
+#: the client's data converter (to choose the sandbox's runner).
+_NO_CLIENT = SimpleNamespace(data_converter=DataConverter.default)
+
+
 def test_a_stale_or_missing_io_activity_is_refused_before_polling() -> None:
     bus = BusConfig(task_queue="registry")
     stale = _io(*io_names.ALL[:-1], "stigmer.dsl.RunScriptV0")
@@ -72,13 +79,13 @@ def test_a_stale_or_missing_io_activity_is_refused_before_polling() -> None:
         r"not implemented: \['stigmer.dsl.RunScript'\]",
     ):
         build_engine_worker(
-            None,  # type: ignore[arg-type]
+            _NO_CLIENT,  # type: ignore[arg-type]
             task_queue="engine",
             providers=EngineProviders(bus=bus, io_activities=stale),
         )
     with pytest.raises(ContractViolation, match=r"not implemented: \['stigmer.dsl.CallHttp'\]"):
         build_engine_worker(
-            None,  # type: ignore[arg-type]
+            _NO_CLIENT,  # type: ignore[arg-type]
             task_queue="engine",
             providers=EngineProviders(bus=bus, io_activities=_io(*io_names.ALL[1:])),
         )
