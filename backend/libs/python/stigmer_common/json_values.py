@@ -83,28 +83,53 @@ def to_value(data: Any) -> struct_pb2.Value:
 
 
 def set_value(target: struct_pb2.Value, data: Any) -> None:
-    """Fill the empty ``target`` with ``data`` (see :func:`to_value`)."""
-    if isinstance(data, dict):
-        fields = target.struct_value.fields
-        if not data:
-            target.struct_value.SetInParent()
-        for key, item in data.items():
-            if not isinstance(key, str):
-                raise TypeError(f"object key {key!r} is not a string")
-            set_value(fields[key], item)
+    """Fill the empty ``target`` with ``data`` (see :func:`to_value`).
+
+    Dispatches on the exact type first: JSON data holds nothing else, and in a
+    Temporal workflow activation (progress reports build these) the sandbox
+    routes every ``isinstance`` call through Python code. Subclasses (an
+    ``OrderedDict``, a ``str`` enum) take the ``isinstance`` path.
+    """
+    kind = type(data)
+    if kind is dict:
+        _set_struct(target, data)
+    elif kind is str:
+        target.string_value = data
+    elif kind is int or kind is float:
+        target.number_value = data
+    elif kind is bool:
+        target.bool_value = data
+    elif data is None:
+        target.null_value = struct_pb2.NULL_VALUE
+    elif kind is list or kind is tuple:
+        _set_list(target, data)
+    elif isinstance(data, dict):
+        _set_struct(target, data)
     elif isinstance(data, (list, tuple)):
-        values = target.list_value.values
-        if not data:
-            target.list_value.SetInParent()
-        for item in data:
-            set_value(values.add(), item)
+        _set_list(target, data)
     elif isinstance(data, str):
         target.string_value = data
     elif isinstance(data, bool):
         target.bool_value = data
     elif isinstance(data, (int, float)):
         target.number_value = data
-    elif data is None:
-        target.null_value = struct_pb2.NULL_VALUE
     else:
         raise TypeError(f"{type(data).__name__} is not a JSON value")
+
+
+def _set_struct(target: struct_pb2.Value, data: dict[Any, Any]) -> None:
+    fields = target.struct_value.fields
+    if not data:
+        target.struct_value.SetInParent()
+    for key, item in data.items():
+        if type(key) is not str and not isinstance(key, str):
+            raise TypeError(f"object key {key!r} is not a string")
+        set_value(fields[key], item)
+
+
+def _set_list(target: struct_pb2.Value, data: list[Any] | tuple[Any, ...]) -> None:
+    values = target.list_value.values
+    if not data:
+        target.list_value.SetInParent()
+    for item in data:
+        set_value(values.add(), item)
