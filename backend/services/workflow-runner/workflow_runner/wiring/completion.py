@@ -5,7 +5,8 @@ calls ``CompleteExternalActivity`` (contract ``stigmer.engine.v1``) as a local
 activity: one marker event, and the run closes in the same workflow task.
 :class:`CompleteExternalActivity` is that activity: it gets an async-activity
 handle from the token and completes it with an ``ExecuteWorkflowOutput``
-carrying the final status.
+carrying the final status, with the task entries the progress observer had not
+reported yet (one report fewer at the end; see ``ProgressObserver.take_rest``).
 
 A faulted run completes the activity with a FAILED status carrying the problem
 details rather than failing it: the fault is the workflow's outcome, not a
