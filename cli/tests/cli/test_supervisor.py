@@ -179,7 +179,11 @@ def test_demo_stops_every_child_on_a_stop_signal(tmp_path: Path, signum: int) ->
     demo = spawn_stigmer(["demo", str(workflow)], log, TMPDIR=str(temp))
     children: dict[int, str] = {}
     try:
-        children = stack_children(demo, log)
+        try:
+            children = stack_children(demo, log)
+        except AssertionError as missing:
+            # Which child is gone, and why: its own log (in the demo's data dir).
+            raise AssertionError(f"{missing}\n{_child_logs(temp)}") from None
         wait_until(lambda: "execution " in read(log), 60, lambda: read(log))  # following it
         demo.send_signal(signum)
         assert demo.wait(timeout=60) == 130, read(log)
@@ -193,6 +197,14 @@ def test_demo_stops_every_child_on_a_stop_signal(tmp_path: Path, signum: int) ->
         if demo.poll() is None:
             demo.kill()
         kill_all(list(children))
+
+
+def _child_logs(temp: Path) -> str:
+    tails = []
+    for path in sorted(temp.glob("*/logs/*.log")):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        tails.append(f"--- {path.name}\n" + "\n".join(lines[-15:]))
+    return "\n".join(tails) or "(no child logs)"
 
 
 def test_a_held_data_dir_names_its_holder(tmp_path: Path) -> None:
