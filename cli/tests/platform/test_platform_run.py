@@ -28,6 +28,7 @@ from workflow_runner.bridge.execute_workflow import engine_workflow_id
 from workflow_runner.engine.inputs import engine_input
 from workflow_runner.engine.worker import build_worker
 from workflow_runner.engine.workflow import ExecuteServerlessWorkflow
+from workflow_runner.wiring.progress import MAX_RUNS_PER_TASK
 from workflow_runner.wiring.worker import engine_sandbox
 from workflow_runner.wiring.workflow import ServerlessWorkflow
 
@@ -222,6 +223,49 @@ async def test_every_task_entry_arrives_when_the_run_ends_in_one_activation(
     assert {task.status for task in final.tasks} == {phase_pb2.COMPLETED}
     assert final.HasField("started_at") and final.HasField("completed_at")
     assert json_format.MessageToDict(final.output) == {"i": 129}
+
+
+async def test_each_loop_run_is_an_entry_up_to_the_cap(platform: Platform) -> None:
+    """A loop body's runs are entries of their own (``ref``, ``ref#2``...) up to the cap.
+
+    Each entry holds what that run saw and made: run k's input is the total
+    before it, its output the total after (one converted value serves as one
+    run's output and the next run's input, not a transformed input); runs past
+    the cap are left out.
+    """
+    cap = MAX_RUNS_PER_TASK
+    document = _dsl(
+        "loop-entries",
+        [
+            {
+                "each": {
+                    "for": {"in": f"${{ [range({cap + 5})] }}", "each": "n"},
+                    "do": [{"add": {"set": {"total": "${ .total + $n }"}}}],
+                }
+            },
+            {"after": {"input": {"from": "${ {x: .total} }"}, "set": {"done": "${ .x }"}}},
+        ],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {"total": 0})
+    async with client:
+        updates = await _watch(client, execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.COMPLETED, platform.logs()
+    runs = [task for task in final.tasks if task.name == "add"]
+    assert len(runs) == cap
+    reference = runs[0].task_id
+    assert [task.task_id for task in runs] == [reference] + [
+        f"{reference}#{k}" for k in range(2, cap + 1)
+    ]
+    for k, task in enumerate(runs):
+        assert task.status == phase_pb2.COMPLETED
+        assert json_format.MessageToDict(task.input) == {"total": sum(range(k))}
+        assert json_format.MessageToDict(task.output) == {"total": sum(range(k + 1))}
+        assert task.started_at.ToNanoseconds() <= task.completed_at.ToNanoseconds()
+    after = final.tasks[-1]
+    assert after.name == "after"
+    assert json_format.MessageToDict(after.input) == {"x": sum(range(cap + 5))}
+    assert json_format.MessageToDict(after.output) == {"done": sum(range(cap + 5))}
 
 
 async def test_runner_killed_mid_wait_and_restarted_still_completes(platform: Platform) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 #: Distinct definitions kept (least recently used evicted first).
 MAX_ENTRIES: Final = 128
@@ -27,41 +27,63 @@ MAX_ENTRIES: Final = 128
 #: What the structural check of a definition found: mode, (source, scope, where) per
 #: expression, task count.
 Checked = tuple[str, tuple[tuple[str, tuple[str, ...], str], ...], int]
+#: A definition's ``document`` block (JSON text) and its ``use.secrets`` names.
+Header = tuple[str, tuple[str, ...]]
 
-_parsed: OrderedDict[str, tuple[str, bool]] = OrderedDict()
-_checked: OrderedDict[str, Checked] = OrderedDict()
-_lock = threading.Lock()
+T = TypeVar("T")
+
+
+class _PerText(Generic[T]):
+    """One result per definition text, the least recently used evicted past ``MAX_ENTRIES``."""
+
+    def __init__(self) -> None:
+        self._results: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> T | None:
+        with self._lock:
+            found = self._results.get(text)
+            if found is not None:
+                self._results.move_to_end(text)
+            return found
+
+    def put(self, text: str, result: T) -> None:
+        with self._lock:
+            self._results[text] = result
+            while len(self._results) > MAX_ENTRIES:
+                self._results.popitem(last=False)
+
+
+_parsed: _PerText[tuple[str, bool]] = _PerText()
+_checked: _PerText[Checked] = _PerText()
+_headers: _PerText[Header] = _PerText()
 
 
 def cached(text: str) -> tuple[str, bool] | None:
     """The JSON text of a definition parsed before here, and whether its text was JSON."""
-    with _lock:
-        found = _parsed.get(text)
-        if found is not None:
-            _parsed.move_to_end(text)
-        return found
+    return _parsed.get(text)
 
 
 def store(text: str, parsed: str, *, is_json: bool = False) -> None:
     """Remember the JSON text of a parsed definition."""
-    with _lock:
-        _parsed[text] = (parsed, is_json)
-        while len(_parsed) > MAX_ENTRIES:
-            _parsed.popitem(last=False)
+    _parsed.put(text, (parsed, is_json))
 
 
 def checked(text: str) -> Checked | None:
     """What the structural check found for this definition text, if it passed before."""
-    with _lock:
-        found = _checked.get(text)
-        if found is not None:
-            _checked.move_to_end(text)
-        return found
+    return _checked.get(text)
 
 
 def store_checked(text: str, result: Checked) -> None:
     """Remember that this definition text passed the structural check, and what it found."""
-    with _lock:
-        _checked[text] = result
-        while len(_checked) > MAX_ENTRIES:
-            _checked.popitem(last=False)
+    _checked.put(text, result)
+
+
+def header(text: str) -> Header | None:
+    """The ``document`` block and ``use.secrets`` names read from this text before."""
+    return _headers.get(text)
+
+
+def store_header(text: str, result: Header) -> None:
+    """Remember a definition's ``document`` block and ``use.secrets`` names."""
+    _headers.put(text, result)

@@ -22,9 +22,11 @@ one the provider does not have, faults with the spec's ``authorization`` error
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from stigmer_dsl import parsed_documents
 from stigmer_dsl.errors import WorkflowError
 from stigmer_dsl.loader import parse_document
 from temporalio import workflow
@@ -61,18 +63,28 @@ EXECUTION_ENDED = EXECUTION_ENDED_ERROR
 def _document_and_secrets(definition: str) -> tuple[dict[str, Any], list[str]]:
     """The ``document`` block and the ``use.secrets`` names (empty when unreadable).
 
-    Parsed with the engine's own parser (a JSON fast path and a per-process
-    cache of large documents): this runs inside a workflow activation.
+    Read once per definition text in this process (the engine parses the whole
+    text itself; this runs inside a workflow activation): a pure function of
+    the text, kept as plain data beside the engine's parse.
     """
+    known = parsed_documents.header(definition)
+    if known is None:
+        known = _read_header(definition)
+        parsed_documents.store_header(definition, known)
+    document, names = known
+    return json.loads(document), list(names)
+
+
+def _read_header(definition: str) -> parsed_documents.Header:
     try:
         data = parse_document(definition)
     except Exception:
-        return {}, []  # the engine reports the definition error itself
+        return "{}", ()  # the engine reports the definition error itself
     document = data.get("document")
     use = data.get("use")
     declared = use.get("secrets") if isinstance(use, Mapping) else None
-    names = [str(n) for n in declared] if isinstance(declared, list) else []
-    return (dict(document) if isinstance(document, Mapping) else {}), names
+    names = tuple(str(n) for n in declared) if isinstance(declared, list) else ()
+    return json.dumps(dict(document) if isinstance(document, Mapping) else {}), names
 
 
 @EXECUTE_SERVERLESS_WORKFLOW.defn
