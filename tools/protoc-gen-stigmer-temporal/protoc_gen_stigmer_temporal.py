@@ -150,6 +150,7 @@ def generate_file(
         )
         named_values(service.name, svc_opts.memo_keys, "MEMO")
         named_values(service.name, svc_opts.error_types, "ERROR")
+        named_values(service.name, svc_opts.header_keys, "HEADER")
         wf_names: list[str] = []
         act_names: list[str] = []
         # Signals and queries are emitted after every method so their workflow constant exists.

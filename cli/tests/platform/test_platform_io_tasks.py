@@ -16,6 +16,8 @@ from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient, result_json
 from stigmer_dsl.converter import workflow_from_dsl
+from temporalio.api.enums.v1 import EventType
+from workflow_runner.bridge.execute_workflow import engine_workflow_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -43,6 +45,37 @@ def http_base() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Held(BaseHTTPRequestHandler):
+    """Answers once the test releases it (``server.release``)."""
+
+    def do_GET(self) -> None:
+        self.server.release.wait(TIMEOUT)  # type: ignore[attr-defined]
+        body = b'{"held": true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def held_http() -> Iterator[tuple[str, threading.Event]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Held)
+    release = threading.Event()
+    server.release = release  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", release
+    finally:
+        release.set()
         server.shutdown()
         server.server_close()
 
@@ -80,6 +113,51 @@ async def test_call_http_runs_on_the_platform(platform: Platform, http_base: str
         "count": 3,
         "ratio": 0.5,
     }
+
+
+async def test_a_waiting_call_shows_running_with_no_report_of_its_own(
+    platform: Platform, held_http: tuple[str, threading.Event]
+) -> None:
+    """While the HTTP call waits, the execution shows it IN_PROGRESS with its input
+    (and the task before it done): its activity carried those entries. The
+    engine's history holds one marker, the completion's: no progress report held
+    the workflow task open before the call started."""
+    base, release = held_http
+    document = dsl_document(
+        "http-held",
+        [
+            {"prep": {"set": {"n": 1}}},
+            {"fetch": {"call": "http", "with": {"method": "get", "endpoint": f"{base}/slow"}}},
+        ],
+    )
+    workflow, _ = workflow_from_dsl(document)
+    running: execution_api.WorkflowExecutionStatus | None = None
+    async with StigmerClient(platform.server.address) as client:
+        applied = await client.apply_workflow(workflow)
+        execution = await client.start_execution(applied, {})
+        final = execution
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution.metadata.id):
+                final = update
+                tasks = {task.name: task for task in update.status.tasks}
+                fetch = tasks.get("fetch")
+                if running is None and fetch is not None:
+                    running = update.status
+                    release.set()
+    assert final.status.phase == phase_pb2.COMPLETED, platform.logs()
+    assert running is not None
+    tasks = {task.name: task for task in running.tasks}
+    assert tasks["fetch"].status == phase_pb2.IN_PROGRESS
+    assert json_format.MessageToDict(tasks["fetch"].input) == {"n": 1}
+    assert tasks["prep"].status == phase_pb2.COMPLETED
+    assert json_format.MessageToDict(final.status.output) == {"held": True}
+    history = platform.client.get_workflow_handle(engine_workflow_id(execution.metadata.id))
+    markers = [
+        event
+        async for event in history.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    assert len(markers) == 1  # the completion (a local activity); no report
 
 
 async def test_run_shell_runs_on_the_platform(platform: Platform) -> None:

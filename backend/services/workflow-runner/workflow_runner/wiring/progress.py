@@ -329,6 +329,32 @@ class ProgressObserver:
             self._pending.clear()
             return rest
 
+    def take_for_activity(self) -> io_pb2.WorkflowExecutionUpdateStatusInput | None:
+        """What is buffered, for the activity being scheduled to deliver before it runs.
+
+        A report of its own would be a local activity, which holds the workflow
+        task open until it returns: the activity (an HTTP call...) would start
+        one report round trip later, and history would get a marker. Carried
+        (see :mod:`.progress_header`), the entries leave with the activity.
+        None (the background report sends them) when nothing is buffered, a
+        report is in flight (its entries go first), or they exceed one report.
+        """
+        if not self._pending or self._lock.locked():
+            return None
+        if len(self._pending) > MAX_ENTRIES_PER_REPORT:
+            return None
+        messages = [entry.message() for entry in self._pending.values()]
+        if sum(message.ByteSize() for message in messages) > MAX_BYTES_CARRIED:
+            return None
+        self._pending.clear()
+        status = self._status_started_once(
+            api_pb2.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
+        )
+        status.tasks.extend(messages)
+        return io_pb2.WorkflowExecutionUpdateStatusInput(
+            execution_id=self._execution_id, status=status
+        )
+
     async def report_rest(self, rest: api_pb2.WorkflowExecutionStatus) -> None:
         """Send what :meth:`take_rest` gave when the completion could not carry it."""
         if rest.tasks or rest.HasField("started_at"):

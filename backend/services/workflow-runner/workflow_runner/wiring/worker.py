@@ -26,7 +26,7 @@ from stigmer_temporal import ActivityContract, ServiceContract
 from stigmer_temporal.context_free_runner import without_context_trips
 from temporalio.client import Client
 from temporalio.converter import DataConverter
-from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker import Interceptor, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflow_runner.activities import names as io_names
@@ -44,6 +44,7 @@ from workflow_runner.secrets.activities import SecretActivities
 from workflow_runner.secrets.provider import SecretProvider
 from workflow_runner.wiring.completion import CompleteExternalActivity
 from workflow_runner.wiring.progress import ProgressReporter, StatusUpdates
+from workflow_runner.wiring.progress_header import ProgressHeaderInterceptor
 from workflow_runner.wiring.workflow import ServerlessWorkflow
 
 #: Generated protos and their runtime are pure data: re-importing them per run only costs time.
@@ -137,7 +138,10 @@ def build_engine_worker(
         activities.extend(registry_activities(client, providers.bus))
         also.append(events_contract.EVENT_REGISTRY)
     # Activities' log lines name the execution and the DSL task they run for.
-    options.setdefault("interceptors", [ExecutionLogInterceptor()])
+    interceptors: list[Interceptor] = list(options.pop("interceptors", [ExecutionLogInterceptor()]))
+    if providers.status_updates is not None:
+        # Progress buffered when an activity is scheduled leaves with it.
+        interceptors.append(ProgressHeaderInterceptor(ProgressReporter(providers.status_updates)))
     return engine_contract.SERVERLESS_WORKFLOW_ENGINE.worker(
         client,
         task_queue=task_queue,
@@ -146,6 +150,7 @@ def build_engine_worker(
         also=also,
         unimplemented=unimplemented_contracts(providers),
         workflow_runner=engine_sandbox(client.data_converter),
+        interceptors=interceptors,
         **options,
     )
 

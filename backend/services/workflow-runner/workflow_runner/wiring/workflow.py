@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         LOAD_SECRETS,
         UPDATE_COMPLETION_TOKEN,
     )
+    from stigmer.workflowexecution.v1 import io_pb2
     from stigmer_common.json_values import from_struct
 
 #: Failure type of a platform run stopped because its execution ended elsewhere.
@@ -176,6 +177,10 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
                 if buffered is not None:
                     await buffered.flush()
             raise
+
+    def progress_for_activity(self) -> io_pb2.WorkflowExecutionUpdateStatusInput | None:
+        """Buffered progress for the activity being scheduled to carry (see ``progress_header``)."""
+        return self._progress.take_for_activity() if self._progress is not None else None
 
     def _stop(self, phase: int) -> None:
         workflow.logger.info("execution ended on stigmer-server (phase %d): stopping", phase)
