@@ -46,7 +46,7 @@ async def test_signals_carry_the_proto_options(
         await demo.POKE.send(None, "demo/run/x", demo.RUN_DEMO.output_type())
 
 
-async def test_queries_memo_keys_error_types_and_json_payloads(
+async def test_queries_memo_and_header_keys_error_types_and_json_payloads(
     load_contract: Callable[[str], ModuleType], demo_proto: str
 ) -> None:
     demo = load_contract(demo_proto)
@@ -56,6 +56,7 @@ async def test_queries_memo_keys_error_types_and_json_payloads(
     assert demo.DEMO_ORCHESTRATION.queries == (demo.PEEK,)
     assert demo.RUNNER_QUEUE_MEMO == "runner_queue"
     assert demo.DEMO_REFUSED_ERROR == "DemoRefused"
+    assert demo.TRACE_HEADER == "demo-trace"
     # A JSON signal takes any value: no message type to check (a client of None
     # gets as far as the call, past the type check).
     assert demo.NOTE.input_type is JsonPayload
