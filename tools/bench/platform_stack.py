@@ -1,6 +1,6 @@
 """A platform for the benchmarks: dev server, stigmer-server and workflow-runner processes.
 
-Shared by ``platform_vs_engine.py`` and ``async_completion.py``. Everything
+Shared by ``platform_vs_engine.py``, ``async_completion.py`` and ``floor.py``. Everything
 runs on loopback in fresh directories: a Temporal dev server, a
 ``stigmer-server`` process (its own RocksDB directory, WARNING logs), a
 ``workflow-runner`` process (restartable with other settings), a loopback HTTP

@@ -14,7 +14,8 @@ and measures, in one run:
   on a shared machine one bad second sets the pooled p99 of a whole run, the
   per-stretch median says what a typical stretch's tail was.
 - ``create``: ``--callers`` (20) closed-loop callers creating Workflows, then
-  WorkflowExecutions (persist + start the orchestration workflow): p50/p99.
+  WorkflowExecutions (persist + start the orchestration workflow): p50/p99;
+  failed creates counted, their status codes in ``closed_loop_errors``.
 - ``status update``: ``--subscribers`` (5) Subscribe streams on one execution
   while 4 closed-loop callers send ``--updates`` UpdateStatus reports to it (the
   runner's progress path): p50/p99 of UpdateStatus, server CPU per update
@@ -478,8 +479,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-temporal", action="store_true", help="also WorkflowExecution")
     parser.add_argument("--baseline-tree", help="a checkout whose server is the 'before'")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.seconds <= 0 or min(args.rounds, args.callers, args.updates) < 1:
-        parser.error("--rate, --seconds, --rounds, --callers and --updates must be positive")
+    if (
+        args.rate <= 0
+        or args.seconds <= 0
+        or min(args.rounds, args.callers, args.creates, args.updates) < 1
+    ):
+        parser.error(
+            "--rate, --seconds, --rounds, --callers, --creates and --updates must be positive"
+        )
     report = run_loop(run(args))
     print(json.dumps(report, indent=2))
     return 0
