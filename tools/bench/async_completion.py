@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from platform_stack import LoopFigures, Stack, closed_loop, merged, platform_stack, read_gauge
+from closed_loop import LoopFigures, closed_loop, merged
+from platform_stack import Stack, platform_stack, read_gauge
 from platform_vs_engine import PlatformSide, Shape
 
 SLOTS_USED = "temporal_worker_task_slots_used"
@@ -144,7 +145,7 @@ async def measure_mode(
     sampling = asyncio.create_task(sampler.run())
     try:
         figures = await closed_loop(
-            platform.runner(workflow_id, shape), runs=runs, concurrency=concurrency
+            platform.runner(workflow_id, shape), calls=runs, concurrency=concurrency
         )
     finally:
         sampler.stop()

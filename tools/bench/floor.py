@@ -47,17 +47,11 @@ from typing import Any
 
 import grpc
 import httpx
+from closed_loop import LoopFigures, closed_loop, interleaved, merged
 from engine_vs_plain import http_definition, set_definition
 from floor_workflows import COMPLETE, HAND_OFF, FloorInnerWorkflow, FloorJob, FloorOuterWorkflow
 from plain_workflows import PlainHttpWorkflow, PlainSetWorkflow
-from platform_stack import (
-    LoopFigures,
-    Stack,
-    closed_loop,
-    interleaved,
-    local_http_server,
-    merged,
-)
+from platform_stack import Stack, local_http_server
 from platform_stack import platform_stack as start_stack
 from platform_vs_engine import PlatformSide, Shape, bare_runner
 from temporalio import activity
@@ -193,7 +187,7 @@ async def _rounds_with_cpu(
         for side in order:
             before = _snapshot(pids)
             parts[side].append(
-                await closed_loop(sides[side], runs=per_round, concurrency=concurrency)
+                await closed_loop(sides[side], calls=per_round, concurrency=concurrency)
             )
             after = _snapshot(pids)
             for role in pids:

@@ -1,6 +1,6 @@
 """A platform for the benchmarks: dev server, stigmer-server and workflow-runner processes.
 
-Shared by ``platform_vs_engine.py`` and ``async_completion.py``. Everything
+Shared by ``platform_vs_engine.py``, ``async_completion.py`` and ``floor.py``. Everything
 runs on loopback in fresh directories: a Temporal dev server, a
 ``stigmer-server`` process (its own RocksDB directory, WARNING logs), a
 ``workflow-runner`` process (restartable with other settings), a loopback HTTP
@@ -12,14 +12,12 @@ loopback port (a default runtime set before the runner's ``main``), so a
 benchmark can read the runner's worker slot gauges while it runs; the runner
 code itself is unchanged.
 
-Also here: a closed-loop driver (C callers, each starting its next run when the
-previous one ends), sequential runs alternating between sides, and
-nearest-rank percentiles.
+Also here: a reader of one Prometheus gauge. The drivers (closed loop,
+alternating sequential runs) and their figures are in ``closed_loop``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import re
@@ -30,12 +28,11 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from engine_vs_plain import JsonHandler
 from stigmer_common.payload_codec import encrypted_data_converter, load_keyring
@@ -182,93 +179,6 @@ def local_http_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest rank of ``fraction`` in already sorted values."""
-    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
-
-
-@dataclass(frozen=True)
-class LoopFigures:
-    """One closed-loop measurement: ``runs`` runs from ``concurrency`` callers."""
-
-    runs: int
-    concurrency: int
-    p50_ms: float
-    p99_ms: float
-    throughput_per_s: float
-    wall_s: float
-    latencies_s: tuple[float, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "runs": self.runs,
-            "concurrency": self.concurrency,
-            "p50_ms": round(self.p50_ms, 1),
-            "p99_ms": round(self.p99_ms, 1),
-            "throughput_per_s": round(self.throughput_per_s, 2),
-            "wall_s": round(self.wall_s, 2),
-        }
-
-
-async def closed_loop(
-    run_one: Callable[[int], Awaitable[object]], *, runs: int, concurrency: int
-) -> LoopFigures:
-    """``runs`` calls of ``run_one(i)``, ``concurrency`` at a time, each caller in a loop."""
-    latencies: list[float] = []
-    next_index = 0
-
-    async def caller() -> None:
-        nonlocal next_index
-        while next_index < runs:
-            index = next_index
-            next_index += 1
-            started = time.perf_counter()
-            await run_one(index)
-            latencies.append(time.perf_counter() - started)
-
-    wall_start = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return _figures(latencies, concurrency, time.perf_counter() - wall_start)
-
-
-def _figures(latencies: list[float], concurrency: int, wall: float) -> LoopFigures:
-    latencies = sorted(latencies)
-    return LoopFigures(
-        runs=len(latencies),
-        concurrency=concurrency,
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p99_ms=percentile(latencies, 0.99) * 1000,
-        throughput_per_s=len(latencies) / wall,
-        wall_s=wall,
-        latencies_s=tuple(latencies),
-    )
-
-
-def merged(parts: list[LoopFigures]) -> LoopFigures:
-    """Several measurements of one thing as one: all latencies, runs over summed walls."""
-    latencies = [value for part in parts for value in part.latencies_s]
-    return _figures(latencies, parts[0].concurrency, sum(part.wall_s for part in parts))
-
-
-async def interleaved(
-    sides: Mapping[str, Callable[[int], Awaitable[object]]], *, runs: int
-) -> dict[str, LoopFigures]:
-    """``runs`` sequential runs of each side, alternating sides run by run.
-
-    Sequential runs do not overlap, so alternating changes no latency while a
-    shared machine's load drifts over both sides alike. Throughput is runs
-    over the side's own summed latencies.
-    """
-    latencies: dict[str, list[float]] = {name: [] for name in sides}
-    for index in range(runs):
-        for name, run_one in sides.items():
-            started = time.perf_counter()
-            await run_one(index)
-            latencies[name].append(time.perf_counter() - started)
-    return {name: _figures(values, 1, sum(values)) for name, values in latencies.items()}
 
 
 _SAMPLE = re.compile(

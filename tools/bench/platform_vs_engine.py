@@ -41,16 +41,10 @@ from typing import Any
 
 import grpc
 import yaml
+from closed_loop import LoopFigures, closed_loop, interleaved
 from engine_vs_plain import http_definition, set_definition
 from google.protobuf import struct_pb2
-from platform_stack import (
-    LoopFigures,
-    Stack,
-    closed_loop,
-    interleaved,
-    local_http_server,
-    platform_stack,
-)
+from platform_stack import Stack, local_http_server, platform_stack
 from stigmer.commons.v1 import io_pb2, phase_pb2
 from stigmer.workflow.v1 import command_pb2_grpc as workflow_command
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
@@ -194,7 +188,7 @@ async def measure(
                     outputs[side] = await run_one(index)
             c1 = await interleaved(sides, runs=runs)
             cn = {
-                side: await closed_loop(run_one, runs=concurrent_runs, concurrency=concurrency)
+                side: await closed_loop(run_one, calls=concurrent_runs, concurrency=concurrency)
                 for side, run_one in sides.items()
             }
             report[shape.name] = {

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grpc
+from closed_loop import LoopFigures, closed_loop, loop_figures
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rocksdict import Rdict
 from stigmer.commons.v1 import io_pb2 as commons_io
@@ -59,40 +60,24 @@ class Figures:
     p99_ms: float
     throughput_per_s: float
 
-
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
+    @classmethod
+    def of(cls, operation: str, loop: LoopFigures) -> Figures:
+        return cls(
+            operation=operation,
+            requests=loop.runs,
+            concurrency=loop.concurrency,
+            p50_ms=loop.p50_ms,
+            p99_ms=loop.p99_ms,
+            throughput_per_s=loop.throughput_per_s,
+        )
 
 
 async def measure(
     operation: str, call: Callable[[int], Awaitable[object]], *, requests: int, concurrency: int
 ) -> Figures:
-    """Run ``call(i)`` for i in range(requests) from ``concurrency`` callers."""
-    latencies: list[float] = []
-    next_index = 0
-
-    async def caller() -> None:
-        nonlocal next_index
-        while next_index < requests:
-            index = next_index
-            next_index += 1
-            started = time.perf_counter()
-            await call(index)
-            latencies.append(time.perf_counter() - started)
-
-    wall_start = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    wall = time.perf_counter() - wall_start
-    latencies.sort()
-    return Figures(
-        operation=operation,
-        requests=requests,
-        concurrency=concurrency,
-        p50_ms=_percentile(latencies, 0.50) * 1000,
-        p99_ms=_percentile(latencies, 0.99) * 1000,
-        throughput_per_s=requests / wall,
-    )
+    """Run ``call(i)`` for i in range(requests) from ``concurrency`` closed-loop callers."""
+    loop = await closed_loop(call, calls=requests, concurrency=concurrency)
+    return Figures.of(operation, loop)
 
 
 def workflow_request(index: int, run: str) -> workflow_api.Workflow:
@@ -123,14 +108,9 @@ def rocksdict_get_baseline(record: bytes, *, requests: int) -> Figures:
             latencies.append(time.perf_counter() - started)
         wall = time.perf_counter() - wall_start
         db.close()
-    latencies.sort()
-    return Figures(
-        operation="baseline: rocksdict get (in-process)",
-        requests=requests,
-        concurrency=1,
-        p50_ms=_percentile(latencies, 0.50) * 1000,
-        p99_ms=_percentile(latencies, 0.99) * 1000,
-        throughput_per_s=requests / wall,
+    return Figures.of(
+        "baseline: rocksdict get (in-process)",
+        loop_figures(latencies, concurrency=1, wall_s=wall),
     )
 
 

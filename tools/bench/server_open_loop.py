@@ -14,7 +14,8 @@ and measures, in one run:
   on a shared machine one bad second sets the pooled p99 of a whole run, the
   per-stretch median says what a typical stretch's tail was.
 - ``create``: ``--callers`` (20) closed-loop callers creating Workflows, then
-  WorkflowExecutions (persist + start the orchestration workflow): p50/p99.
+  WorkflowExecutions (persist + start the orchestration workflow): p50/p99;
+  failed creates counted, their status codes in ``closed_loop_errors``.
 - ``status update``: ``--subscribers`` (5) Subscribe streams on one execution
   while 4 closed-loop callers send ``--updates`` UpdateStatus reports to it (the
   runner's progress path): p50/p99 of UpdateStatus, server CPU per update
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from closed_loop import closed_loop, percentile
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from stigmer.commons.v1 import io_pb2 as commons_io
 from stigmer.commons.v1 import phase_pb2
@@ -61,6 +63,7 @@ from stigmer_common.temporal_dev_server import start_dev_server
 from stigmer_testing.server_process import ServerProcess, free_port, start_server
 
 Call = Callable[[], Awaitable[object]]
+LoopCall = Callable[[int], Awaitable[object]]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -69,14 +72,29 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of an already sorted list."""
-    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
-
-
 #: Status codes of failed open-loop calls, over the whole run (printed with the report).
 ERROR_CODES: dict[str, int] = {}
+#: The same for the closed-loop creates (counted as failures, the loop goes on).
+CLOSED_LOOP_ERROR_CODES: dict[str, int] = {}
+
+
+def record_error(error: grpc.aio.AioRpcError, codes: dict[str, int]) -> None:
+    """Count ``error`` under its status code and details in ``codes``."""
+    code = f"{error.code().name}: {error.details()}"[:120]
+    codes[code] = codes.get(code, 0) + 1
+
+
+def recording_errors(call: LoopCall) -> LoopCall:
+    """``call`` with its gRPC errors counted in ``CLOSED_LOOP_ERROR_CODES``, then re-raised."""
+
+    async def recorded(index: int) -> object:
+        try:
+            return await call(index)
+        except grpc.aio.AioRpcError as error:
+            record_error(error, CLOSED_LOOP_ERROR_CODES)
+            raise
+
+    return recorded
 
 
 async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[float], int]:
@@ -97,8 +115,7 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
             await call()
         except grpc.aio.AioRpcError as error:
             errors += 1
-            code = f"{error.code().name}: {error.details()}"[:120]
-            ERROR_CODES[code] = ERROR_CODES.get(code, 0) + 1
+            record_error(error, ERROR_CODES)
             return
         latencies.append(clock() - scheduled)
 
@@ -112,27 +129,6 @@ async def open_loop(call: Call, *, rate: float, seconds: float) -> tuple[list[fl
     await asyncio.gather(*tasks)
     latencies.sort()
     return latencies, errors
-
-
-async def closed_loop(
-    call: Callable[[int], Awaitable[object]], *, requests: int, callers: int
-) -> list[float]:
-    """``callers`` concurrent callers running ``call(i)`` for i < requests; sorted latencies."""
-    latencies: list[float] = []
-    next_index = 0
-
-    async def caller() -> None:
-        nonlocal next_index
-        while next_index < requests:
-            index = next_index
-            next_index += 1
-            started = time.perf_counter()
-            await call(index)
-            latencies.append(time.perf_counter() - started)
-
-    await asyncio.gather(*(caller() for _ in range(callers)))
-    latencies.sort()
-    return latencies
 
 
 def workflow_request(name: str) -> workflow_api.Workflow:
@@ -237,16 +233,17 @@ async def status_updates(
     await target.executions.UpdateStatus(status_report(execution_id, 0))
     await every_subscriber_has(2)
     before = process_cpu_seconds(target.server.process.pid)
-    values = await closed_loop(
+    # Strict: a failed update would also be missing from the subscribers' count.
+    loop = await closed_loop(
         lambda i: target.executions.UpdateStatus(status_report(execution_id, i + 1)),
-        requests=args.updates,
-        callers=4,
+        calls=args.updates,
+        concurrency=4,
     )
     used = process_cpu_seconds(target.server.process.pid) - before
     await every_subscriber_has(2 + args.updates)
     for stream in streams:
         stream.cancel()
-    return values, used, min(received, default=0) - 2
+    return list(loop.latencies_s), used, min(received, default=0) - 2
 
 
 def summary(latencies: list[float], errors: int = 0) -> dict[str, float]:
@@ -327,9 +324,14 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                 await c.Create(workflow_request(f"bench-{run}-{r}-{index}"))  # type: ignore[attr-defined]
 
             before = process_cpu_seconds(target.server.process.pid)
-            values = await closed_loop(create, requests=args.creates, callers=args.callers)
+            loop = await closed_loop(
+                recording_errors(create),
+                calls=args.creates,
+                concurrency=args.callers,
+                failures=(grpc.aio.AioRpcError,),
+            )
             used = process_cpu_seconds(target.server.process.pid) - before
-            add(target.label, "workflow create", values, used=used)
+            add(target.label, "workflow create", list(loop.latencies_s), loop.failures, used)
             if args.with_temporal:
                 executions, workflow_id = target.executions, target.workflow_ids[0]
 
@@ -340,11 +342,14 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
                     await e.Create(request)  # type: ignore[attr-defined]
 
                 before = process_cpu_seconds(target.server.process.pid)
-                values = await closed_loop(
-                    create_execution, requests=args.creates, callers=args.callers
+                loop = await closed_loop(
+                    recording_errors(create_execution),
+                    calls=args.creates,
+                    concurrency=args.callers,
+                    failures=(grpc.aio.AioRpcError,),
                 )
                 used = process_cpu_seconds(target.server.process.pid) - before
-                add(target.label, "execution create", values, used=used)
+                add(target.label, "execution create", list(loop.latencies_s), loop.failures, used)
             values, used, delivered = await status_updates(target, run, round_index, args)
             add(target.label, "status update", values, used=used)
             if delivered != args.updates:
@@ -390,11 +395,14 @@ async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, 
         old, new = targets[1].label, targets[0].label
         for op in figures[new]:
             for stat in ("p50_ms", "p99_ms", "stretch_p99_median_ms", "server_cpu_us"):
+                if stat not in figures[new][op] or not figures[old][op].get(stat):
+                    continue  # every call of the stretch failed on one side
                 ratios.setdefault("after/before", {})[f"{op} {stat}"] = round(
                     figures[new][op][stat] / figures[old][op][stat], 2
                 )
     report["ratios"] = ratios
     report["open_loop_errors"] = ERROR_CODES
+    report["closed_loop_errors"] = CLOSED_LOOP_ERROR_CODES
     return report
 
 
@@ -471,8 +479,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-temporal", action="store_true", help="also WorkflowExecution")
     parser.add_argument("--baseline-tree", help="a checkout whose server is the 'before'")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.seconds <= 0 or min(args.rounds, args.callers, args.updates) < 1:
-        parser.error("--rate, --seconds, --rounds, --callers and --updates must be positive")
+    if (
+        args.rate <= 0
+        or args.seconds <= 0
+        or min(args.rounds, args.callers, args.creates, args.updates) < 1
+    ):
+        parser.error(
+            "--rate, --seconds, --rounds, --callers, --creates and --updates must be positive"
+        )
     report = run_loop(run(args))
     print(json.dumps(report, indent=2))
     return 0
