@@ -37,6 +37,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
+from workflow_runner.activities.heartbeat import heartbeating
 from workflow_runner.wiring.progress import ProgressReporter
 
 _log = logging.getLogger(__name__)
@@ -82,7 +83,10 @@ class _ActivityInbound(ActivityInboundInterceptor):
         try:
             return await super().execute_activity(input)
         finally:
-            await asyncio.shield(delivery)
+            if not delivery.done():
+                # Heartbeating: a slow delivery (stigmer-server restarting) must not
+                # time the attempt out once the activity's own work is done.
+                await heartbeating(asyncio.shield(delivery))
 
     async def _deliver(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> None:
         try:
