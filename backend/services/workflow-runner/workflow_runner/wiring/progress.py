@@ -189,7 +189,7 @@ class _Buffered:
         self.name = name
         self.kind = kind
         self.status: phase_pb2.ExecutionPhase.ValueType = phase_pb2.IN_PROGRESS
-        self.started_ns: int | None = started_ns
+        self.started_ns = started_ns
         self.ended_ns: int | None = None
         self.input: struct_pb2.Value | None = task_input
         self.output: struct_pb2.Value | None = None
@@ -205,8 +205,7 @@ class _Buffered:
             output=self.output,
             error=self.error,
         )
-        if self.started_ns is not None:
-            entry.started_at.CopyFrom(_timestamp(self.started_ns))
+        entry.started_at.CopyFrom(_timestamp(self.started_ns))
         if self.ended_ns is not None:
             entry.completed_at.CopyFrom(_timestamp(self.ended_ns))
         return entry
