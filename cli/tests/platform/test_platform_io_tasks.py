@@ -17,6 +17,8 @@ from stigmer.workflowexecution.v1 import api_pb2 as execution_api
 from stigmer_cli.api import StigmerClient, result_json
 from stigmer_dsl.converter import workflow_from_dsl
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -53,6 +55,7 @@ class _Held(BaseHTTPRequestHandler):
     """Answers once the test releases it (``server.release``)."""
 
     def do_GET(self) -> None:
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
         self.server.release.wait(TIMEOUT)  # type: ignore[attr-defined]
         body = b'{"held": true}'
         self.send_response(200)
@@ -66,14 +69,17 @@ class _Held(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def held_http() -> Iterator[tuple[str, threading.Event]]:
+def held_http() -> Iterator[tuple[str, threading.Event, list[str]]]:
+    """The base URL, the event releasing every request, and the paths asked so far."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Held)
     release = threading.Event()
+    paths: list[str] = []
     server.release = release  # type: ignore[attr-defined]
+    server.paths = paths  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", release
+        yield f"http://127.0.0.1:{server.server_address[1]}", release, paths
     finally:
         release.set()
         server.shutdown()
@@ -116,13 +122,13 @@ async def test_call_http_runs_on_the_platform(platform: Platform, http_base: str
 
 
 async def test_a_waiting_call_shows_running_with_no_report_of_its_own(
-    platform: Platform, held_http: tuple[str, threading.Event]
+    platform: Platform, held_http: tuple[str, threading.Event, list[str]]
 ) -> None:
     """While the HTTP call waits, the execution shows it IN_PROGRESS with its input
     (and the task before it done): its activity carried those entries. The
     engine's history holds one marker, the completion's: no progress report held
     the workflow task open before the call started."""
-    base, release = held_http
+    base, release, _ = held_http
     document = dsl_document(
         "http-held",
         [
@@ -158,6 +164,50 @@ async def test_a_waiting_call_shows_running_with_no_report_of_its_own(
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     ]
     assert len(markers) == 1  # the completion (a local activity); no report
+
+
+async def test_a_carried_report_that_finds_the_execution_ended_stops_the_engine(
+    platform: Platform, held_http: tuple[str, threading.Event, list[str]]
+) -> None:
+    """The orchestration is cancelled while a call waits; the next call's activity
+    carries the next entries, learns the execution ended, and signals the run:
+    the engine stops with ExecutionEnded before the third call (no timer, so no
+    report of the workflow's own would have told it)."""
+    base, release, paths = held_http
+    document = dsl_document(
+        "http-ended",
+        [
+            {"first": {"call": "http", "with": {"method": "get", "endpoint": f"{base}/1"}}},
+            {"second": {"call": "http", "with": {"method": "get", "endpoint": f"{base}/2"}}},
+            {"third": {"call": "http", "with": {"method": "get", "endpoint": f"{base}/3"}}},
+            {"never": {"set": {"ran": True}}},
+        ],
+    )
+    workflow, _ = workflow_from_dsl(document)
+    async with StigmerClient(platform.server.address) as client:
+        applied = await client.apply_workflow(workflow)
+        execution = await client.start_execution(applied, {})
+        execution_id = execution.metadata.id
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                if any(task.name == "first" for task in update.status.tasks):
+                    break
+        orchestration = platform.client.get_workflow_handle(
+            f"stigmer/workflow-execution/invoke/{execution_id}"
+        )
+        await orchestration.cancel()
+        async with asyncio.timeout(TIMEOUT):
+            async for update in client.subscribe(execution_id):
+                final = update
+        assert final.status.phase == phase_pb2.CANCELLED, platform.logs()
+        release.set()
+    engine = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+    async with asyncio.timeout(TIMEOUT):
+        with pytest.raises(WorkflowFailureError) as failure:
+            await engine.result()
+    assert isinstance(failure.value.cause, ApplicationError)
+    assert failure.value.cause.type == "ExecutionEnded"
+    assert paths == ["/1", "/2"]
 
 
 async def test_run_shell_runs_on_the_platform(platform: Platform) -> None:

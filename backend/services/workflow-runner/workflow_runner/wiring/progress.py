@@ -374,6 +374,14 @@ class ProgressObserver:
                 "progress report for %s dropped", self._execution_id, exc_info=True
             )
             return
+        self.learned_phase(phase)
+
+    def learned_phase(self, phase: int) -> None:
+        """The execution's phase on stigmer-server, from a report's answer.
+
+        A terminal one the engine did not reach itself means the execution ended
+        elsewhere (e.g. cancelled): noted once, and the run is told to stop.
+        """
         if phase in TERMINAL_PHASES and self.ended_elsewhere is None:
             self.ended_elsewhere = phase
             if self._on_ended_elsewhere is not None:
@@ -396,6 +404,12 @@ class ProgressObserver:
         return None
 
     async def task_started(self, reference: str, name: str, kind: str, task_input: Any) -> None:
+        if self.ended_elsewhere is not None:
+            # The run was cancelled when this was learned, but a cancellation
+            # can be swallowed: one arriving with the result of the activity the
+            # run awaits goes to that activity's handle, which returns the result.
+            # No task starts after the execution ended.
+            raise asyncio.CancelledError
         run = self._runs.get(reference, 0) + 1
         self._runs[reference] = run
         if run > MAX_RUNS_PER_TASK or self._entries >= MAX_ENTRIES_PER_RUN:

@@ -14,7 +14,10 @@ The header is sealed like every payload: the runner's client encodes headers
 with the payload codec (``stigmer_runner.temporal_client``); entries carry
 task input. A delivery that fails is logged and dropped (progress never fails
 an execution); a retried activity delivers its entries again, which the server
-takes as the same upsert (entries by task id, phases only move forward).
+takes as the same upsert (entries by task id, phases only move forward). When
+the answer says the execution already ended (e.g. its orchestration was
+cancelled), the activity signals the run (``EXECUTION_ENDED_ELSEWHERE``), which
+stops as it does when its own report learns it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import logging
 from typing import Any, Protocol, runtime_checkable
 
 import temporalio.activity
-from stigmer.engine.v1.contract_temporal import PROGRESS_HEADER
+from stigmer.engine.v1.contract_temporal import EXECUTION_ENDED_ELSEWHERE, PROGRESS_HEADER
 from stigmer.workflowexecution.v1 import io_pb2
 from temporalio import workflow
+from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -38,7 +43,7 @@ from temporalio.worker import (
 )
 
 from workflow_runner.activities.heartbeat import heartbeating
-from workflow_runner.wiring.progress import ProgressReporter
+from workflow_runner.wiring.progress import TERMINAL_PHASES, ProgressReporter
 
 _log = logging.getLogger(__name__)
 
@@ -68,9 +73,12 @@ class _WorkflowInbound(WorkflowInboundInterceptor):
 
 
 class _ActivityInbound(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, reporter: ProgressReporter) -> None:
+    def __init__(
+        self, next: ActivityInboundInterceptor, reporter: ProgressReporter, client: Client
+    ) -> None:
         super().__init__(next)
         self._reporter = reporter
+        self._client = client
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         header = (input.headers or {}).get(PROGRESS_HEADER)
@@ -90,19 +98,35 @@ class _ActivityInbound(ActivityInboundInterceptor):
 
     async def _deliver(self, report: io_pb2.WorkflowExecutionUpdateStatusInput) -> None:
         try:
-            await self._reporter.report(report)
+            answer = await self._reporter.report(report)
         except Exception:
             _log.warning("progress carried for %s dropped", report.execution_id, exc_info=True)
+            return
+        if answer.phase not in TERMINAL_PHASES:
+            return
+        # Ended elsewhere (e.g. cancelled): the workflow would have learned it
+        # from its own report; tell it, so it stops instead of running on.
+        workflow_id = temporalio.activity.info().workflow_id
+        try:
+            if workflow_id:
+                await EXECUTION_ENDED_ELSEWHERE.send(self._client, workflow_id, answer)
+        except RPCError:
+            _log.warning("could not tell %s its execution ended", workflow_id, exc_info=True)
 
 
 class ProgressHeaderInterceptor(Interceptor):
     """Add to the engine worker's ``interceptors`` when it reports progress."""
 
-    def __init__(self, reporter: ProgressReporter) -> None:
+    def __init__(self, reporter: ProgressReporter, client: Client) -> None:
+        """Args:
+        reporter: delivers the carried entries (stigmer-server's UpdateStatus).
+        client: signals a run whose execution ended elsewhere.
+        """
         self._reporter = reporter
+        self._client = client
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _ActivityInbound(next, self._reporter)
+        return _ActivityInbound(next, self._reporter, self._client)
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput

@@ -141,7 +141,9 @@ def build_engine_worker(
     interceptors: list[Interceptor] = list(options.pop("interceptors", [ExecutionLogInterceptor()]))
     if providers.status_updates is not None:
         # Progress buffered when an activity is scheduled leaves with it.
-        interceptors.append(ProgressHeaderInterceptor(ProgressReporter(providers.status_updates)))
+        interceptors.append(
+            ProgressHeaderInterceptor(ProgressReporter(providers.status_updates), client)
+        )
     return engine_contract.SERVERLESS_WORKFLOW_ENGINE.worker(
         client,
         task_queue=task_queue,

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import (
         EXECUTE_SERVERLESS_WORKFLOW,
+        EXECUTION_ENDED_ELSEWHERE,
         EXECUTION_ENDED_ERROR,
         LOAD_SECRETS,
         UPDATE_COMPLETION_TOKEN,
@@ -177,6 +178,14 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
                 if buffered is not None:
                     await buffered.flush()
             raise
+
+    @EXECUTION_ENDED_ELSEWHERE.defn
+    def execution_ended_elsewhere(
+        self, signal: engine_contract.ReportWorkflowProgressOutput
+    ) -> None:
+        """An activity's carried report found the execution ended: stop as a report would."""
+        if self._progress is not None:
+            self._progress.learned_phase(signal.phase)
 
     def progress_for_activity(self) -> io_pb2.WorkflowExecutionUpdateStatusInput | None:
         """Buffered progress for the activity being scheduled to carry (see ``progress_header``)."""
