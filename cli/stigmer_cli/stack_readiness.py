@@ -29,10 +29,22 @@ class NotTemporal(Exception):
     """Something answered at the address, and it is not a Temporal frontend."""
 
 
-def _connect_refused(error: BaseException) -> bool:
-    # The SDK's connect error text (a RuntimeError) for nothing listening.
+def _brief(error: BaseException, limit: int = 120) -> str:
+    """The gist of an SDK error (its text nests the transport's whole status)."""
     text = str(error)
-    return "tcp connect error" in text or "Connection refused" in text
+    if 'message: "' in text:  # tonic's Status { code: ..., message: "...", ... }
+        text = text.split('message: "', 1)[1].split('"', 1)[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _not_answered(error: BaseException) -> bool:
+    # The SDK's connect error text (a RuntimeError) for nothing listening, or a
+    # connection dropped (a server starting or stopping): worth asking again.
+    text = str(error)
+    return any(
+        sign in text
+        for sign in ("tcp connect error", "Connection refused", "Connection reset", "Broken pipe")
+    )
 
 
 async def _ask_temporal(address: str, namespace: str, seconds: float) -> None:
@@ -40,7 +52,7 @@ async def _ask_temporal(address: str, namespace: str, seconds: float) -> None:
     from temporalio.client import Client
 
     rpc_timeout = timedelta(seconds=seconds)
-    client = await Client.connect(address, namespace=namespace)
+    client = await Client.connect(address, namespace=namespace, connect_timeout=rpc_timeout)
     if not await client.service_client.check_health(timeout=rpc_timeout):
         raise RuntimeError("its health check says NOT_SERVING")
     await client.workflow_service.describe_namespace(
@@ -60,17 +72,19 @@ def temporal_answers(address: str, namespace: str, seconds: float = PROBE_SECOND
         asyncio.run(asyncio.wait_for(_ask_temporal(address, namespace, seconds), seconds + 1))
     except RPCError as error:
         if error.status == RPCStatusCode.UNIMPLEMENTED:
-            raise NotTemporal(f"it answers gRPC without Temporal's services ({error})") from None
+            raise NotTemporal(
+                f"it answers gRPC without Temporal's services ({_brief(error)})"
+            ) from None
         if error.status == RPCStatusCode.NOT_FOUND:
             return f"namespace {namespace!r} not found"
-        return f"{error.status.name if error.status else 'error'}: {error}"
+        return f"{error.status.name if error.status else 'error'}: {_brief(error)}"
     except TimeoutError:
         return f"no answer within {seconds:.0f}s"
     except RuntimeError as error:
-        if _connect_refused(error) or "NOT_SERVING" in str(error):
-            return str(error)
+        if _not_answered(error) or "NOT_SERVING" in str(error):
+            return _brief(error)
         # Connected, then the gRPC exchange failed (an HTTP/1 server, another protocol).
-        raise NotTemporal(f"it does not speak gRPC ({error})") from None
+        raise NotTemporal(f"it does not speak gRPC ({_brief(error)})") from None
     return None
 
 
