@@ -163,8 +163,13 @@ class Child:
         return lines[-1] if len(lines[-1]) <= limit else lines[-1][: limit - 3] + "..."
 
     def failure(self, when: str) -> str:
-        """One line: which child ended, how, ``when``, its last words and its log."""
-        last = self.last_line()
+        """One line: which child ended, how, ``when``, its last words and its log.
+
+        Last words only from a child that exited on its own (its error line); a
+        killed one's last log line says nothing about its end.
+        """
+        code = self.process.returncode
+        last = self.last_line() if code is not None and code > 0 else ""
         return (
             f"{self.name} {self.ended()} {when}{': ' + last if last else ''} (log {self.log_path})"
         )
