@@ -496,18 +496,8 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(server)
-        server_health = stack.observability["stigmer-server"]
-        _wait_ready(
-            stack,
-            {
-                "stigmer-server": lambda: (
-                    readyz(server_health, "stigmer-server")
-                    if ready_file.exists()
-                    else "not serving yet"
-                )
-            },
-            ready_timeout,
-        )
+        # The runners need only Temporal to start (they call stigmer-server per
+        # execution): they start beside the server, not after it.
         runner = _spawn(
             "workflow-runner",
             [sys.executable, "-m", "workflow_runner"],
@@ -542,12 +532,20 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(agent_runner)
-        # Both start at once; each is ready once its workers poll Temporal.
+        server_health = stack.observability["stigmer-server"]
         _wait_ready(
             stack,
             {
-                name: _readyz_probe(stack.observability[name], name)
-                for name in ("workflow-runner", "agent-runner")
+                "stigmer-server": lambda: (
+                    readyz(server_health, "stigmer-server")
+                    if ready_file.exists()
+                    else "not serving yet"
+                ),
+                # Each runner is ready once its workers poll Temporal.
+                **{
+                    name: _readyz_probe(stack.observability[name], name)
+                    for name in ("workflow-runner", "agent-runner")
+                },
             },
             ready_timeout,
         )
