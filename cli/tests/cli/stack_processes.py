@@ -18,6 +18,9 @@ from stigmer_cli.local_stack import free_port
 
 KEYS = "k1=" + base64.b64encode(os.urandom(32)).decode()
 READY_LINE = "Ctrl-C to stop"
+#: The stack is announced once every piece is ready (runners polling Temporal):
+#: on a loaded machine that takes tens of seconds.
+START_SECONDS = 150
 
 
 def stigmer_env(**extra: str) -> dict[str, str]:
@@ -71,7 +74,7 @@ def start_server(data_dir: Path, address: str, log: Path) -> subprocess.Popen[by
         assert process.poll() is None, read(log)
         return READY_LINE in read(log)
 
-    wait_until(ready, 60, lambda: read(log))
+    wait_until(ready, START_SECONDS, lambda: read(log))
     return process
 
 
@@ -138,7 +141,7 @@ def stack_children(supervisor: subprocess.Popen[bytes], log: Path) -> dict[int, 
             piece in commands for piece in STACK_PIECES
         )
 
-    wait_until(all_of_them, 60, lambda: f"children {children}\n{read(log)}")
+    wait_until(all_of_them, START_SECONDS, lambda: f"children {children}\n{read(log)}")
     return children
 
 

@@ -184,7 +184,7 @@ def test_demo_stops_every_child_on_a_stop_signal(tmp_path: Path, signum: int) ->
         except AssertionError as missing:
             # Which child is gone, and why: its own log (in the demo's data dir).
             raise AssertionError(f"{missing}\n{_child_logs(temp)}") from None
-        wait_until(lambda: "execution " in read(log), 60, lambda: read(log))  # following it
+        wait_until(lambda: "execution " in read(log), 120, lambda: read(log))  # following it
         demo.send_signal(signum)
         assert demo.wait(timeout=60) == 130, read(log)
         text = read(log)
