@@ -26,9 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 TIMEOUT = 90.0
 
 
-class _Greeter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "count": 3, "ratio": 0.5}).encode()
+class _JsonHandler(BaseHTTPRequestHandler):
+    def answer(self, value: object) -> None:
+        body = json.dumps(value).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -37,6 +37,11 @@ class _Greeter(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class _Greeter(_JsonHandler):
+    def do_GET(self) -> None:
+        self.answer({"path": self.path, "count": 3, "ratio": 0.5})
 
 
 @pytest.fixture
@@ -51,21 +56,13 @@ def http_base() -> Iterator[str]:
         server.server_close()
 
 
-class _Held(BaseHTTPRequestHandler):
+class _Held(_JsonHandler):
     """Answers once the test releases it (``server.release``)."""
 
     def do_GET(self) -> None:
         self.server.paths.append(self.path)  # type: ignore[attr-defined]
         self.server.release.wait(TIMEOUT)  # type: ignore[attr-defined]
-        body = b'{"held": true}'
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer({"held": True})
 
 
 @pytest.fixture
