@@ -40,6 +40,8 @@ def execution_summary(execution: execution_api.WorkflowExecution, workflow_name:
     return {
         "id": execution.metadata.id,
         "name": execution.metadata.name,
+        # Grows with every stored change: the page drops a reply older than what it shows.
+        "version": execution.metadata.version,
         "kind": "workflow",
         "workflow_id": execution.spec.workflow_id or status.workflow_id,
         "workflow": workflow_name,
@@ -118,6 +120,7 @@ def agent_execution_summary(execution: agent_execution_api.AgentExecution, agent
     return {
         "id": execution.metadata.id,
         "name": execution.metadata.name,
+        "version": execution.metadata.version,
         "kind": "agent",
         "workflow_id": "",
         "workflow": agent,

@@ -4,6 +4,7 @@ execution here, so this test plays its part with the same RPC the runner uses.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest_asyncio
 from browser import BrowserLog, launched_browser
 from console_platform import API_KEY, RUNNER_KEY, ConsolePlatform
 from google.protobuf import struct_pb2
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 from stigmer.agent.v1 import api_pb2 as agent_api
 from stigmer.agent.v1 import command_pb2_grpc as agent_command
 from stigmer.agentexecution.v1 import api_pb2 as agent_execution_api
@@ -118,6 +119,17 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
             )
             guarded = tools.locator('details[data-id="tool:c2"]')
             await expect(guarded).to_contain_text("WAITING_APPROVAL", timeout=WAIT_MS)
+            # The decision's reply is held until the execution has completed: a
+            # reply older than a streamed change must not take the page back.
+            release, replied = asyncio.Event(), asyncio.Event()
+
+            async def hold_reply(route: Route) -> None:
+                response = await route.fetch()
+                await release.wait()
+                await route.fulfill(response=response)
+                replied.set()
+
+            await page.route("**/tool-calls/c2/approve", hold_reply)
             await guarded.get_by_role("button", name="Approve").click()
             await expect(guarded).to_contain_text("APPROVED", timeout=WAIT_MS)
             await expect(guarded.get_by_role("button", name="Approve")).to_have_count(0)
@@ -142,7 +154,10 @@ async def test_an_agent_execution_streams_its_conversation_tools_and_todos(
                 "data-phase", "COMPLETED", timeout=WAIT_MS
             )
             await expect(conversation).to_contain_text("Sunny, 21 C.")
+            release.set()
+            await asyncio.wait_for(replied.wait(), WAIT_MS / 1000)
             await expect(page.locator("#execution-output")).to_contain_text("Sunny, 21 C.")
+            await expect(page.locator("h1 .phase")).to_have_attribute("data-phase", "COMPLETED")
             await expect(tools.get_by_text('"city": "Paris"')).to_be_visible()
             assert await page.evaluate("window.__notReloaded === true")
             await page.screenshot(path=str(artifacts / "agent-execution.png"), full_page=True)

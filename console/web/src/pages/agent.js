@@ -17,7 +17,11 @@ export function agentExecutionPage(view, { params: [id], showProblem }) {
       : h("p", { class: "meta" }, `No ${title.toLowerCase()} yet.`)];
   }
 
+  let shown = -1;
   function update(x) {
+    // A decision's reply can arrive after a newer streamed change: never show an older version.
+    if (x.version < shown) return;
+    shown = x.version;
     // Keep what the user opened: a streamed change redraws the page.
     const open = new Set([...body.querySelectorAll("details[open]")].map((d) => d.dataset.id));
     const calls = new Map(x.tool_calls.map((c) => [c.id, c]));

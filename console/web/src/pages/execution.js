@@ -65,6 +65,8 @@ export function executionPage(view, { params: [id], showProblem }) {
   }
 
   function update(next) {
+    // A control reply can arrive after a newer streamed change: never show an older version.
+    if (execution && next.version < execution.version) return;
     execution = next;
     const terminal = TERMINAL.has(next.phase);
     header.replaceChildren(
