@@ -316,16 +316,10 @@ class ProgressObserver:
         completion sets the final one).
         """
         async with self._lock:
-            while True:
-                messages = [entry.message() for entry in self._pending.values()]  # oldest first
-                if len(messages) <= MAX_ENTRIES_CARRIED and (
-                    sum(message.ByteSize() for message in messages) <= MAX_BYTES_CARRIED
-                ):
-                    break
+            while (
+                rest := self._take_all(MAX_ENTRIES_CARRIED, phase_pb2.EXECUTION_PHASE_UNSPECIFIED)
+            ) is None:
                 await self._send(self._next_batch(phase_pb2.IN_PROGRESS))
-            rest = self._status_started_once(api_pb2.WorkflowExecutionStatus())
-            rest.tasks.extend(messages)
-            self._pending.clear()
             return rest
 
     def take_for_activity(self) -> io_pb2.WorkflowExecutionUpdateStatusInput | None:
@@ -340,19 +334,27 @@ class ProgressObserver:
         """
         if not self._pending or self._lock.locked():
             return None
-        if len(self._pending) > MAX_ENTRIES_PER_REPORT:
+        status = self._take_all(MAX_ENTRIES_PER_REPORT, phase_pb2.IN_PROGRESS)
+        if status is None:
             return None
-        messages = [entry.message() for entry in self._pending.values()]
-        if sum(message.ByteSize() for message in messages) > MAX_BYTES_CARRIED:
-            return None
-        self._pending.clear()
-        status = self._status_started_once(
-            api_pb2.WorkflowExecutionStatus(phase=phase_pb2.IN_PROGRESS)
-        )
-        status.tasks.extend(messages)
         return io_pb2.WorkflowExecutionUpdateStatusInput(
             execution_id=self._execution_id, status=status
         )
+
+    def _take_all(
+        self, max_entries: int, phase: phase_pb2.ExecutionPhase.ValueType
+    ) -> api_pb2.WorkflowExecutionStatus | None:
+        """Everything buffered as one status if it fits (``max_entries``,
+        ``MAX_BYTES_CARRIED``), taken from the buffer; else None, buffer untouched."""
+        if len(self._pending) > max_entries:
+            return None
+        messages = [entry.message() for entry in self._pending.values()]  # oldest first
+        if sum(message.ByteSize() for message in messages) > MAX_BYTES_CARRIED:
+            return None
+        self._pending.clear()
+        status = self._status_started_once(api_pb2.WorkflowExecutionStatus(phase=phase))
+        status.tasks.extend(messages)
+        return status
 
     async def report_rest(self, rest: api_pb2.WorkflowExecutionStatus) -> None:
         """Send what :meth:`take_rest` gave when the completion could not carry it."""
