@@ -155,6 +155,9 @@ async def test_a_waiting_call_shows_running_with_no_report_of_its_own(
     assert tasks["prep"].status == phase_pb2.COMPLETED
     assert json_format.MessageToDict(final.status.output) == {"held": True}
     history = platform.client.get_workflow_handle(engine_workflow_id(execution.metadata.id))
+    # The end is stored before the engine's completion returns: let the run close first.
+    async with asyncio.timeout(TIMEOUT):
+        await history.result()
     markers = [
         event
         async for event in history.fetch_history_events()

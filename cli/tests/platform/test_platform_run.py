@@ -17,9 +17,11 @@ from e2e_platform import Platform
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.workflowexecution.v1 import api_pb2 as execution_api
+from stigmer.workflowexecution.v1 import contract_pb2 as execution_contract
 from stigmer_cli.api import StigmerClient
 from stigmer_cli.errors import UsageError
 from stigmer_dsl.converter import spec_to_yaml, workflow_from_dsl
+from stigmer_server.orchestration.run_control import orchestration_workflow_id
 from stigmer_testing.server_process import start_server
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
@@ -112,6 +114,9 @@ async def test_hello_example_runs_with_per_task_progress(
 
     # History cost of progress reporting: events per executed task in the engine run.
     handle = platform.client.get_workflow_handle(engine_workflow_id(execution_id))
+    # The end is stored before the engine's completion returns: let the run close first.
+    async with asyncio.timeout(TIMEOUT):
+        await handle.result()
     events = [event async for event in handle.fetch_history_events()]
     markers = sum(1 for e in events if e.HasField("marker_recorded_event_attributes"))
     per_task = len(events) / len(final.tasks)
@@ -223,6 +228,40 @@ async def test_every_task_entry_arrives_when_the_run_ends_in_one_activation(
     assert {task.status for task in final.tasks} == {phase_pb2.COMPLETED}
     assert final.HasField("started_at") and final.HasField("completed_at")
     assert json_format.MessageToDict(final.output) == {"i": 129}
+
+
+async def test_the_runner_stores_the_end_and_the_orchestration_writes_nothing(
+    platform: Platform,
+) -> None:
+    """The runner stores the final status itself, before completing its token, so a
+    watcher sees the end one orchestration workflow task (and its local status
+    activity) earlier; the orchestration then writes nothing: no marker in its
+    history, no task entries in its result."""
+    document = _dsl(
+        "stored-by-runner",
+        [{"a": {"set": {"n": 1}}}, {"b": {"set": {"n": "${ .n + 1 }"}}}],
+    )
+    client, execution_id = await _apply_and_start(platform, document, {})
+    async with client:
+        updates = await _watch(client, execution_id)
+        stored = await client.get_execution(execution_id)
+    final = updates[-1].status
+    assert final.phase == phase_pb2.COMPLETED, platform.logs()
+    assert [task.name for task in final.tasks] == ["a", "b"]
+    assert json_format.MessageToDict(final.output) == {"n": 2}
+    assert final.HasField("started_at") and final.HasField("completed_at")
+    assert stored.status == final
+    orchestration = platform.client.get_workflow_handle(
+        orchestration_workflow_id(execution_id),
+        result_type=execution_contract.InvokeWorkflowExecutionOutput,
+    )
+    async with asyncio.timeout(TIMEOUT):
+        result = await orchestration.result()
+    assert result.status.phase == phase_pb2.COMPLETED
+    assert json_format.MessageToDict(result.status.output) == {"n": 2}
+    assert not result.status.tasks
+    events = [event async for event in orchestration.fetch_history_events()]
+    assert not [event for event in events if event.HasField("marker_recorded_event_attributes")]
 
 
 async def test_each_loop_run_is_an_entry_up_to_the_cap(platform: Platform) -> None:

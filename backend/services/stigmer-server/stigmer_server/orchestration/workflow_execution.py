@@ -6,8 +6,10 @@ execution whose runner never picks it up honestly stays PENDING. The workflow:
 
 1. calls ``ExecuteWorkflow`` on the runner queue named in its memo, handing on
    the execution's grant (issued by the starter; sealed in history by the codec);
-2. on return, persists the returned final status (idempotent with the runner's
-   own last report, and a safety net when that report was lost);
+2. on return, persists the returned final status, unless the runner says it
+   stored it already (``status_stored``: it writes the final status itself so a
+   watcher sees the end one workflow task earlier); a runner whose write failed
+   leaves it to this step, the safety net;
 3. on a system error (activity failure, timeout), persists FAILED with the
    error through the local status activity, then fails itself so Temporal
    shows the run as failed too;
@@ -80,7 +82,8 @@ class InvokeWorkflowExecutionWorkflow:
         final = outcome.final_status(
             result.status, activity_name=EXECUTE_WORKFLOW.name, now=workflow.now()
         )
-        await self._persist(execution_id, final)
+        if not result.status_stored:
+            await self._persist(execution_id, final)
         # The task entries the runner carried are stored now; the run's result
         # (recorded in history once more) keeps only how it ended.
         final.ClearField("tasks")

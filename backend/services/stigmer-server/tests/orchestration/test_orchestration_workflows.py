@@ -129,6 +129,48 @@ async def test_completed_run_persists_the_runner_result_and_uses_the_memo_queue(
     assert result.status.phase == phase_pb2.COMPLETED
 
 
+async def test_a_status_the_runner_stored_is_not_written_again(
+    client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
+) -> None:
+    # The runner stores the final status itself (so watchers see the end one
+    # workflow task earlier) and says so: no local status activity, no marker.
+    @EXECUTE_WORKFLOW.defn
+    async def execute_workflow(
+        arg: workflow_contract.ExecuteWorkflowInput,
+    ) -> workflow_contract.ExecuteWorkflowOutput:
+        output = struct_pb2.Value(string_value="done")
+        return workflow_contract.ExecuteWorkflowOutput(
+            status=workflow_api.WorkflowExecutionStatus(phase=phase_pb2.COMPLETED, output=output),
+            status_stored=True,
+        )
+
+    execution = _workflow_execution(writer)
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client, activities=[execute_workflow], task_queue=queues.workflow_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_workflow_execution(execution)
+            handle = client.get_workflow_handle(
+                INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+                ),
+            )
+            result = await handle.result()
+            history = await handle.fetch_history()
+    finally:
+        await orchestration.stop_worker()
+        await orchestration.close_client()
+
+    await Replayer(workflows=[InvokeWorkflowExecutionWorkflow]).replay_workflow(history)
+    assert result.status.phase == phase_pb2.COMPLETED
+    assert result.status.output.string_value == "done"
+    assert writer.reports == []
+    assert not any(event.HasField("marker_recorded_event_attributes") for event in history.events)
+
+
 async def test_runner_failure_persists_failed_with_the_runner_error(
     client: Client, queues: OrchestrationQueues, writer: RecordingStatusWriter
 ) -> None:

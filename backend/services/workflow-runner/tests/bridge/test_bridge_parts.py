@@ -1,18 +1,22 @@
 """The bridge's pure parts: settings from the environment, value and error mapping,
-the final status handed back to the orchestration, the engine's workflow id."""
+the final status handed back to the orchestration (and stored first when it
+can be), the engine's workflow id."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
 from stigmer.engine.v1 import contract_pb2 as engine_contract
+from stigmer.workflowexecution.v1 import api_pb2, contract_pb2, io_pb2
 from stigmer_dsl.errors import WorkflowError
+from temporalio.client import Client
 from workflow_runner.bridge.execute_workflow import engine_workflow_id
 from workflow_runner.bridge.settings import RunnerSettings, SettingsError
-from workflow_runner.wiring.completion import final_status
+from workflow_runner.wiring.completion import CompleteExternalActivity, final_status
 from workflow_runner.wiring.progress import problem_error, to_value
 
 
@@ -89,3 +93,95 @@ def test_final_status_completed_with_output_or_failed_with_error() -> None:
 
 def test_engine_workflow_id_comes_from_the_contract_template() -> None:
     assert engine_workflow_id("wex-1") == "stigmer/serverless-workflow/wex-1"
+
+
+class _Handle:
+    def __init__(self, completions: list[contract_pb2.ExecuteWorkflowOutput]) -> None:
+        self._completions = completions
+
+    async def complete(self, result: contract_pb2.ExecuteWorkflowOutput) -> None:
+        self._completions.append(result)
+
+
+class _Client:
+    """The one client call the activity makes: a handle that records the completion."""
+
+    def __init__(self) -> None:
+        self.completions: list[contract_pb2.ExecuteWorkflowOutput] = []
+
+    def get_async_activity_handle(self, *, task_token: bytes) -> _Handle:
+        return _Handle(self.completions)
+
+
+class _Server:
+    """stigmer-server's UpdateStatus: answers with ``phase``, or raises ``error``."""
+
+    def __init__(self, phase: int = phase_pb2.COMPLETED, error: Exception | None = None) -> None:
+        self.phase, self.error = phase, error
+        self.reports: list[io_pb2.WorkflowExecutionUpdateStatusInput] = []
+
+    async def update_status(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> api_pb2.WorkflowExecution:
+        self.reports.append(report)
+        if self.error is not None:
+            raise self.error
+        execution = api_pb2.WorkflowExecution()
+        execution.status.phase = self.phase  # type: ignore[assignment]
+        return execution
+
+
+def _ending(execution_id: str = "wex-1") -> engine_contract.CompleteExternalActivityInput:
+    ending = engine_contract.CompleteExternalActivityInput(
+        task_token=b"token", output=to_value({"x": 1}), execution_id=execution_id
+    )
+    ending.progress.tasks.add(task_id="do/0/a", name="a", status=phase_pb2.COMPLETED)
+    return ending
+
+
+async def _complete(
+    server: _Server | None, ending: engine_contract.CompleteExternalActivityInput
+) -> contract_pb2.ExecuteWorkflowOutput:
+    client = _Client()
+    activity = CompleteExternalActivity(cast(Client, client), server)
+    answer = await activity.complete_external_activity(ending)
+    assert answer.delivered
+    (completion,) = client.completions
+    return completion
+
+
+@pytest.mark.parametrize(
+    ("server", "stored"),
+    [
+        (_Server(), True),
+        # Cancelled meanwhile: the server holds a terminal status; nothing left to write.
+        (_Server(phase=phase_pb2.CANCELLED), True),
+        # The server did not take it as the end: the orchestration writes it.
+        (_Server(phase=phase_pb2.IN_PROGRESS), False),
+        (_Server(error=RuntimeError("unreachable")), False),
+    ],
+)
+async def test_the_final_status_is_stored_before_the_token_is_completed(
+    server: _Server, stored: bool
+) -> None:
+    completion = await _complete(server, _ending())
+    (report,) = server.reports
+    assert report.execution_id == "wex-1"
+    assert report.status.phase == phase_pb2.COMPLETED
+    assert [task.task_id for task in report.status.tasks] == ["do/0/a"]
+    assert completion.status_stored is stored
+    assert completion.status.phase == phase_pb2.COMPLETED
+    assert json_format.MessageToDict(completion.status.output) == {"x": 1}
+    # Stored: the entries stay out of the orchestration's history; else they ride along.
+    assert len(completion.status.tasks) == (0 if stored else 1)
+
+
+@pytest.mark.parametrize("server", [None, _Server()])
+async def test_without_an_execution_or_a_server_the_orchestration_stores_it(
+    server: _Server | None,
+) -> None:
+    ending = _ending(execution_id="" if server is not None else "wex-1")
+    completion = await _complete(server, ending)
+    assert not completion.status_stored
+    assert len(completion.status.tasks) == 1
+    assert server is None or server.reports == []

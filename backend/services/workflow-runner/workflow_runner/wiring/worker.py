@@ -101,7 +101,7 @@ def engine_activities(client: Client, providers: EngineProviders) -> list[Callab
         SecretActivities(providers.secrets).load_secrets,
         CatalogActivities(providers.catalog).resolve_workflow,
         AgentActivities(providers.agents).start_agent_execution,
-        CompleteExternalActivity(client).complete_external_activity,
+        CompleteExternalActivity(client, providers.status_updates).complete_external_activity,
     ]
     if providers.status_updates is not None:
         activities.append(ProgressReporter(providers.status_updates).report)

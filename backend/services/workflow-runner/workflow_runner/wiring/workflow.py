@@ -125,7 +125,9 @@ class ServerlessWorkflow(ExecuteServerlessWorkflow):
         return EngineHooks(
             observer=_one_observer(observers),
             event_bus=bus,
-            completion=TokenCompletion(lambda: params.completion_token, self._progress),
+            completion=TokenCompletion(
+                lambda: params.completion_token, self._progress, execution_id=params.execution_id
+            ),
             runtime_metadata=params.runtime_metadata,
             observer_task_cost=cost,
             execution_grant=params.grant,
