@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 
 from stigmer_server.orchestration.agent_execution import InvokeAgentExecutionWorkflow
 from stigmer_server.orchestration.run_control import TemporalRunControl
-from stigmer_server.orchestration.sandbox import orchestration_sandbox
+from stigmer_server.orchestration.sandbox import orchestration_runner
 from stigmer_server.orchestration.settings import OrchestrationQueues
 from stigmer_server.orchestration.starter import TemporalExecutionStarter
 from stigmer_server.orchestration.status_activities import StatusActivities
@@ -64,7 +64,7 @@ class Orchestration:
                 activities=[activities.update_workflow_execution_status],
                 task_queue=queues.workflow_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
-                workflow_runner=orchestration_sandbox(client.data_converter),
+                workflow_runner=orchestration_runner(),
             ),
             AGENT_EXECUTION_ORCHESTRATION.worker(
                 client,
@@ -72,7 +72,7 @@ class Orchestration:
                 activities=[activities.update_agent_execution_status],
                 task_queue=queues.agent_stigmer,
                 graceful_shutdown_timeout=_GRACEFUL_SHUTDOWN,
-                workflow_runner=orchestration_sandbox(client.data_converter),
+                workflow_runner=orchestration_runner(),
             ),
         ]
         self._runs: list[asyncio.Task[None]] = []
