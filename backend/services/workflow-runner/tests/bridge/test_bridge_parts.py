@@ -120,7 +120,7 @@ class _Server:
         self.phase, self.error = phase, error
         self.reports: list[io_pb2.WorkflowExecutionUpdateStatusInput] = []
 
-    async def update_status(
+    async def store_final_status(
         self, report: io_pb2.WorkflowExecutionUpdateStatusInput
     ) -> api_pb2.WorkflowExecution:
         self.reports.append(report)

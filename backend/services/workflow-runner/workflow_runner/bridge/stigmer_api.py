@@ -163,9 +163,16 @@ class StigmerApi:
         self, report: execution_io.WorkflowExecutionUpdateStatusInput
     ) -> execution_api.WorkflowExecution:
         # The server scrubs too; this keeps what leaves the runner clean as well.
+        return await self.store_final_status(process_redactor().scrubbed(report))
+
+    async def store_final_status(
+        self, report: execution_io.WorkflowExecutionUpdateStatusInput
+    ) -> execution_api.WorkflowExecution:
+        # As the run ended: the server scrubs it with the execution's own secrets
+        # (see wiring.completion.FinalStatusStore).
         return await self._calls.call(
             "WorkflowExecution.UpdateStatus",
             self._execution_commands.UpdateStatus,
-            process_redactor().scrubbed(report),
+            report,
             execution_api.WorkflowExecution,
         )

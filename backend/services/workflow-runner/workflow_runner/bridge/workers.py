@@ -56,6 +56,7 @@ def platform_providers(
         secrets=ExecutionSecretProvider(api),
         catalog=StoredWorkflowCatalog(api),
         status_updates=api,
+        final_status=api,
         io_activities=io_activities,
         agents=api,
     )

@@ -45,12 +45,7 @@ with workflow.unsafe.imports_passed_through():
 
 from stigmer_dsl.errors import WorkflowError
 
-from workflow_runner.wiring.progress import (
-    StatusUpdates,
-    observe_task_durations,
-    problem_error,
-    to_value,
-)
+from workflow_runner.wiring.progress import observe_task_durations, problem_error, to_value
 
 _log = logging.getLogger(__name__)
 
@@ -120,6 +115,21 @@ class TokenCompletion:
             await self._progress.report_rest(ending.progress)
 
 
+class FinalStatusStore(Protocol):
+    """Where the activity stores the final status first (stigmer-server's UpdateStatus).
+
+    Unlike a progress report, the status goes as the run ended: the server
+    scrubs it with the execution's own secrets, as it scrubs the orchestration's
+    write. The runner's own scrub would also blank every value the run read
+    through ``use.secrets``, plain environment values included, which the
+    final output may show.
+    """
+
+    async def store_final_status(
+        self, report: io_pb2.WorkflowExecutionUpdateStatusInput
+    ) -> api_pb2.WorkflowExecution: ...
+
+
 class RestOfProgress(Protocol):
     """The progress observer's end: what it had not reported yet (see ``ProgressObserver``)."""
 
@@ -148,13 +158,13 @@ class CompleteExternalActivity:
 
     Args:
         client: the Temporal client (same data converter as the server).
-        updates: stigmer-server, to store the final status first (None: the
+        store: stigmer-server, to store the final status first (None: the
             orchestration stores it, as for a run without an execution).
     """
 
-    def __init__(self, client: Client, updates: StatusUpdates | None = None) -> None:
+    def __init__(self, client: Client, store: FinalStatusStore | None = None) -> None:
         self._client = client
-        self._updates = updates
+        self._store_at = store
 
     @COMPLETE_EXTERNAL_ACTIVITY.defn
     async def complete_external_activity(
@@ -193,12 +203,12 @@ class CompleteExternalActivity:
         True also when it held one already (cancelled meanwhile, or a retry of
         this activity): nothing is left for the orchestration to write then.
         """
-        if not execution_id or self._updates is None:
+        if not execution_id or self._store_at is None:
             return False
         report = io_pb2.WorkflowExecutionUpdateStatusInput(execution_id=execution_id, status=status)
         try:
             async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
-                stored = await self._updates.update_status(report)
+                stored = await self._store_at.store_final_status(report)
         except Exception:
             _log.warning(
                 "final status of %s not stored here; the orchestration stores it",

@@ -42,7 +42,7 @@ from workflow_runner.events.registration import (
 )
 from workflow_runner.secrets.activities import SecretActivities
 from workflow_runner.secrets.provider import SecretProvider
-from workflow_runner.wiring.completion import CompleteExternalActivity
+from workflow_runner.wiring.completion import CompleteExternalActivity, FinalStatusStore
 from workflow_runner.wiring.progress import ProgressReporter, StatusUpdates
 from workflow_runner.wiring.progress_header import ProgressHeaderInterceptor
 from workflow_runner.wiring.workflow import ServerlessWorkflow
@@ -81,6 +81,7 @@ class EngineProviders:
         secrets: resolves ``use.secrets`` (None: a run declaring secrets faults).
         catalog: resolves `run: workflow` references (None: such a run faults).
         status_updates: stigmer-server, for platform progress reports.
+        final_status: stigmer-server, where a platform run's end is stored first.
         io_activities: the task I/O activities (HTTP, gRPC, OpenAPI, processes).
         agents: stigmer-server, for `call: agent` (None: such a task faults).
     """
@@ -89,6 +90,7 @@ class EngineProviders:
     secrets: SecretProvider | None = None
     catalog: WorkflowCatalog | None = None
     status_updates: StatusUpdates | None = None
+    final_status: FinalStatusStore | None = None
     io_activities: Sequence[Callable[..., Any]] = ()
     agents: AgentExecutions | None = None
 
@@ -101,7 +103,7 @@ def engine_activities(client: Client, providers: EngineProviders) -> list[Callab
         SecretActivities(providers.secrets).load_secrets,
         CatalogActivities(providers.catalog).resolve_workflow,
         AgentActivities(providers.agents).start_agent_execution,
-        CompleteExternalActivity(client, providers.status_updates).complete_external_activity,
+        CompleteExternalActivity(client, providers.final_status).complete_external_activity,
     ]
     if providers.status_updates is not None:
         activities.append(ProgressReporter(providers.status_updates).report)
