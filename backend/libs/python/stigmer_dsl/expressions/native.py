@@ -15,7 +15,7 @@ The subset (a program is one operand, or ``operand op operand``):
   literals up to 2**53 (no sign, no leading zero), string literals in double
   quotes without escapes or control characters, ``true``, ``false``, ``null``;
 * ``+ - *`` on two integers, and ``+`` with ``null`` (jq's ``null + x`` is
-  ``x``);
+  ``x``); a string or boolean literal operand leaves the program to jq;
 * ``== !=`` on any two simple values (integers, strings, booleans, null), and
   ``< <= > >=`` on two integers or two strings.
 
@@ -38,10 +38,15 @@ points, which agree on text without surrogates, see below).
 
 jq still parses the whole JSON text the engine builds, and may fail where
 Python would succeed on the part it reads, so :func:`parsable_by_jq` screens
-that text: a ``\\ud800``-``\\udfff`` escape (jq rejects lone surrogates and
-turns pairs into one character; text holding any falls back, which also keeps
-surrogates out of the strings used here) or nesting that may exceed jq's
-parsing depth limit (10,000 in the bundled libjq).
+that text: a ``\\ud800``-``\\udfff`` escape (jq rejects a lone high
+surrogate, replaces a lone low one and turns a pair into one character; text
+holding any falls back, which also keeps surrogates and characters above
+U+FFFF out of the strings used here) or nesting that may exceed jq's parsing
+depth limit (10,000 in the bundled libjq).
+
+Checking a dict's keys costs a pass over them, and the text is still built
+(its length is charged to the workflow's pacing): both are already
+proportional to the data, as jq's parse was.
 """
 
 from __future__ import annotations
