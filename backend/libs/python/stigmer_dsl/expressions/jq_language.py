@@ -32,6 +32,8 @@ from typing import Any, Final
 
 from temporalio import workflow
 
+from stigmer_dsl.expressions.native import FALLBACK, NativeEvaluator, compile_native, parsable_by_jq
+
 with workflow.unsafe.imports_passed_through():
     import jq
 
@@ -77,6 +79,9 @@ class CompiledExpression:
     The program may hold other expressions too (a batch); ``index`` selects
     this one. Which program runs never changes a result, so sharing and
     promoting programs between workflow runs is deterministic.
+
+    A program in :mod:`.native`'s subset also gets a Python evaluator, used
+    when the values at hand are in the subset (same results as jq's).
     """
 
     source: str
@@ -87,9 +92,12 @@ class CompiledExpression:
     _uses: int = 0
     #: Whether ``now`` may be called (a superset: a word match in the source).
     reads_clock: bool = field(init=False)
+    _native: NativeEvaluator | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.reads_clock = _NOW_CALL.search(self.source) is not None
+        # The subset uses no variables: a program binding any is left to jq.
+        self._native = None if self.variables else compile_native(self.source)
 
     def evaluate(
         self, data: Any, variables: Mapping[str, Any], *, now: float | Callable[[], float]
@@ -113,21 +121,44 @@ class CompiledExpression:
 
         ``now`` may be a function: it is called only when the program reads the
         clock (reading the workflow clock costs more than many evaluations).
+
+        A native evaluation (see :mod:`.native`) builds the same text and
+        counts the use just as jq's would: the size is charged to the
+        workflow's pacing, and the text holds the program's index, which
+        changes when a hot program gets a program of its own.
         """
         if self._batched:
-            self._uses += 1
-            if self._uses >= OWN_PROGRAM_AFTER:
-                self._program = jq.compile(_program_text([(self.source, self.variables)]))
-                self._index, self._batched = 0, False
+            self._count_use()
         if callable(now):
             now = now() if self.reads_clock else 0.0
         # What the binding's input_value does, made explicit to get the size.
         text = _json_text([now, self._index, [variables.get(n) for n in self.variables], data])
+        native = self._native
+        if native is not None and parsable_by_jq(text):
+            result = native(data)
+            if result is not FALLBACK:
+                return result, len(text)
+        program = self._program
+        if program is None:  # promoted while evaluated natively, see _count_use
+            program = self._program = jq.compile(_single_program_text(self))
         try:
-            results = self._program.input_text(text).all()
+            results = program.input_text(text).all()
         except ValueError as exc:
             raise ExpressionRuntimeError(str(exc)) from exc
         return (results[0] if results else None), len(text)
+
+    def _count_use(self) -> None:
+        """Count a use of the batch program; a hot expression gets a program of its own.
+
+        A natively evaluated expression may never need jq again: its program
+        is compiled when it does (~2 ms saved per hot expression).
+        """
+        self._uses += 1
+        if self._uses >= OWN_PROGRAM_AFTER:
+            self._program = (
+                None if self._native is not None else jq.compile(_single_program_text(self))
+            )
+            self._index, self._batched = 0, False
 
 
 _ENCODER: Final = json.JSONEncoder()
@@ -230,6 +261,10 @@ def _program_text(expressions: Sequence[tuple[str, tuple[str, ...]]]) -> str:
         return f"if ${_INDEX_ARG} < {middle} then {tree(low, middle)} else {tree(middle, high)} end"
 
     return f".[0] as ${_NOW_ARG} | .[1] as ${_INDEX_ARG} | {_PRELUDE}{tree(0, len(expressions))}"
+
+
+def _single_program_text(expression: CompiledExpression) -> str:
+    return _program_text([(expression.source, expression.variables)])
 
 
 def _first_line(message: str) -> str:
