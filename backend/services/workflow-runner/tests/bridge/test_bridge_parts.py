@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+import grpc
 import pytest
 from google.protobuf import json_format
 from stigmer.commons.v1 import phase_pb2
@@ -131,6 +132,12 @@ class _Server:
         return execution
 
 
+def _unavailable() -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), details="down"
+    )
+
+
 def _ending(execution_id: str = "wex-1") -> engine_contract.CompleteExternalActivityInput:
     ending = engine_contract.CompleteExternalActivityInput(
         task_token=b"token", output=to_value({"x": 1}), execution_id=execution_id
@@ -158,7 +165,8 @@ async def _complete(
         (_Server(phase=phase_pb2.CANCELLED), True),
         # The server did not take it as the end: the orchestration writes it.
         (_Server(phase=phase_pb2.IN_PROGRESS), False),
-        (_Server(error=RuntimeError("unreachable")), False),
+        (_Server(error=_unavailable()), False),
+        (_Server(error=RuntimeError("a bug")), False),
     ],
 )
 async def test_the_final_status_is_stored_before_the_token_is_completed(

@@ -36,6 +36,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    import grpc
     from stigmer.commons.v1 import phase_pb2
     from stigmer.engine.v1 import contract_pb2 as engine_contract
     from stigmer.engine.v1.contract_temporal import COMPLETE_EXTERNAL_ACTIVITY
@@ -209,11 +210,16 @@ class CompleteExternalActivity:
         try:
             async with asyncio.timeout(STORE_TIMEOUT_SECONDS):
                 stored = await self._store_at.store_final_status(report)
-        except Exception:
+        except (grpc.aio.AioRpcError, TimeoutError) as error:
+            reason = error.code().name if isinstance(error, grpc.aio.AioRpcError) else "timeout"
             _log.warning(
-                "final status of %s not stored here; the orchestration stores it",
+                "final status of %s not stored here (%s); the orchestration stores it",
                 execution_id,
-                exc_info=True,
+                reason,
             )
+            return False
+        except Exception:
+            # A bug, not an outage: worth its traceback, but the end is still stored.
+            _log.exception("final status of %s not stored here", execution_id)
             return False
         return stored.status.phase in _TERMINAL
