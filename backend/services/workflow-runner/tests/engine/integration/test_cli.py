@@ -47,10 +47,10 @@ async def test_completed_run_prints_output_json_and_exits_0(
     temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     wf = write(tmp_path, "do:\n  - s: {set: {greeting: '${ \"hi \" + .name }'}}\n")
-    code, out, _ = await run_cli(
+    code, out, err = await run_cli(
         "run", wf, "--input", '{"name": "ada"}', "--address", address(temporal_env)
     )
-    assert code == 0
+    assert code == 0, err
     assert json.loads(out) == {"greeting": "hi ada"}
 
 
@@ -61,8 +61,8 @@ async def test_fault_prints_problem_details_and_exits_1(
         tmp_path,
         "do:\n  - r:\n      raise:\n        error: {type: https://e.com/x, status: 409, title: C}\n",
     )
-    code, out, _ = await run_cli("run", wf, "--address", address(temporal_env))
-    assert code == 1
+    code, out, err = await run_cli("run", wf, "--address", address(temporal_env))
+    assert code == 1, err
     assert json.loads(out) == {
         "type": "https://e.com/x",
         "status": 409,
@@ -74,7 +74,7 @@ async def test_fault_prints_problem_details_and_exits_1(
 async def test_invalid_definition_is_one_line_on_stderr_and_exits_2(tmp_path: Path) -> None:
     wf = write(tmp_path, "do:\n  - s: {set: {a: 1}, then: missing}\n")
     code, out, err = await run_cli("run", wf)
-    assert code == 2
+    assert code == 2, err
     assert out == ""
     assert err.strip().count("\n") == 0
     assert "/do/0/s/then: 'missing'" in err
@@ -88,6 +88,6 @@ async def test_bad_input_json_exits_2(tmp_path: Path) -> None:
 
 async def test_without_address_a_local_dev_server_is_started(tmp_path: Path) -> None:
     wf = write(tmp_path, "do:\n  - s: {set: {a: 1}}\n")
-    code, out, _ = await run_cli("run", wf)
-    assert code == 0
+    code, out, err = await run_cli("run", wf)
+    assert code == 0, err
     assert json.loads(out) == {"a": 1}
