@@ -180,7 +180,7 @@ async def test_run_from_the_page_and_watch_it_live(
     workflow = await console_platform.apply(GREETER)
     page = console.page
     await console.open(f"#/run/{workflow.metadata.id}")
-    await expect(page.get_by_label("Workflow")).to_have_value(workflow.metadata.id)
+    await expect(page.get_by_label("Workflow", exact=True)).to_have_value(workflow.metadata.id)
     # The input schema is checked on the page before anything is sent.
     input_box = page.get_by_label("Input (JSON object)")
     await input_box.fill('{"name": 7}')
@@ -353,7 +353,7 @@ async def test_new_executions_appear_in_the_list_and_filter(
     await page.get_by_label("Phase").select_option("COMPLETED")
     await expect(row).to_have_count(0)
     await page.get_by_label("Phase").select_option("")
-    await page.get_by_label("Workflow").select_option("sleeper")
+    await page.get_by_label("Workflow", exact=True).select_option("sleeper")
     await expect(row).to_be_visible()
     await expect(page.locator("tbody tr", has_not_text="sleeper")).to_have_count(0)
     await console.shot("executions")
@@ -379,7 +379,7 @@ async def test_every_control_is_labelled(
         assert unlabelled == [], route
     # The main action of the run page is reached and pressed with the keyboard.
     await console.open("#/run")
-    await page.get_by_label("Workflow").select_option(label="greeter")
+    await page.get_by_label("Workflow", exact=True).select_option(label="greeter")
     await page.get_by_label("Input (JSON object)").fill('{"name": "Kay"}')
     await expect(page.get_by_role("button", name="Start")).to_be_enabled()
     await page.get_by_label("Input (JSON object)").focus()
