@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -54,6 +56,34 @@ def _workflow_execution(writer: RecordingStatusWriter) -> workflow_api.WorkflowE
     stored.CopyFrom(execution)
     writer.workflow_executions[execution.metadata.id] = stored
     return execution
+
+
+@asynccontextmanager
+async def _orchestrated(
+    client: Client,
+    queues: OrchestrationQueues,
+    writer: RecordingStatusWriter,
+    execution: workflow_api.WorkflowExecution,
+    execute_workflow: Callable[..., Any],
+) -> AsyncIterator[Any]:
+    """The orchestration and a runner worker with ``execute_workflow``, the execution
+    started; yields its orchestration's handle, workers stopped on exit."""
+    orchestration = Orchestration(client, queues, writer)
+    runner = WORKFLOW_EXECUTION_RUNNER.worker(
+        client, activities=[execute_workflow], task_queue=queues.workflow_runner
+    )
+    orchestration.start()
+    try:
+        async with runner:
+            await orchestration.starter.start_workflow_execution(execution)
+            yield client.get_workflow_handle(
+                INVOKE_WORKFLOW_EXECUTION.workflow_id(
+                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
+                )
+            )
+    finally:
+        await orchestration.stop_worker()
+        await orchestration.close_client()
 
 
 def _agent_execution(writer: RecordingStatusWriter) -> agent_api.AgentExecution:
@@ -145,24 +175,9 @@ async def test_a_status_the_runner_stored_is_not_written_again(
         )
 
     execution = _workflow_execution(writer)
-    orchestration = Orchestration(client, queues, writer)
-    runner = WORKFLOW_EXECUTION_RUNNER.worker(
-        client, activities=[execute_workflow], task_queue=queues.workflow_runner
-    )
-    orchestration.start()
-    try:
-        async with runner:
-            await orchestration.starter.start_workflow_execution(execution)
-            handle = client.get_workflow_handle(
-                INVOKE_WORKFLOW_EXECUTION.workflow_id(
-                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
-                ),
-            )
-            result = await handle.result()
-            history = await handle.fetch_history()
-    finally:
-        await orchestration.stop_worker()
-        await orchestration.close_client()
+    async with _orchestrated(client, queues, writer, execution, execute_workflow) as handle:
+        result = await handle.result()
+        history = await handle.fetch_history()
 
     await Replayer(workflows=[InvokeWorkflowExecutionWorkflow]).replay_workflow(history)
     assert result.status.phase == phase_pb2.COMPLETED
@@ -181,23 +196,9 @@ async def test_runner_failure_persists_failed_with_the_runner_error(
         raise ApplicationError("engine exploded: disk full", type="EngineError", non_retryable=True)
 
     execution = _workflow_execution(writer)
-    orchestration = Orchestration(client, queues, writer)
-    runner = WORKFLOW_EXECUTION_RUNNER.worker(
-        client, activities=[execute_workflow], task_queue=queues.workflow_runner
-    )
-    orchestration.start()
-    try:
-        async with runner:
-            await orchestration.starter.start_workflow_execution(execution)
-            handle = client.get_workflow_handle(
-                INVOKE_WORKFLOW_EXECUTION.workflow_id(
-                    workflow_contract.InvokeWorkflowExecutionInput(execution=execution)
-                )
-            )
-            with pytest.raises(WorkflowFailureError) as failure:
-                await handle.result()
-    finally:
-        await orchestration.stop_worker()
+    async with _orchestrated(client, queues, writer, execution, execute_workflow) as handle:
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
 
     assert "engine exploded: disk full" in str(failure.value.cause)
     stored = writer.workflow_executions[execution.metadata.id]
